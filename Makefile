@@ -1,0 +1,60 @@
+# One obvious command for each habit. Everything runs from a local virtualenv
+# (.venv, created on first use) so a fresh machine needs only Python 3.11+.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+STAMP   = $(VENV)/.installed
+PYTEST_ARGS ?= -n 2 --dist loadfile
+
+.PHONY: install demo serve test lint translations translations-update bench bench-quick clean
+
+$(STAMP): setup.py
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e tests/payments/example_gateway
+	touch $(STAMP)
+
+install: $(STAMP) translations
+
+## The product on the embedded default (SQLite under var/) with a demo store.
+demo: install
+	$(BIN)/backoffice --config development.ini demo
+
+serve: install
+	$(BIN)/backoffice --config development.ini serve
+
+## The whole test suite; the MariaDB tests need the server at 127.0.0.1:3306.
+test: install
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+
+## Compile the message catalogs (en, ru, uk); run after editing .po files.
+translations: $(STAMP)
+	@for domain in backoffice storefront; do \
+	  if [ -d $$domain/locale ]; then \
+	    $(BIN)/pybabel compile --use-fuzzy -q -D $$domain -d $$domain/locale || exit 1; \
+	  fi; \
+	done
+
+## Re-extract messages and merge them into the catalogs.
+translations-update: $(STAMP)
+	@for domain in backoffice storefront; do \
+	  if [ -d $$domain/locale ]; then \
+	    $(BIN)/pybabel extract -F babel.cfg -o $$domain/locale/$$domain.pot $$domain && \
+	    $(BIN)/pybabel update -D $$domain -i $$domain/locale/$$domain.pot -d $$domain/locale; \
+	  fi; \
+	done
+
+bench-quick: install
+	@for b in scripts/bench_*.py; do echo "== $$b"; $(BIN)/python $$b --quick || exit 1; done
+
+bench: install
+	@for b in scripts/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf var/ .pytest_cache build *.egg-info

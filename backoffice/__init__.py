@@ -1,0 +1,8 @@
+"""Store owners' back-office, the store's domain model, and the WSGI app factory."""
+
+from backoffice.config import make_app
+
+
+def main(global_config, **settings):
+    """Paste entry point: ``pserve development.ini``."""
+    return make_app(settings, here=global_config.get("here"))

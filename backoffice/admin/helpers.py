@@ -1,0 +1,63 @@
+"""What every back-office template can use: navigation, CSRF token, permissions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pyramid.csrf import get_csrf_token
+from pyramid.interfaces import IRoutesMapper
+
+from backoffice.i18n import _
+
+LANGUAGES = (("en", "English"), ("ru", "Русский"), ("uk", "Українська"))
+
+# (route, label, icon, permission, the route prefix that marks it current)
+NAV = (
+    ("dashboard.home", _("Dashboard"), "◔", "dashboard.view", "dashboard."),
+    ("orders.list", _("Orders"), "☰", "orders.view", "orders."),
+    ("products.list", _("Products"), "▦", "products.view", "products."),
+    ("customers.list", _("Customers"), "☺", "customers.view", "customers."),
+    ("staff.list", _("Staff"), "♙", "staff.manage", "staff.list staff.new staff.edit"),
+    ("store.settings", _("Settings"), "⚙", "settings.manage", "store."),
+    ("audit.list", _("Audit log"), "✎", "audit.view", "audit."),
+    ("apikeys.list", _("API keys"), "⚿", "api.manage", "apikeys."),
+    ("webhooks.list", _("Webhooks"), "⇄", "api.manage", "webhooks."),
+)
+
+
+@dataclass(frozen=True)
+class NavItem:
+    url: str
+    label: str
+    icon: str
+    current: bool
+
+
+def nav_items(request) -> list[NavItem]:
+    route = request.matched_route.name if request.matched_route else ""
+    translate = request.localizer.translate
+    mapper = request.registry.getUtility(IRoutesMapper)
+    return [NavItem(request.route_url(name), translate(label), icon,
+                    any(route.startswith(p) for p in prefix.split()))
+            for name, label, icon, permission, prefix in NAV
+            if mapper.get_route(name) is not None and request.has_permission(permission)]
+
+
+def store_name(request) -> str:
+    if request.tenant is None:
+        return ""
+    return request.store_config.name or request.tenant.name
+
+
+def add_template_globals(event) -> None:
+    request = event.get("request")
+    if request is None or "nav_items" in event:
+        return
+    path = request.path_info or ""
+    if not path.startswith("/admin"):
+        return
+    event["csrf_token"] = lambda: get_csrf_token(request)
+    event["can"] = lambda permission: bool(request.has_permission(permission))
+    event["languages"] = LANGUAGES
+    event["store_name"] = store_name(request)
+    event["nav_items"] = nav_items(request) if request.staff_user else []

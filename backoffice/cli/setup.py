@@ -1,0 +1,100 @@
+"""``backoffice init | demo | serve``: the embedded default and the web server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import waitress
+from sqlalchemy import select
+from sqlalchemy.pool import NullPool
+
+from backoffice.cli.base import cli, friendly, pass_ctx
+from backoffice.config import make_app
+from backoffice.demo import seed
+from backoffice.schema import store_schema
+from tenancy.db import make_engine
+from tenancy.keyring import load_keyring
+from tenancy.migrate import init_control
+from tenancy.models import DatabaseServer, Tenant
+from tenancy.provisioning import Provisioner, StoreRequest
+from tenancy.settings import is_production
+
+DEMO_SLUG = "demo"
+DEMO_OWNER = ("owner@demo.example", "demo-password")
+
+
+def initialise(obj) -> None:
+    settings = obj.settings
+    keys_from_file = not settings.get("backoffice.keys")
+    load_keyring(settings, create=not is_production(settings))
+    if keys_from_file:
+        click.echo(f"encryption keys: {settings['backoffice.keys_file']} "
+                   "(keep it secret; back it up with the data)")
+    url = settings["backoffice.control_url"]
+    if url.startswith("sqlite:///"):
+        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+    revision = init_control(obj.control.engine)
+    click.echo(f"control database ready at revision {revision}")
+    with obj.control.session() as session:
+        if session.scalar(select(DatabaseServer.id).limit(1)) is None:
+            store_dir = Path(settings["backoffice.store_dir"])
+            obj.control.add_server(session, "local", f"sqlite:///{store_dir}", default=True)
+            session.commit()
+            click.echo(f"embedded server 'local' stores its shops in {store_dir}")
+
+
+@cli.command()
+@pass_ctx
+@friendly
+def init(obj):
+    """Create the control database (and, embedded, a key and the local server)."""
+    initialise(obj)
+
+
+@cli.command()
+@click.option("--serve/--no-serve", default=True, help="Start the web server afterwards.")
+@pass_ctx
+@friendly
+def demo(obj, serve):
+    """Set up the embedded default with a demo store full of sample data."""
+    initialise(obj)
+    control = obj.control
+    with control.session() as session:
+        exists = session.scalar(select(Tenant.id).where(Tenant.slug == DEMO_SLUG))
+    if not exists:
+        tenant = Provisioner(control, store_schema).create(StoreRequest(
+            slug=DEMO_SLUG, name="Demo Tea Shop", owner_email=DEMO_OWNER[0],
+            owner_password=DEMO_OWNER[1]))
+        engine = make_engine(control.runtime_url(tenant), poolclass=NullPool)
+        with engine.begin() as conn:
+            seed(conn)
+        engine.dispose()
+        click.echo(f"demo store '{DEMO_SLUG}' created with sample orders")
+    host, port = _listen(obj.settings)
+    click.echo(f"back-office:  http://{host}:{port}/s/{DEMO_SLUG}/admin/  "
+               f"(log in as {DEMO_OWNER[0]} / {DEMO_OWNER[1]})")
+    click.echo(f"checkout:     http://{host}:{port}/s/{DEMO_SLUG}/checkout")
+    if serve:
+        _serve(obj)
+
+
+def _listen(settings) -> tuple[str, int]:
+    host = settings.get("backoffice.listen_host", "127.0.0.1")
+    return host, int(settings.get("backoffice.listen_port", "6543"))
+
+
+def _serve(obj) -> None:
+    host, port = _listen(obj.settings)
+    app = make_app(obj.settings, control=obj.control)
+    click.echo(f"serving on http://{host}:{port} (Ctrl-C stops)")
+    waitress.serve(app, host=host, port=port, threads=int(
+        obj.settings.get("backoffice.threads", "8")), _quiet=True)
+
+
+@cli.command()
+@pass_ctx
+@friendly
+def serve(obj):
+    """Serve the web app with waitress (host/port: backoffice.listen_host/_port)."""
+    _serve(obj)

@@ -1,0 +1,23 @@
+"""The schema of one store's database (its own MetaData, its own migrations).
+
+Importing this package imports every model module so ``metadata`` is complete.
+"""
+
+from backoffice.models.api import ApiKey, IdempotencyRecord, WebhookDelivery, WebhookEndpoint
+from backoffice.models.audit import AuditEntry
+from backoffice.models.base import TenantBase, metadata
+from backoffice.models.catalog import Product
+from backoffice.models.customers import Customer
+from backoffice.models.orders import Order, OrderEvent, OrderLine
+from backoffice.models.payments import Payment
+from backoffice.models.security import LoginAttempt
+from backoffice.models.settings import StoreSetting
+from backoffice.models.staff import StaffUser
+from backoffice.payments.models import GatewayConfig, PaymentNotification
+
+__all__ = [
+    "ApiKey", "IdempotencyRecord", "WebhookDelivery", "WebhookEndpoint",
+    "AuditEntry", "Customer", "LoginAttempt", "Order", "OrderEvent", "OrderLine", "Payment",
+    "Product", "StaffUser", "StoreSetting", "TenantBase", "metadata",
+    "GatewayConfig", "PaymentNotification",
+]

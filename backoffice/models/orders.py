@@ -1,0 +1,74 @@
+from datetime import datetime
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from backoffice.models.base import Id, Minor, TenantBase, utcnow
+
+
+class Order(TenantBase):
+    __tablename__ = "orders"
+    __table_args__ = (
+        Index("ix_orders_created_at", "created_at"),
+        Index("ix_orders_status_created_at", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    status: Mapped[str] = mapped_column(String(32), default="new")
+    payment_status: Mapped[str] = mapped_column(String(20), default="unpaid", index=True)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    customer_name: Mapped[str] = mapped_column(String(200), default="")
+    customer_email: Mapped[str] = mapped_column(String(254), default="", index=True)
+    customer_phone: Mapped[str] = mapped_column(String(40), default="")
+    shipping_address: Mapped[str] = mapped_column(Text, default="")
+    currency: Mapped[str] = mapped_column(String(3))
+    subtotal_minor: Mapped[int] = mapped_column(Minor, default=0)
+    shipping_minor: Mapped[int] = mapped_column(Minor, default=0)
+    total_minor: Mapped[int] = mapped_column(Minor, default=0)
+    source: Mapped[str] = mapped_column(String(16), default="backoffice")
+    external_reference: Mapped[str | None] = mapped_column(String(100), unique=True)
+    status_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    locale: Mapped[str] = mapped_column(String(8), default="en")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    lines: Mapped[list["OrderLine"]] = relationship(
+        back_populates="order", order_by="OrderLine.id", cascade="all, delete-orphan")
+    events: Mapped[list["OrderEvent"]] = relationship(
+        back_populates="order", order_by="OrderEvent.id", cascade="all, delete-orphan")
+
+
+class OrderLine(TenantBase):
+    __tablename__ = "order_lines"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"),
+                                          index=True)
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"), index=True)
+    sku: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_price_minor: Mapped[int] = mapped_column(Minor)
+    total_minor: Mapped[int] = mapped_column(Minor)
+
+    order: Mapped[Order] = relationship(back_populates="lines")
+
+
+class OrderEvent(TenantBase):
+    """The order timeline: every change, by whom, when."""
+
+    __tablename__ = "order_events"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"),
+                                          index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(254), default="system")
+    from_status: Mapped[str | None] = mapped_column(String(32))
+    to_status: Mapped[str | None] = mapped_column(String(32))
+    message: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[dict | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    order: Mapped[Order] = relationship(back_populates="events")

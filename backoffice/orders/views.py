@@ -1,0 +1,158 @@
+"""Order pages: list, CSV export, bulk status change, detail, status change, notes."""
+
+from __future__ import annotations
+
+from pyramid.httpexceptions import HTTPBadRequest, HTTPNotFound, HTTPSeeOther
+from pyramid.interfaces import IRoutesMapper
+from pyramid.response import Response
+from pyramid.view import view_config
+
+from backoffice.audit.services import record
+from backoffice.i18n import _
+from backoffice.models import Order
+from backoffice.orders import services
+from backoffice.orders.forms import parse_filter
+from backoffice.orders.statuses import PAYMENT_LABELS, payment_label
+
+T = "backoffice:templates/admin/orders/"
+NOTE_LIMIT = 5000
+
+
+def _filter(request):
+    return parse_filter(request.GET, request.order_flow.codes)
+
+
+def _order_id(request) -> int:
+    return int(request.matchdict["id"])
+
+
+@view_config(route_name="orders.list", permission="orders.view", renderer=T + "list.jinja2")
+def order_list(request):
+    f = _filter(request)
+    translate = request.localizer.translate
+    if f.errors:
+        request.response.status = 400
+        rows, has_next = [], False
+    else:
+        rows, has_next = services.order_page(request.db, f, request.fmt.tz)
+    return {"f": f, "orders": rows, "has_next": has_next,
+            "url_for": lambda n: request.route_url("orders.list", _query=f.query(page=n)),
+            "sort_url": lambda key: request.route_url("orders.list", _query=f.query(
+                sort=("-" + key) if f.sort == key else key, page=1)),
+            "errors": [translate(e) for e in f.errors],
+            "payment_choices": [(k, translate(v)) for k, v in PAYMENT_LABELS.items()],
+            "payment_label": lambda s: payment_label(translate, s)}
+
+
+@view_config(route_name="orders.export", permission="orders.export")
+def order_export(request):
+    f = _filter(request)
+    if f.errors:
+        raise HTTPBadRequest(" ".join(request.localizer.translate(e) for e in f.errors))
+    translate = request.localizer.translate
+    headers = [translate(h) for h in (_("Number"), _("Date"), _("Status"), _("Payment"),
+                                      _("Customer"), _("E-mail"), _("Total"), _("Currency"))]
+    body = services.export_csv(request.db, f, request.fmt.tz, request.order_flow, request.fmt,
+                               headers, lambda s: payment_label(translate, s))
+    record(request, "order.export", "order", None, after={"filter": f.query(page="")})
+    return Response(body.encode("utf-8-sig"), content_type="text/csv", charset="utf-8",
+                    content_disposition='attachment; filename="orders.csv"')
+
+
+@view_config(route_name="orders.bulk", request_method="POST", permission="orders.bulk")
+def order_bulk(request):
+    translate = request.localizer.translate
+    back = request.route_url("orders.list") + _query_string(request.POST.get("back", ""))
+    try:
+        ids = sorted({int(v) for v in request.POST.getall("order")})
+    except ValueError:
+        raise HTTPBadRequest(translate(_("The selection is not valid."))) from None
+    target = request.POST.get("status", "")
+    if not ids or target not in request.order_flow.codes:
+        request.session.flash(translate(_("Choose orders and a new status.")), "error")
+        return HTTPSeeOther(back)
+    if len(ids) > services.BULK_LIMIT:
+        raise HTTPBadRequest(translate(_("At most ${n} orders at once.",
+                                         mapping={"n": services.BULK_LIMIT})))
+    changed, refused = services.bulk_change(request.db, ids, target, request.order_flow,
+                                            actor=request.staff_user.email)
+    for order, before in changed:
+        record(request, "order.status", "order", order.id, before={"status": before},
+               after={"status": target})
+    label = request.order_flow.label(target)
+    request.session.flash(translate(_("Orders moved to “${status}”: ${n}.",
+                                      mapping={"n": len(changed), "status": label})), "success")
+    if refused:
+        numbers = ", ".join(o.number for o in refused[:20])
+        request.session.flash(translate(_(
+            "Orders that cannot move to “${status}” from their status (${n}): ${numbers}",
+            mapping={"n": len(refused), "status": label, "numbers": numbers})), "error")
+    return HTTPSeeOther(back)
+
+
+def _query_string(raw: str) -> str:
+    """The list's own query string, carried through the bulk form; nothing else."""
+    raw = raw.lstrip("?")
+    return "?" + raw if raw and all(c not in raw for c in "\r\n/\\") else ""
+
+
+def refund_url(request, order_id: int) -> str | None:
+    """The payments feature's refund form target, if that feature is installed."""
+    if request.registry.getUtility(IRoutesMapper).get_route("payments.refund") is None:
+        return None
+    return request.route_url("payments.refund", id=order_id)
+
+
+@view_config(route_name="orders.detail", permission="orders.view", renderer=T + "detail.jinja2")
+def order_detail(request):
+    detail = services.order_detail(request.db, _order_id(request))
+    if detail is None:
+        raise HTTPNotFound()
+    translate = request.localizer.translate
+    can_refund = detail.refundable and bool(request.has_permission("orders.refund"))
+    return {"d": detail, "o": detail.order, "next_statuses": request.order_flow.next(
+                detail.order.status),
+            "payment_label": lambda s: payment_label(translate, s),
+            "refund_url": refund_url(request, detail.order.id) if can_refund else None}
+
+
+@view_config(route_name="orders.status", request_method="POST", permission="orders.update")
+def order_status(request):
+    translate = request.localizer.translate
+    order = services.lock_order(request.db, _order_id(request))
+    if order is None:
+        raise HTTPNotFound()
+    target = request.POST.get("status", "")
+    message = (request.POST.get("message") or "").strip()[:NOTE_LIMIT]
+    before = order.status
+    try:
+        services.change_status(request.db, order, target, request.order_flow,
+                               actor=request.staff_user.email, message=message)
+    except services.TransitionRefused:
+        request.session.flash(translate(_(
+            "An order in status “${current}” cannot move to “${target}”.",
+            mapping={"current": request.order_flow.label(before),
+                     "target": request.order_flow.label(target)})), "error")
+        return HTTPSeeOther(request.route_url("orders.detail", id=order.id))
+    record(request, "order.status", "order", order.id, before={"status": before},
+           after={"status": target})
+    request.session.flash(translate(_("Order ${number} is now “${status}”.", mapping={
+        "number": order.number, "status": request.order_flow.label(target)})), "success")
+    return HTTPSeeOther(request.route_url("orders.detail", id=order.id))
+
+
+@view_config(route_name="orders.note", request_method="POST", permission="orders.note")
+def order_note(request):
+    translate = request.localizer.translate
+    order = request.db.get(Order, _order_id(request))
+    if order is None:
+        raise HTTPNotFound()
+    text = (request.POST.get("text") or "").strip()
+    if not text or len(text) > NOTE_LIMIT:
+        request.session.flash(translate(_("A note needs between 1 and ${n} characters.",
+                                          mapping={"n": NOTE_LIMIT})), "error")
+    else:
+        services.add_note(request.db, order, text, actor=request.staff_user.email)
+        record(request, "order.note", "order", order.id, after={"note": text})
+        request.session.flash(translate(_("The note is added.")), "success")
+    return HTTPSeeOther(request.route_url("orders.detail", id=order.id) + "#timeline")

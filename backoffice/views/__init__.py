@@ -1,0 +1,1 @@
+"""Operator-facing views that belong to no store."""

@@ -1,0 +1,14 @@
+"""``/healthz``: is the control database reachable?"""
+
+from pyramid.view import view_config
+from sqlalchemy import text
+
+
+@view_config(route_name="healthz", renderer="json")
+def healthz(request):
+    try:
+        request.control.execute(text("SELECT 1"))
+    except Exception:
+        request.response.status = 503
+        return {"status": "unavailable", "control_db": "unreachable"}
+    return {"status": "ok", "control_db": "ok"}

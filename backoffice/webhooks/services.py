@@ -1,0 +1,68 @@
+"""The owner's webhook endpoints: create (the signing secret is shown once), list, disable."""
+
+from __future__ import annotations
+
+import ipaddress
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from backoffice.i18n import _
+from backoffice.models import WebhookDelivery, WebhookEndpoint
+from backoffice.webhooks.delivery import secret_context
+from backoffice.webhooks.events import EVENT_TYPES
+from backoffice.webhooks.signing import new_secret
+from tenancy.keyring import KeyRing
+
+
+class EndpointError(ValueError):
+    """The URL or the events chosen cannot be used; the message says why."""
+
+
+def check_url(url: str, *, allow_private: bool) -> str:
+    url = (url or "").strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname or len(url) > 500:
+        raise EndpointError(_("Enter an http:// or https:// address."))
+    if not allow_private and _private(parts.hostname):
+        # Webhooks are sent from our servers: never to our own network.
+        raise EndpointError(_("This address is on a private network."))
+    return url
+
+
+def _private(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_private or address.is_loopback or address.is_link_local
+
+
+def create_endpoint(db: Session, keyring: KeyRing, tenant_id: int, url: str, events,
+                    description: str = "", *, allow_private: bool = False
+                    ) -> tuple[WebhookEndpoint, str]:
+    chosen = [e for e in EVENT_TYPES if e in set(events)]
+    if not chosen:
+        raise EndpointError(_("Choose at least one event."))
+    endpoint = WebhookEndpoint(url=check_url(url, allow_private=allow_private),
+                               description=(description or "").strip()[:200],
+                               events=" ".join(chosen), is_active=True, secret_encrypted="")
+    db.add(endpoint)
+    db.flush()
+    secret = new_secret()
+    endpoint.secret_encrypted = keyring.encrypt_text(
+        secret, context=secret_context(tenant_id, endpoint.id))
+    db.flush()
+    return endpoint, secret
+
+
+def endpoints(db: Session) -> list[WebhookEndpoint]:
+    return list(db.scalars(select(WebhookEndpoint).order_by(WebhookEndpoint.id.desc())))
+
+
+def recent_deliveries(db: Session, limit: int = 100) -> list[WebhookDelivery]:
+    return list(db.scalars(select(WebhookDelivery).options(
+        selectinload(WebhookDelivery.endpoint)).order_by(WebhookDelivery.id.desc()).limit(limit)))

@@ -1,0 +1,1 @@
+"""Built-in gateways, one independent module each (none imports another)."""

@@ -1,0 +1,31 @@
+"""Cash on delivery: the courier collects; nothing to verify online."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from payments.config import ConfigField
+from payments.gateway import Gateway
+from payments.interfaces import Capabilities, PaymentRequest, PaymentStart
+from payments.offline import fill_instructions
+
+
+class CashOnDeliveryGateway(Gateway):
+    name = "cod"
+    title = "Cash on delivery"
+    capabilities = Capabilities(offline=True)
+    config_schema = (
+        ConfigField(
+            "instructions",
+            "Message to the customer",
+            default="Please pay {amount} to the courier on delivery.",
+            help="{order_reference} and {amount} are replaced.",
+        ),
+    )
+
+    def start_payment(
+        self, request: PaymentRequest, config: Mapping[str, Any]
+    ) -> PaymentStart:
+        settings = self.validate_config(config)
+        return PaymentStart.offline(fill_instructions(settings["instructions"], request))

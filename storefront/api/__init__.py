@@ -1,0 +1,25 @@
+"""The store API for reseller websites: JSON under ``/api/v1/``, one store per key.
+
+``includeme`` registers the routes, the per-key rate limiter and the views.
+Settings: ``backoffice.api_rate_limit`` (requests per minute per key, default
+600; 0 turns the limit off) and ``backoffice.api_rate_burst`` (default 60).
+"""
+
+from __future__ import annotations
+
+from storefront.api.ratelimit import TokenBuckets, Unlimited
+
+DEFAULT_RATE, DEFAULT_BURST = "600", "60"
+
+
+def rate_limiter(settings):
+    rate = float(settings.get("backoffice.api_rate_limit") or DEFAULT_RATE)
+    burst = int(settings.get("backoffice.api_rate_burst") or DEFAULT_BURST)
+    return TokenBuckets(rate, burst) if rate > 0 else Unlimited()
+
+
+def includeme(config) -> None:
+    config.registry["api_rate_limiter"] = rate_limiter(config.registry.settings)
+    config.include("storefront.api.routes")
+    config.scan("storefront.api.views")
+    config.scan("storefront.api.errors")

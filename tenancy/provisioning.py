@@ -1,0 +1,223 @@
+"""Provisioning a store as a saga of idempotent, recorded steps.
+
+control row -> database -> user -> grant -> schema -> owner -> active
+
+Each finished step is written to ``tenants.provisioning_step`` before the next
+starts. When a step fails, the saga compensates: it drops the user and the
+database it may have created and leaves the store ``failed`` with the error,
+so nothing orphaned survives and ``create --resume`` starts afresh. If even the
+clean-up fails (the server went away), the store stays ``failed`` with its
+last finished step, and ``--resume`` carries on from there.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from sqlalchemy import select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
+
+from tenancy.control import ControlPlane
+from tenancy.db import make_engine
+from tenancy.models import Job, Tenant, TenantStatus, utcnow
+from tenancy.names import generate_database_name, validate_slug
+
+log = logging.getLogger(__name__)
+
+STEPS = ("control_row", "database", "user", "grant", "schema", "owner", "active")
+
+
+class StoreSchema(Protocol):
+    """What a store's schema offers the control plane (implemented in backoffice)."""
+
+    def create(self, connection: Connection, *, fresh: bool) -> str:
+        """Create every table and stamp the migration head; return the revision."""
+
+    def create_owner(self, connection: Connection, email: str, password: str) -> None:
+        """Add the owner account unless that e-mail already has one."""
+
+
+class ProvisioningError(RuntimeError):
+    """A create failed; the message says at which step and what was cleaned up."""
+
+
+class StoreExists(ProvisioningError):
+    """The slug is taken (possibly by a concurrent create)."""
+
+
+@dataclass
+class StoreRequest:
+    slug: str
+    name: str
+    server: str | None = None
+    owner_email: str | None = None
+    owner_password: str | None = None
+    locale: str = "en"
+
+
+def new_password() -> str:
+    return secrets.token_urlsafe(32)  # 32 random bytes
+
+
+class Provisioner:
+    def __init__(self, control: ControlPlane, schema: StoreSchema,
+                 fault: Callable[[str], None] | None = None):
+        self.control = control
+        self.schema = schema
+        # A test seam: called with each step's name before it runs.
+        self.fault = fault or (lambda step: None)
+
+    def create(self, request: StoreRequest, *, resume: bool = False) -> Tenant:
+        validate_slug(request.slug)
+        if not request.name or not request.name.strip():
+            raise ProvisioningError("a store name is required")
+        with self.control.session() as session:
+            tenant, password = (self._claim(session, request) if resume
+                                else self._insert(session, request))
+            job = Job(kind="provision", tenant_id=tenant.id, tenant_slug=tenant.slug)
+            session.add(job)
+            session.commit()
+            try:
+                self._run_steps(session, tenant, password, request)
+            except Exception as exc:
+                session.rollback()
+                self._fail(session, tenant, job, exc)
+                raise
+            job.state, job.progress = "done", "active"
+            session.commit()
+            return tenant
+
+    def database_name(self, request: StoreRequest) -> str:
+        """A fresh name for the store's database and its user (tests pick their own)."""
+        return generate_database_name(request.slug, self.control.settings["backoffice.db_prefix"])
+
+    # -- the control row -------------------------------------------------
+    def _insert(self, session: Session, request: StoreRequest) -> tuple[Tenant, str]:
+        existing = session.scalar(select(Tenant).where(Tenant.slug == request.slug))
+        if existing is not None:
+            raise self._exists(existing)
+        server = self.control.server(session, request.server)
+        database = self.database_name(request)
+        tenant = Tenant(slug=request.slug, name=request.name.strip(), server=server,
+                        database_name=database, db_user=database,
+                        db_password_encrypted="-", status=TenantStatus.PROVISIONING,
+                        default_locale=request.locale)
+        password = new_password()
+        try:
+            self.fault("control_row")
+            session.add(tenant)
+            session.flush()
+            tenant.db_password_encrypted = self.control.keyring.encrypt_text(
+                password, context=tenant.password_context)
+            tenant.provisioning_step = "control_row"
+            session.commit()
+        except IntegrityError:
+            session.rollback()
+            raise StoreExists(f"store {request.slug!r} already exists "
+                              "(another create won the race)") from None
+        return tenant, password
+
+    def _claim(self, session: Session, request: StoreRequest) -> tuple[Tenant, str]:
+        """Take over a failed create; the conditional UPDATE lets one resumer win."""
+        tenant = session.scalar(select(Tenant).where(Tenant.slug == request.slug))
+        if tenant is None:
+            return self._insert(session, request)
+        claimed = session.execute(
+            update(Tenant).where(Tenant.id == tenant.id, Tenant.status == TenantStatus.FAILED)
+            .values(status=TenantStatus.PROVISIONING, error=None, updated_at=utcnow())
+        ).rowcount
+        session.commit()
+        if not claimed:
+            raise self._exists(tenant)
+        session.refresh(tenant)
+        return tenant, self.control.password(tenant)
+
+    @staticmethod
+    def _exists(tenant: Tenant) -> StoreExists:
+        if tenant.status == TenantStatus.FAILED:
+            return StoreExists(f"store {tenant.slug!r} exists and its creation failed "
+                               f"({tenant.error}); retry with --resume or drop it")
+        return StoreExists(f"store {tenant.slug!r} already exists (status {tenant.status})")
+
+    # -- the steps -------------------------------------------------------
+    def _run_steps(self, session, tenant, password, request) -> None:
+        done = STEPS.index(tenant.provisioning_step or "control_row")
+        backend = self.control.backend(tenant.server)
+        actions = {
+            "database": lambda: backend.create_database(tenant.database_name),
+            "user": lambda: backend.create_user(tenant.db_user, password),
+            "grant": lambda: backend.grant(tenant.db_user, tenant.database_name),
+            "schema": lambda: self._schema(tenant, fresh=done == 0),
+            "owner": lambda: self._owner(tenant, password, request),
+            "active": lambda: self._activate(tenant),
+        }
+        for step in STEPS[done + 1:]:
+            self.fault(step)
+            actions[step]()
+            tenant.provisioning_step = step
+            session.commit()
+
+    def _schema(self, tenant: Tenant, *, fresh: bool) -> None:
+        engine = self.control.backend(tenant.server).ddl_engine(tenant.database_name)
+        try:
+            with engine.begin() as conn:
+                tenant.schema_revision = self.schema.create(conn, fresh=fresh)
+        finally:
+            engine.dispose()
+
+    def _owner(self, tenant: Tenant, password: str, request: StoreRequest) -> None:
+        if not request.owner_email:
+            return
+        if not request.owner_password:
+            raise ProvisioningError("an owner e-mail needs an owner password")
+        # Runs as the store's own user: proves the grant works before going live.
+        url = self.control.backend(tenant.server).runtime_url(
+            tenant.database_name, tenant.db_user, password)
+        engine = make_engine(url, poolclass=NullPool)
+        try:
+            with engine.begin() as conn:
+                self.schema.create_owner(conn, request.owner_email, request.owner_password)
+        finally:
+            engine.dispose()
+
+    @staticmethod
+    def _activate(tenant: Tenant) -> None:
+        tenant.status = TenantStatus.ACTIVE
+        tenant.error = None
+        tenant.bump_version()
+
+    # -- compensation ----------------------------------------------------
+    def _fail(self, session: Session, tenant: Tenant, job: Job, exc: Exception) -> None:
+        step = tenant.provisioning_step or "control_row"
+        # Steps run in order, so the one that failed is the one after the last finished.
+        failing = STEPS[min(STEPS.index(step) + 1, len(STEPS) - 1)]
+        reason = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
+        cleaned = self._compensate(tenant)
+        tenant.status = TenantStatus.FAILED
+        tenant.error = f"failed at step {failing} (after {step}): {reason}"
+        if cleaned:
+            tenant.provisioning_step = "control_row"
+        else:
+            tenant.error += " (clean-up incomplete; --resume continues)"
+        job.state, job.error = "failed", tenant.error
+        try:
+            session.commit()
+        except Exception:  # the control DB itself may be gone; nothing else to do
+            log.exception("could not record the failure of store %s", tenant.slug)
+
+    def _compensate(self, tenant: Tenant) -> bool:
+        try:
+            backend = self.control.backend(tenant.server)
+            backend.drop_user(tenant.db_user)
+            backend.drop_database(tenant.database_name)
+            return True
+        except Exception:
+            log.warning("clean-up of store %s failed", tenant.slug, exc_info=True)
+            return False

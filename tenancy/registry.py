@@ -1,0 +1,301 @@
+"""One engine per store, a bounded number of them, and a connection budget per server.
+
+* Engines are kept in LRU order, at most ``backoffice.engine_cap`` of them; an
+  evicted engine is disposed (its pooled connections closed).
+* Every open connection to a server counts against that server's budget
+  (``backoffice.server_connection_cap``). The count follows the socket itself
+  (``BudgetedConnection``), not pool events: a connection closed by any path —
+  pool dispose, invalidation, a failed connect event, garbage collection —
+  gives its slot back exactly once. A store that needs a new connection
+  when the budget is spent first closes idle connections of the least recently
+  used stores on that server, and otherwise waits (then fails with
+  ``CapacityError``, which the web layer turns into a 503).
+* An engine is keyed on the store's id *and* version: suspend, password
+  rotation, move and restore bump the version, so the old engine is retired
+  and never handed out again; a request still holding an older snapshot gets
+  the newer engine (same store, newer credentials) instead of rebuilding the
+  old one.
+* Engines are only disposed while nobody holds a lease on them, so a request
+  never has its connection pulled from under it. A lease is returned by engine
+  (``release(engine)``), so a lease on a retired engine can never be credited
+  to its successor.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ssl
+import struct
+import threading
+import time
+import weakref
+from collections import OrderedDict
+from collections.abc import Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from pymysql.constants import COMMAND
+from sqlalchemy import create_engine
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.pool import QueuePool
+
+from tenancy.db import (
+    SharedContextConnection,
+    engine_options,
+    shared_ssl_context,
+    strip_ssl_query,
+)
+from tenancy.directory import TenantRef
+from tenancy.keyring import KeyRing
+from tenancy.servers import backend_for
+from tenancy.settings import as_int
+
+QUIT_WAIT_SECONDS = 1.0
+
+
+class CapacityError(RuntimeError):
+    """A server's connection budget stayed spent for the whole wait."""
+
+
+class BudgetedConnection(SharedContextConnection):
+    """A PyMySQL connection that holds one slot of its server's budget.
+
+    The slot is given back when the socket closes, whichever path closes it
+    (``close``, a network error, a failed connect, or garbage collection), and
+    only once: the count can neither leak nor go negative.
+    """
+
+    def __init__(self, *, budget: ServerBudget, **kwargs):
+        self._slot = weakref.finalize(self, budget.release)
+        try:
+            super().__init__(**kwargs)
+        except BaseException:
+            self._slot()
+            raise
+
+    def close(self):
+        """QUIT, then wait (briefly) for the server to hang up before freeing the slot.
+
+        Without the wait the server may still list the session for a few ms after
+        the slot is reused, and its ``Threads_connected`` would overshoot the cap.
+        """
+        if self._sock is not None and not self._closed:
+            with contextlib.suppress(Exception):
+                self._write_bytes(struct.pack("<iB", 1, COMMAND.COM_QUIT))
+                self._sock.settimeout(QUIT_WAIT_SECONDS)
+                while self._sock.recv(64):
+                    pass
+        self._closed = True
+        self._force_close()
+
+    def _force_close(self):
+        try:
+            super()._force_close()
+        finally:
+            self._slot()
+
+
+class ServerBudget:
+    """How many connections to one server are open, and room for how many more."""
+
+    def __init__(self, cap: int, name: str = ""):
+        self.cap = cap
+        self.name = name
+        self.open = 0
+        self.underflows = 0
+        self.peak = 0
+        self._cond = threading.Condition()
+
+    def try_acquire(self) -> bool:
+        with self._cond:
+            if self.open >= self.cap:
+                return False
+            self.open += 1
+            self.peak = max(self.peak, self.open)
+            return True
+
+    def wait(self, seconds: float) -> None:
+        with self._cond:
+            if self.open >= self.cap:
+                self._cond.wait(seconds)
+
+    def release(self) -> None:
+        with self._cond:
+            if self.open <= 0:  # cannot happen with BudgetedConnection; count it if it does
+                self.underflows += 1
+                return
+            self.open -= 1
+            self._cond.notify()
+
+
+@dataclass(eq=False)
+class _Entry:
+    ref: TenantRef
+    engine: Engine
+    leases: int = 0
+    retired: bool = False
+    last_used: float = field(default_factory=time.monotonic)
+
+
+class EngineRegistry:
+    def __init__(self, keyring: KeyRing, settings: Mapping[str, str]):
+        self.keyring = keyring
+        self.engine_cap = as_int(settings, "backoffice.engine_cap", minimum=1)
+        self.connection_cap = as_int(settings, "backoffice.server_connection_cap", minimum=1)
+        self.pool_size = as_int(settings, "backoffice.engine_pool_size", minimum=1)
+        self.wait_seconds = float(settings.get("backoffice.connection_wait", "10"))
+        self._entries: OrderedDict[int, _Entry] = OrderedDict()  # tenant id -> current
+        self._leased: dict[Engine, _Entry] = {}  # every engine with leases, current or retired
+        self._budgets: dict[int, ServerBudget] = {}
+        self._server_urls: dict[tuple[int, str], tuple[URL, ssl.SSLContext | None]] = {}
+        self._lock = threading.RLock()
+        self.created = 0
+        self.evicted = 0
+
+    # -- leases ----------------------------------------------------------
+    @contextmanager
+    def lease(self, ref: TenantRef):
+        engine = self.acquire(ref)
+        try:
+            yield engine
+        finally:
+            self.release(engine)
+
+    def acquire(self, ref: TenantRef) -> Engine:
+        """The store's engine, leased: give it back with ``release(engine)``."""
+        with self._lock:
+            entry = self._entries.get(ref.id)
+            if entry is not None and ref.version > entry.ref.version:
+                self._retire(ref.id, entry)
+                entry = None
+            if entry is None:
+                entry = _Entry(ref, self._create_engine(ref))
+                self._entries[ref.id] = entry
+                self.created += 1
+            self._entries.move_to_end(ref.id)
+            entry.leases += 1
+            entry.last_used = time.monotonic()
+            self._leased[entry.engine] = entry
+            # Only after the lease: with every older engine leased, eviction
+            # must not pick the engine it was just asked for.
+            self._evict_over_cap()
+            return entry.engine
+
+    def release(self, engine: Engine) -> None:
+        if not isinstance(engine, Engine):  # the old release(ref) would credit the wrong engine
+            raise TypeError("release() takes the engine acquire() returned")
+        with self._lock:
+            entry = self._leased.get(engine)
+            if entry is None:
+                return
+            entry.leases -= 1
+            if entry.leases > 0:
+                return
+            del self._leased[engine]
+            if entry.retired:
+                entry.engine.dispose()  # its last request is over
+
+    def _retire(self, tenant_id: int, entry: _Entry) -> None:
+        del self._entries[tenant_id]
+        entry.retired = True
+        self.evicted += 1
+        if entry.leases == 0:
+            entry.engine.dispose()
+        # else: disposed by release() when its last lease ends
+
+    def _evict_over_cap(self) -> None:
+        for tenant_id, entry in list(self._entries.items()):
+            if len(self._entries) <= self.engine_cap:
+                return
+            if entry.leases == 0:
+                self._retire(tenant_id, entry)
+
+    def _free_idle(self, server_id: int, needed_by: int) -> bool:
+        """Close the idle connections of the least recently used store on a server."""
+        with self._lock:
+            for tenant_id, entry in self._entries.items():
+                if (entry.ref.server_id == server_id and tenant_id != needed_by
+                        and entry.leases == 0 and entry.engine.pool.checkedin() > 0):
+                    entry.engine.pool.dispose()
+                    return True
+        return False
+
+    # -- engines ---------------------------------------------------------
+    def budget(self, server_id: int, name: str = "") -> ServerBudget:
+        with self._lock:
+            budget = self._budgets.get(server_id)
+            if budget is None:
+                budget = self._budgets[server_id] = ServerBudget(self.connection_cap, name)
+            return budget
+
+    def _server_url(self, ref: TenantRef) -> tuple[URL, ssl.SSLContext | None]:
+        """Decrypted admin URL and the server's one shared TLS context."""
+        key = (ref.server_id, ref.server_admin_url_encrypted)
+        cached = self._server_urls.get(key)
+        if cached is None:
+            url = make_url(self.keyring.decrypt_text(
+                ref.server_admin_url_encrypted, context=f"server:{ref.server_name}:admin_url"))
+            cached = (strip_ssl_query(url), shared_ssl_context(url))
+            self._server_urls[key] = cached
+        return cached
+
+    def _create_engine(self, ref: TenantRef) -> Engine:
+        password = self.keyring.decrypt_text(ref.db_password_encrypted,
+                                             context=ref.password_context)
+        if ref.server_kind == "sqlite":
+            backend = backend_for("sqlite", self.keyring.decrypt_text(
+                ref.server_admin_url_encrypted, context=f"server:{ref.server_name}:admin_url"))
+            url = backend.runtime_url(ref.database_name, ref.db_user, password)
+            return create_engine(url, **engine_options(url))
+        admin_url, context = self._server_url(ref)
+        budget = self.budget(ref.server_id, ref.server_name)
+        connect_args = {
+            "host": admin_url.host or "127.0.0.1", "port": admin_url.port or 3306,
+            "user": ref.db_user, "password": password, "database": ref.database_name,
+            "charset": "utf8mb4", "connect_timeout": 10, "budget": budget,
+        }
+        if context is not None:
+            connect_args["ssl"] = context
+
+        def connect():
+            self._take_slot(budget, ref)
+            return BudgetedConnection(**connect_args)
+
+        return create_engine(
+            admin_url.set(username=ref.db_user, password=None, database=ref.database_name),
+            creator=connect, poolclass=QueuePool, pool_size=self.pool_size, max_overflow=0,
+            pool_timeout=self.wait_seconds, pool_recycle=3600, pool_pre_ping=False)
+
+    def _take_slot(self, budget: ServerBudget, ref: TenantRef) -> None:
+        deadline = time.monotonic() + self.wait_seconds
+        while not budget.try_acquire():
+            if self._free_idle(ref.server_id, ref.id):
+                continue
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise CapacityError(f"no free connection to server {ref.server_name}")
+            budget.wait(min(remaining, 0.05))
+
+    # -- reporting and shutdown -----------------------------------------
+    def stats(self) -> dict:
+        with self._lock:
+            return {
+                "engines": len(self._entries),
+                "retired_engines": sum(1 for e in self._leased.values() if e.retired),
+                "engines_created": self.created,
+                "engines_evicted": self.evicted,
+                "connections": {b.name: b.open for b in self._budgets.values()},
+                "connections_peak": {b.name: b.peak for b in self._budgets.values()},
+                "connection_cap": self.connection_cap,
+            }
+
+    def invalidate(self, tenant_id: int) -> None:
+        with self._lock:
+            entry = self._entries.get(tenant_id)
+            if entry is not None:
+                self._retire(tenant_id, entry)
+
+    def dispose(self) -> None:
+        with self._lock:
+            for tenant_id, entry in list(self._entries.items()):
+                self._retire(tenant_id, entry)

@@ -1,0 +1,206 @@
+"""Database server backends: where a store's database and user are created.
+
+``MySQLBackend`` speaks to a registered MySQL/MariaDB server through its admin
+URL (the DDL identity); ``SQLiteBackend`` keeps each store in a file (the
+embedded default). Both offer the same operations, each idempotent, so the
+provisioning saga can repeat any step after a crash.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import NullPool
+
+from tenancy.db import make_engine
+from tenancy.names import grant_pattern, validate_name
+
+RUNTIME_PRIVILEGES = "SELECT, INSERT, UPDATE, DELETE"
+UNKNOWN_THREAD = 1094
+
+log = logging.getLogger(__name__)
+
+
+class ServerError(RuntimeError):
+    """The database server refused or failed an operation."""
+
+
+class DatabaseBackend:
+    kind = "abstract"
+
+    def create_database(self, name: str) -> None: ...
+    def drop_database(self, name: str) -> None: ...
+    def database_exists(self, name: str) -> bool: ...
+    def create_user(self, user: str, password: str) -> None: ...
+    def drop_user(self, user: str) -> None: ...
+    def user_exists(self, user: str) -> bool: ...
+    def grant(self, user: str, database: str) -> None: ...
+    def set_password(self, user: str, password: str) -> None: ...
+    def runtime_url(self, database: str, user: str, password: str) -> URL: ...
+    def ddl_url(self, database: str) -> URL: ...
+
+    def ddl_engine(self, database: str) -> Engine:
+        """A short-lived engine under the DDL identity, bound to one store database."""
+        return make_engine(self.ddl_url(database), poolclass=NullPool)
+
+    def dispose(self) -> None:
+        pass
+
+
+class MySQLBackend(DatabaseBackend):
+    kind = "mysql"
+
+    def __init__(self, admin_url: str | URL, user_host: str = "%"):
+        self.admin_url = make_url(admin_url)
+        if self.admin_url.get_backend_name() != "mysql":
+            raise ServerError("a MySQL server needs a mysql+pymysql:// admin URL")
+        self.user_host = user_host
+        self._engine = make_engine(self.admin_url, pool_size=2, max_overflow=4)
+
+    def _run(self, sql: str, params: dict | None = None) -> None:
+        with self._engine.begin() as conn:
+            conn.execute(text(sql), params or {})
+
+    def _rows(self, sql: str, params: dict | None = None) -> list:
+        with self._engine.connect() as conn:
+            return conn.execute(text(sql), params or {}).fetchall()
+
+    def create_database(self, name):
+        self._run(
+            f"CREATE DATABASE IF NOT EXISTS `{validate_name(name)}` "
+            "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+        )
+
+    def drop_database(self, name):
+        self._run(f"DROP DATABASE IF EXISTS `{validate_name(name)}`")
+
+    def database_exists(self, name):
+        rows = self._rows(
+            "SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = :n", {"n": name}
+        )
+        return bool(rows)
+
+    def create_user(self, user, password):
+        params = {"u": validate_name(user), "h": self.user_host, "p": password}
+        # IF NOT EXISTS keeps a retry idempotent; ALTER makes the password match.
+        self._run("CREATE USER IF NOT EXISTS :u@:h IDENTIFIED BY :p", params)
+        self._run("ALTER USER :u@:h IDENTIFIED BY :p", params)
+
+    def drop_user(self, user):
+        self._run("DROP USER IF EXISTS :u@:h", {"u": validate_name(user), "h": self.user_host})
+
+    def user_exists(self, user):
+        rows = self._rows(
+            "SELECT 1 FROM mysql.user WHERE User = :u AND Host = :h",
+            {"u": user, "h": self.user_host},
+        )
+        return bool(rows)
+
+    def grant(self, user, database):
+        self._run(
+            f"GRANT {RUNTIME_PRIVILEGES} ON `{grant_pattern(database)}`.* TO :u@:h",
+            {"u": validate_name(user), "h": self.user_host},
+        )
+
+    def set_password(self, user, password):
+        self._run(
+            "ALTER USER :u@:h IDENTIFIED BY :p",
+            {"u": validate_name(user), "h": self.user_host, "p": password},
+        )
+
+    def kill_sessions(self, user: str) -> int:
+        """End the user's open connections (after a password change or a move)."""
+        rows = self._rows(
+            "SELECT ID FROM information_schema.PROCESSLIST WHERE USER = :u", {"u": user}
+        )
+        killed = 0
+        for (thread_id,) in rows:
+            try:
+                self._run(f"KILL CONNECTION {int(thread_id)}")
+                killed += 1
+            except DBAPIError as exc:
+                # 1094: the session ended by itself. Anything else (no CONNECTION
+                # ADMIN) leaves a session with the old password open: say so.
+                if exc.orig is None or exc.orig.args[0] != UNKNOWN_THREAD:
+                    log.warning("could not end session %s of %s: %s", thread_id, user,
+                                exc.orig or exc)
+        return killed
+
+    def runtime_url(self, database, user, password):
+        return self.admin_url.set(database=database, username=user, password=password)
+
+    def ddl_url(self, database):
+        return self.admin_url.set(database=validate_name(database))
+
+    def dispose(self):
+        self._engine.dispose()
+
+
+class SQLiteBackend(DatabaseBackend):
+    """Embedded default: one file per store; users and grants do not exist."""
+
+    kind = "sqlite"
+
+    def __init__(self, directory: str | os.PathLike):
+        self.directory = Path(directory)
+
+    def path(self, name: str) -> Path:
+        return self.directory / f"{validate_name(name)}.sqlite"
+
+    def create_database(self, name):
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.path(name).touch(exist_ok=True)
+
+    def drop_database(self, name):
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{self.path(name)}{suffix}").unlink(missing_ok=True)
+
+    def database_exists(self, name):
+        return self.path(name).exists()
+
+    def create_user(self, user, password):
+        validate_name(user)
+
+    def drop_user(self, user):
+        pass
+
+    def user_exists(self, user):
+        return False
+
+    def grant(self, user, database):
+        pass
+
+    def set_password(self, user, password):
+        pass
+
+    def runtime_url(self, database, user, password):
+        return URL.create("sqlite", database=str(self.path(database)))
+
+    def ddl_url(self, database):
+        return self.runtime_url(database, "", "")
+
+
+def backend_for(kind: str, admin_url: str, user_host: str = "%") -> DatabaseBackend:
+    if kind == "mysql":
+        return MySQLBackend(admin_url, user_host)
+    if kind == "sqlite":
+        url = make_url(admin_url)
+        return SQLiteBackend(url.database or ".")
+    raise ServerError(f"unknown server kind {kind!r}")
+
+
+def kind_of(url: str) -> str:
+    try:
+        backend = make_url(url).get_backend_name()
+    except Exception:
+        raise ServerError(f"not a database URL: {url.split('@')[-1]!r}") from None
+    if backend in {"mysql", "mariadb"}:
+        return "mysql"
+    if backend == "sqlite":
+        return "sqlite"
+    raise ServerError(f"unsupported server type {backend!r}: use mysql+pymysql:// or sqlite:///")

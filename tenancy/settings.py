@@ -1,0 +1,100 @@
+"""Settings: the ini file first, then ``BACKOFFICE_*`` environment overrides.
+
+Every setting is a ``backoffice.<name>`` key in the ini file's ``[app:main]``
+section; the environment variable ``BACKOFFICE_<NAME>`` (upper case) wins over
+it, so containers and CI can configure a deployment without editing files.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from plaster import get_settings
+
+PREFIX = "backoffice."
+ENV_PREFIX = "BACKOFFICE_"
+
+DEFAULTS = {
+    "backoffice.environment": "development",
+    "backoffice.control_url": "sqlite:///{here}/var/control.sqlite",
+    "backoffice.store_dir": "{here}/var/stores",
+    "backoffice.backup_dir": "{here}/var/backups",
+    "backoffice.keys_file": "{here}/var/keys.txt",
+    "backoffice.base_domain": "localhost",
+    "backoffice.db_prefix": "bo_",
+    "backoffice.db_user_host": "%",
+    "backoffice.engine_cap": "200",
+    "backoffice.server_connection_cap": "100",
+    "backoffice.engine_pool_size": "2",
+    "backoffice.tenant_cache_ttl": "5",
+    "backoffice.trusted_proxy": "false",
+    "backoffice.session_secret": "",
+}
+
+# Environment variables that are not settings (they choose the ini file).
+_NOT_SETTINGS = {"BACKOFFICE_CONFIG"}
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names it."""
+
+
+def env_overrides(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    environ = os.environ if environ is None else environ
+    return {
+        PREFIX + name[len(ENV_PREFIX):].lower(): value
+        for name, value in environ.items()
+        if name.startswith(ENV_PREFIX) and name not in _NOT_SETTINGS
+    }
+
+
+def resolve(
+    settings: Mapping[str, str] | None = None,
+    *,
+    here: str | os.PathLike | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """Merge defaults, the given settings and the environment, in that order."""
+    here = Path(here or (settings or {}).get("here") or os.getcwd()).resolve()
+    merged: dict[str, str] = {
+        key: value.format(here=here) for key, value in DEFAULTS.items()
+    }
+    merged.update({k: v for k, v in (settings or {}).items() if v is not None})
+    merged.update(env_overrides(environ))
+    merged["here"] = str(here)
+    return merged
+
+
+def load(config_path: str | os.PathLike | None = None, **kw) -> dict[str, str]:
+    """Read ``[app:main]`` of an ini file (``%(here)s`` expanded) and resolve it."""
+    path = Path(config_path or os.environ.get("BACKOFFICE_CONFIG") or "development.ini")
+    if not path.exists():
+        raise SettingsError(f"config file not found: {path}")
+    raw = get_settings(str(path.resolve()), "app:main")
+    return resolve(raw, here=path.resolve().parent, **kw)
+
+
+def as_int(settings: Mapping[str, str], key: str, *, minimum: int = 0) -> int:
+    value = settings.get(key)
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        raise SettingsError(f"{key} must be a whole number, got {value!r}") from None
+    if number < minimum:
+        raise SettingsError(f"{key} must be at least {minimum}, got {number}")
+    return number
+
+
+def as_bool(settings: Mapping[str, str], key: str) -> bool:
+    value = str(settings.get(key, "")).strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"", "0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"{key} must be true or false, got {value!r}")
+
+
+def is_production(settings: Mapping[str, str]) -> bool:
+    return settings.get("backoffice.environment", "development") == "production"

@@ -1,0 +1,181 @@
+"""Backup, restore, clone and move on real MariaDB (and SQLite), row for row."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from tenancy.backups.restore import Copier
+from tenancy.backups.service import backup_store, list_backups, verify_backup
+from tenancy.migrate import head
+from tenancy.models import Backup, BackupState, Tenant, TenantStatus
+from tests.tenancy.backups.conftest import (
+    BIG_TEXT,
+    add_order,
+    database_names,
+    fill,
+    runtime_engine,
+    snapshot_rows,
+)
+
+
+def _reload(control, slug) -> Tenant:
+    with control.session() as session:
+        return control.tenant(session, slug)
+
+
+def test_backup_restore_round_trip_row_for_row(bk, new_store, mysql_admin_url):
+    tenant = new_store()
+    engine = runtime_engine(bk, tenant)
+    fill(engine)
+    before = snapshot_rows(engine)
+    backup = backup_store(bk, tenant.slug)
+    assert backup.state == BackupState.DONE and backup.row_counts["orders"] == 40
+    assert Path(backup.path).stat().st_mode & 0o077 == 0  # readable by the owner only
+    assert BIG_TEXT.encode()[:50] not in Path(backup.path).read_bytes()  # encrypted
+
+    with engine.begin() as conn:  # changes after the backup are undone by the restore
+        conn.execute(text("DELETE FROM order_lines"))
+        conn.execute(text("UPDATE products SET name = 'changed'"))
+    engine.dispose()
+
+    restored = Copier(bk).restore(tenant.slug, backup.id)
+    assert restored.status == TenantStatus.ACTIVE
+    assert restored.database_name != tenant.database_name
+    assert restored.version > tenant.version
+    engine = runtime_engine(bk, restored)
+    after = snapshot_rows(engine)
+    engine.dispose()
+    assert after == before
+    assert before["products"][0][3] == BIG_TEXT
+    assert tenant.database_name not in database_names(mysql_admin_url, tenant.database_name)
+
+
+def test_verify_and_list(bk, new_store):
+    tenant = new_store()
+    fill(runtime_engine(bk, tenant), orders=3)
+    backup = backup_store(bk, tenant.slug)
+    manifest = verify_backup(bk, backup.id)
+    assert manifest["tables"]["order_lines"]["rows"] == 9
+    assert manifest["schema_revision"] == backup.schema_revision == head("tenant")
+    assert manifest["source_dialect"] == "mysql"
+    with bk.session() as session:
+        assert [b.id for b in list_backups(session, tenant.slug)] == [backup.id]
+
+
+def test_restore_as_new_store_and_clone_are_independent(bk, new_store):
+    tenant = new_store()
+    engine = runtime_engine(bk, tenant)
+    fill(engine, orders=5)
+    before = snapshot_rows(engine)
+    backup = backup_store(bk, tenant.slug)
+
+    copy = Copier(bk).restore(tenant.slug, backup.id, as_slug=tenant.slug + "-r")
+    clone = Copier(bk).clone(tenant.slug, tenant.slug + "-c")
+    for other in (copy, clone):
+        assert other.status == TenantStatus.ACTIVE and other.db_user != tenant.db_user
+        other_engine = runtime_engine(bk, other)
+        assert snapshot_rows(other_engine) == before
+        with other_engine.begin() as conn:
+            conn.execute(text("DELETE FROM order_lines"))
+        other_engine.dispose()
+    assert snapshot_rows(engine) == before  # the original did not change
+    engine.dispose()
+
+
+def test_move_to_another_server(bk, new_store, mysql_admin_url):
+    tenant = new_store()
+    engine = runtime_engine(bk, tenant)
+    fill(engine, orders=7)
+    before = snapshot_rows(engine)
+    engine.dispose()
+
+    moved = Copier(bk).move(tenant.slug, "maria2")
+    assert moved.server.name == "maria2" and moved.status == TenantStatus.ACTIVE
+    assert moved.version > tenant.version
+    assert moved.database_name != tenant.database_name
+    engine = runtime_engine(bk, moved)
+    assert snapshot_rows(engine) == before
+    engine.dispose()
+    assert tenant.database_name not in database_names(mysql_admin_url, tenant.database_name)
+
+
+@pytest.mark.parametrize("source, target", [("lite", "maria"), ("maria", "lite")])
+def test_backup_restores_across_sqlite_and_mariadb(bk, new_store, source, target):
+    tenant = new_store(server=source)
+    engine = runtime_engine(bk, tenant)
+    fill(engine, orders=6)
+    with engine.begin() as conn:  # microseconds: MariaDB's DATETIME keeps whole seconds
+        conn.execute(text("UPDATE customers SET created_at = :t"),
+                     {"t": "2026-03-01 12:30:45.123456" if source == "lite"
+                      else "2026-03-01 12:30:45"})
+    before = snapshot_rows(engine)
+    engine.dispose()
+    backup = backup_store(bk, tenant.slug)
+    assert backup.source_dialect == ("sqlite" if source == "lite" else "mysql")
+
+    copy = Copier(bk).restore(tenant.slug, backup.id, as_slug=tenant.slug + "-x",
+                              server=target)
+    assert copy.server.name == target
+    engine = runtime_engine(bk, copy)
+    after = snapshot_rows(engine)
+    engine.dispose()
+    assert after.keys() == before.keys()
+    for name in before:
+        assert len(after[name]) == len(before[name]), name
+    assert after["products"][0][3] == BIG_TEXT
+    assert after["orders"] == before["orders"] and after["orders"][0][5] == "Олена Коваленко"
+    assert [c[4].replace(microsecond=0) for c in after["customers"]] == [
+        c[4].replace(microsecond=0) for c in before["customers"]]
+    assert after["order_lines"] == before["order_lines"]
+
+
+def test_writes_during_a_backup_keep_every_order_whole(bk, new_store):
+    """A writer adds orders with their lines while the snapshot is read."""
+    import threading
+
+    tenant = new_store()
+    engine = runtime_engine(bk, tenant)
+    fill(engine, orders=2000)
+    stop, written = threading.Event(), []
+
+    def writer():
+        n = 100_000
+        while not stop.is_set():
+            with engine.begin() as conn:
+                add_order(conn, n, lines=3, created="2026-03-02 00:00:00")
+            written.append(n)
+            n += 1
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    progress_calls = []
+    try:
+        backup = backup_store(bk, tenant.slug,
+                              on_progress=lambda done, total: progress_calls.append(done))
+    finally:
+        stop.set()
+        thread.join()
+    assert len(written) > 0 and len(progress_calls) > 1
+    copy = Copier(bk).restore(tenant.slug, backup.id, as_slug=tenant.slug + "-w")
+    copy_engine = runtime_engine(bk, copy)
+    with copy_engine.connect() as conn:
+        broken = conn.scalar(text(
+            "SELECT COUNT(*) FROM orders o WHERE (SELECT COUNT(*) FROM order_lines l "
+            "WHERE l.order_id = o.id) <> 3"))
+        events = conn.scalar(text("SELECT COUNT(*) FROM order_events"))
+        orders = conn.scalar(text("SELECT COUNT(*) FROM orders"))
+    copy_engine.dispose()
+    engine.dispose()
+    assert broken == 0 and events == orders == backup.row_counts["orders"]
+
+
+def test_backup_record_survives_in_the_control_db(bk, new_store):
+    tenant = new_store()
+    backup = backup_store(bk, tenant.slug)
+    with bk.session() as session:
+        stored = session.get(Backup, backup.id)
+        assert stored.tenant_id == tenant.id and stored.size == Path(stored.path).stat().st_size
+        assert stored.sha256 and stored.key_id == bk.keyring.current_id
