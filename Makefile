@@ -37,7 +37,7 @@ lint: install
 translations: $(STAMP)
 	@for domain in backoffice storefront; do \
 	  if [ -d $$domain/locale ]; then \
-	    $(BIN)/pybabel compile --use-fuzzy -q -D $$domain -d $$domain/locale || exit 1; \
+	    $(BIN)/pybabel -q compile --use-fuzzy -D $$domain -d $$domain/locale || exit 1; \
 	  fi; \
 	done
 

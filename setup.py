@@ -22,9 +22,12 @@ requires = [
 
 tests_require = [
     "import-linter>=2.0",
+    "openapi-schema-validator>=0.6",
+    "openapi-spec-validator>=0.7",
     "pytest>=8.0",
     "pytest-xdist>=3.5",
     "ruff>=0.6",
+    "schemathesis>=4.0",
     "webtest>=3.0",
 ]
 

@@ -21,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from backoffice.formatting import request_formatter
 from backoffice.i18n import LOCALES
 from tenancy.models import TenantStatus
+from tenancy.registry import CapacityError
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ def _from_store(request, read):
     """Error pages negotiate too, possibly after the store's database failed."""
     try:
         return read()
-    except SQLAlchemyError:
+    except (SQLAlchemyError, CapacityError):  # no database, or no room for it now
         return None
 
 

@@ -49,6 +49,7 @@ class Gateway(abc.ABC):
 
     def check_config(self, config: dict[str, Any]) -> None:
         """Hook for cross-field rules; raise ``ConfigError`` on failure."""
+        return None
 
     @abc.abstractmethod
     def start_payment(

@@ -56,8 +56,9 @@ def test_round_trip(build_request, build_notification, card, kind):
 def test_paying_twice_gives_the_same_payment_id(build_request, build_notification):
     checkout, _ = start_checkout(build_request)
     gateway = sandbox.SandboxGateway()
-    first = gateway.verify_notification(pay(checkout, "4242424242424242", build_notification), CONFIG)
-    again = gateway.verify_notification(pay(checkout, "4242424242424242", build_notification), CONFIG)
+    card = "4242424242424242"
+    first = gateway.verify_notification(pay(checkout, card, build_notification), CONFIG)
+    again = gateway.verify_notification(pay(checkout, card, build_notification), CONFIG)
     assert first[0].provider_reference == again[0].provider_reference
 
 

@@ -125,7 +125,8 @@ def test_missing_secret_fails_closed(setup, build_notification, secret):
 def test_refund_and_refund_notification(setup, build_request, build_notification):
     _, server, config = setup
     gateway = YooKassaGateway()
-    payment_id = gateway.start_payment(build_request(Money(10000, "RUB")), config).provider_reference
+    started = gateway.start_payment(build_request(Money(10000, "RUB")), config)
+    payment_id = started.provider_reference
     result = gateway.refund(RefundRequest(payment_id, Money(2500, "RUB"), "1001", "refund-1"),
                             config)
     assert server.requests[-1].path == "/v3/refunds"
