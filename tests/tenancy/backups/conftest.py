@@ -74,6 +74,11 @@ def runtime_engine(control, tenant):
 BIG_TEXT = "Große Teekanne — 大きな急須 🫖 " + secrets.token_hex(32_000)  # ~64 KB: TEXT
 
 
+# Escapes that JSON writers disagree on: control characters (MariaDB writes
+# \u001F, Python \u001f), a literal backslash-u, quotes, U+2028, DEL, emoji.
+HOSTILE = 'a"b\\c\nd\te\x01\x0b\x1f /\\u001F ü€😀\u2028\x7f </script>'
+
+
 def fill(engine, *, orders: int = 40) -> None:
     """Rows with unicode, NULLs, large text, big integers, timestamps with microseconds."""
     now = datetime(2026, 3, 1, 12, 30, 45)
@@ -86,7 +91,8 @@ def fill(engine, *, orders: int = 40) -> None:
              {"s": "TEA-2", "n": "Sencha 煎茶", "d": "", "p": 0, "t": now}])
         conn.execute(text(
             "INSERT INTO customers (email, name, phone, created_at) VALUES (:e, :n, '', :t)"),
-            [{"e": f"c{i}@example.com", "n": f"Клиент {i} ✓", "t": now} for i in range(5)])
+            [{"e": f"c{i}@example.com", "n": f"Клиент {i} ✓", "t": now} for i in range(5)]
+            + [{"e": "odd@example.com", "n": HOSTILE, "t": now}])
         key = conn.dialect.identifier_preparer.quote_identifier("key")
         conn.execute(text(f"INSERT INTO store_settings ({key}, value) VALUES (:k, :v)"),
                      [{"k": "name", "v": "Ünïcödé shop"}, {"k": "Zeta", "v": ""},
