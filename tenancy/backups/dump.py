@@ -124,8 +124,10 @@ def canonical_sql(conn: Connection, table: Table, kinds: list[str]) -> str | Non
             value = f"JSON_QUOTE(DATE_FORMAT({name}, '%Y-%m-%d %H:%i:%s.%f'))"
         elif kind == "date":
             value = f"JSON_QUOTE(DATE_FORMAT({name}, '%Y-%m-%d'))"
-        elif kind.startswith("numeric:") or (kind == "plain" and isinstance(column.type, String)):
+        elif kind.startswith("numeric:"):
             value = f"JSON_QUOTE(CAST({name} AS CHAR))"
+        elif kind == "plain" and isinstance(column.type, String):
+            value = f"JSON_QUOTE({name})"  # a JSON column is LONGTEXT: quoted as text
         elif kind == "plain" and isinstance(column.type, Integer):
             value = name
         else:
