@@ -30,17 +30,28 @@ BACKOFFICE = str(Path(sys.executable).parent / "backoffice")
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
+def _worker_redis_url(url: str) -> str:
+    """Each xdist worker gets Redis databases of its own (n and n + 1 for gw0,
+    n + 2 and n + 3 for gw1, ...): one worker's flush must not eat another's
+    queued messages or delivery counters."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    index = int(worker[2:]) if worker[2:].isdigit() else 0
+    base, _, db = url.rpartition("/")
+    return f"{base}/{int(db or 0) + 2 * index}"
+
+
 @pytest.fixture(scope="session")
 def redis_url():
-    client = redis.Redis.from_url(REDIS_URL)
+    url = _worker_redis_url(REDIS_URL)
+    client = redis.Redis.from_url(url)
     try:
         client.ping()
     except redis.RedisError as exc:
         if REQUIRE_MYSQL:
-            pytest.fail(f"Redis is required but unreachable at {REDIS_URL}: {exc}")
-        pytest.skip(f"Redis unreachable at {REDIS_URL}")
+            pytest.fail(f"Redis is required but unreachable at {url}: {exc}")
+        pytest.skip(f"Redis unreachable at {url}")
     client.flushdb()
-    yield REDIS_URL
+    yield url
     client.flushdb()
     client.close()
 
