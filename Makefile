@@ -46,7 +46,7 @@ translations-update: $(STAMP)
 	@for domain in backoffice storefront; do \
 	  if [ -d $$domain/locale ]; then \
 	    $(BIN)/pybabel extract -F babel.cfg -o $$domain/locale/$$domain.pot $$domain && \
-	    $(BIN)/pybabel update -D $$domain -i $$domain/locale/$$domain.pot -d $$domain/locale; \
+	    $(BIN)/pybabel update --ignore-obsolete -D $$domain -i $$domain/locale/$$domain.pot -d $$domain/locale; \
 	  fi; \
 	done
 

@@ -20,6 +20,7 @@ from pyramid.httpexceptions import HTTPNotFound
 from pyramid.tweens import EXCVIEW
 from sqlalchemy.orm import Session
 
+from backoffice.i18n import _
 from tenancy.directory import TenantDirectory
 from tenancy.models import BUSY_STATUSES, TenantStatus
 from tenancy.registry import EngineRegistry
@@ -115,7 +116,8 @@ def get_tenant(request):
 def get_db(request) -> Session:
     tenant = request.tenant
     if tenant is None:
-        raise HTTPNotFound("this page belongs to a store")
+        raise HTTPNotFound(request.localizer.translate(
+            _("This page belongs to a store: open it at the store's own address.")))
     engines: EngineRegistry = request.registry["engines"]
     engine = engines.acquire(tenant)
     session = Session(bind=engine, expire_on_commit=False)

@@ -12,7 +12,7 @@ from decimal import Decimal
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from babel import Locale
+from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime, get_timezone
 from babel.numbers import format_decimal, get_currency_precision, get_currency_symbol
 
@@ -77,6 +77,14 @@ class Formatter:
 
     def short_datetime(self, moment: datetime | None) -> str:
         return self.datetime(moment, "short")
+
+    def language(self, code: str | None) -> str:
+        """The name of a language in the reader's language ("ru" -> "Russian")."""
+        try:
+            name = _locale(code or "").get_display_name(self.locale)
+        except (ValueError, TypeError, UnknownLocaleError):
+            name = None
+        return name[:1].upper() + name[1:] if name else (code or "")
 
     def date(self, day: date | None, format: str = "medium") -> str:
         return format_date(day, format=format, locale=self.locale) if day else ""

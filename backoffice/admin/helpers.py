@@ -19,6 +19,7 @@ NAV = (
     ("customers.list", _("Customers"), "☺", "customers.view", "customers."),
     ("staff.list", _("Staff"), "♙", "staff.manage", "staff.list staff.new staff.edit"),
     ("store.settings", _("Settings"), "⚙", "settings.manage", "store."),
+    ("payments.gateways", _("Payment methods"), "¤", "settings.manage", "payments.gateway"),
     ("audit.list", _("Audit log"), "✎", "audit.view", "audit."),
     ("apikeys.list", _("API keys"), "⚿", "api.manage", "apikeys."),
     ("webhooks.list", _("Webhooks"), "⇄", "api.manage", "webhooks."),

@@ -32,6 +32,28 @@ PAYMENT_LABELS = {
     "unpaid": _("Unpaid"), "paid": _("Paid"), "partially_refunded": _("Partially refunded"),
     "refunded": _("Refunded"), "failed": _("Failed"), "pending": _("Pending"),
 }
+# Timeline entries other than status changes and notes (see payments.ledger).
+EVENT_LABELS = {
+    "created": _("Order placed"), "status_changed": _("Status changed"),
+    "payment_status": _("Payment status changed"), "note": _("Internal note"),
+    "payment_started": _("Payment started"), "payment_received": _("Payment received"),
+    "payment_pending": _("Payment pending"), "payment_failed": _("Payment failed"),
+    "payment_cancelled": _("Payment cancelled"), "payment_flagged": _("Payment needs attention"),
+    "refund": _("Refund"), "refund_failed": _("Refund failed"),
+    "refund_flagged": _("Refund needs attention"),
+}
+# Rows of the payments table: what happened, and whether it moved money.
+PAYMENT_KIND_LABELS = {
+    "payment.succeeded": _("Payment"), "payment.pending": _("Payment (pending)"),
+    "payment.failed": _("Failed payment"), "payment.cancelled": _("Cancelled payment"),
+    "refund.succeeded": _("Refund"), "refund.pending": _("Refund (pending)"),
+}
+PAYMENT_ROW_LABELS = {
+    "succeeded": _("Succeeded"), "pending": _("Pending"), "failed": _("Failed"),
+    "cancelled": _("Cancelled"), "settled": _("Settled"),
+}
+SOURCE_LABELS = {"backoffice": _("Back-office"), "api": _("Store API"),
+                 "checkout": _("Checkout")}
 CODE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 UNKNOWN_COLOUR = "#868e96"
@@ -92,9 +114,36 @@ class StatusFlow:
                  "next": list(s.next)} for s in self.statuses]
 
 
+def label(translate, labels: dict, code: str) -> str:
+    """The translated name of a code; a code we have no name for is shown as it is."""
+    name = labels.get(code)
+    return translate(name) if name is not None else code
+
+
 def payment_label(translate, status: str) -> str:
-    label = PAYMENT_LABELS.get(status)
-    return translate(label) if label is not None else status
+    return label(translate, PAYMENT_LABELS, status)
+
+
+class Labels:
+    """Names of the codes an order page shows, in the reader's language."""
+
+    def __init__(self, translate):
+        self._translate = translate
+
+    def payment(self, code: str) -> str:
+        return label(self._translate, PAYMENT_LABELS, code)
+
+    def event(self, code: str) -> str:
+        return label(self._translate, EVENT_LABELS, code)
+
+    def payment_kind(self, code: str) -> str:
+        return label(self._translate, PAYMENT_KIND_LABELS, code)
+
+    def payment_row(self, code: str) -> str:
+        return label(self._translate, PAYMENT_ROW_LABELS, code)
+
+    def source(self, code: str) -> str:
+        return label(self._translate, SOURCE_LABELS, code)
 
 
 def request_order_flow(request) -> StatusFlow:

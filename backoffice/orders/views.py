@@ -12,7 +12,7 @@ from backoffice.i18n import _
 from backoffice.models import Order
 from backoffice.orders import services
 from backoffice.orders.forms import parse_filter
-from backoffice.orders.statuses import PAYMENT_LABELS, payment_label
+from backoffice.orders.statuses import PAYMENT_LABELS, Labels, payment_label
 
 T = "backoffice:templates/admin/orders/"
 NOTE_LIMIT = 5000
@@ -112,7 +112,7 @@ def order_detail(request):
     can_refund = detail.refundable and bool(request.has_permission("orders.refund"))
     return {"d": detail, "o": detail.order, "next_statuses": request.order_flow.next(
                 detail.order.status),
-            "payment_label": lambda s: payment_label(translate, s),
+            "payment_label": lambda s: payment_label(translate, s), "labels": Labels(translate),
             "refund_url": refund_url(request, detail.order.id) if can_refund else None}
 
 

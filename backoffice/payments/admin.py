@@ -9,11 +9,11 @@ from sqlalchemy import select
 
 from backoffice.i18n import _
 from backoffice.models import AuditEntry, Order, OrderEvent, Payment
+from backoffice.orders.statuses import Labels
 from backoffice.payments.configs import GatewaySettings
 from backoffice.payments.services import PaymentRefused, refund_order
 from payments.config import secret_fields
 from payments.errors import ConfigError, ConfigurationError, UnknownGateway
-from payments.money import Money
 
 T = "backoffice:payments/templates/"
 CONFIGURE = "settings.manage"  # gateway credentials: the owner only (roles.py)
@@ -131,7 +131,7 @@ def order_payments_page(request):
     events = list(request.db.scalars(
         select(OrderEvent).where(OrderEvent.order_id == order.id).order_by(OrderEvent.id)))
     return {"order": order, "payments": payments, "events": events,
-            "money": lambda minor, currency: str(Money(minor, currency))}
+            "labels": Labels(request.localizer.translate)}
 
 
 @view_config(route_name="payments.refund", request_method="POST", permission="orders.refund")
@@ -147,7 +147,7 @@ def refund(request):
     except PaymentRefused as exc:
         request.session.flash(translate(_(exc.message, mapping=exc.mapping)), "error")
     else:
-        amount = str(Money(row.amount_minor, row.currency))
+        amount = request.fmt.money(row.amount_minor, row.currency)
         message = (_("Refunded ${amount}.") if row.status == "succeeded"
                    else _("Refund of ${amount} requested; waiting for the provider."))
         request.session.flash(translate(_(message, mapping={"amount": amount})), "success")

@@ -12,6 +12,8 @@ from backoffice.webhooks.events import EVENT_TYPES
 from tenancy.settings import as_bool
 
 PERMISSION = "api.manage"
+STATES = {"pending": _("Pending"), "retrying": _("Retrying"), "delivered": _("Delivered"),
+          "failed": _("Failed"), "cancelled": _("Cancelled")}
 
 
 def _page(request, **extra) -> dict:
@@ -55,4 +57,6 @@ def disable_endpoint(request):
 @view_config(route_name="webhooks.deliveries", request_method="GET", permission=PERMISSION,
              renderer="backoffice:templates/admin/webhooks/deliveries.jinja2")
 def deliveries(request):
-    return {"deliveries": services.recent_deliveries(request.db)}
+    translate = request.localizer.translate
+    return {"deliveries": services.recent_deliveries(request.db),
+            "state_label": lambda state: translate(STATES[state]) if state in STATES else state}
