@@ -18,9 +18,13 @@ from backoffice.tasks.worker import run_worker
 @click.option("--pool", type=click.Choice(["prefork", "threads", "solo"]),
               default="prefork", show_default=True)
 @click.option("--hostname", default=None, help="Node name, e.g. worker1@%h.")
+@click.option("--beat", is_flag=True,
+              help="Also run the periodic tasks (backups prune); in one worker only.")
+@click.option("--schedule-file", default=None,
+              help="Where beat keeps its last-run times (default: celerybeat-schedule).")
 @pass_ctx
 @friendly
-def worker(obj, concurrency, loglevel, pool, hostname):
+def worker(obj, concurrency, loglevel, pool, hostname, beat, schedule_file):
     """Run a Celery worker with the same configuration as the web app."""
     config = configure(obj.settings, control=obj.control)
     config.commit()
@@ -30,4 +34,4 @@ def worker(obj, concurrency, loglevel, pool, hostname):
             "backoffice.broker_url (BACKOFFICE_BROKER_URL) is not set: tasks run "
             "eagerly in the web process and need no worker")
     raise SystemExit(run_worker(app, concurrency=concurrency, loglevel=loglevel, pool=pool,
-                                hostname=hostname))
+                                hostname=hostname, beat=beat, schedule_file=schedule_file))

@@ -21,12 +21,13 @@ from backoffice.tasks.base import (
     store_task,
 )
 from backoffice.tasks.enqueue import enqueue
+from backoffice.tasks.maintenance import prune_backups
 from backoffice.tasks.orders import record_order_event
 from tenancy.directory import TenantDirectory
 
 __all__ = [
     "CappedTask", "DeliveryCapExceeded", "StoreContext", "StoreTask", "plain_task",
-    "record_order_event", "store_task",
+    "prune_backups", "record_order_event", "store_task",
 ]
 
 
@@ -43,5 +44,6 @@ def includeme(config) -> None:
     config.add_directive("add_task", add_task)
     config.add_request_method(enqueue, "enqueue")
     config.add_task(record_order_event)
+    config.add_task(prune_backups)
     for module in aslist(settings.get("backoffice.task_includes", "")):
         config.include(module)

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 
 import redis
 from celery import Celery
+from celery.schedules import crontab
 
 from tenancy.settings import as_int
 
@@ -29,6 +30,9 @@ DEFAULTS = {
     "backoffice.task_visibility_timeout": "3600",
     "backoffice.task_tenant_cache_ttl": "0",
     "backoffice.task_includes": "",
+    # When beat runs (``backoffice worker --beat``): backups pruned daily at
+    # this UTC time (HH:MM); empty turns the schedule off.
+    "backoffice.backup_prune_at": "03:30",
 }
 
 
@@ -84,6 +88,18 @@ def _counter_url(broker_url: str, result_url: str) -> str | None:
     return None
 
 
+def beat_schedule(settings: Mapping[str, str]) -> dict:
+    """The periodic tasks; a bad time is a clear start-up error."""
+    at = (settings.get("backoffice.backup_prune_at") or "").strip()
+    if not at:
+        return {}
+    hour, _, minute = at.partition(":")
+    if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
+        raise ValueError(f"backoffice.backup_prune_at must be HH:MM (UTC) or empty, not {at!r}")
+    return {"backups-prune": {"task": "backups.prune",
+                              "schedule": crontab(hour=int(hour), minute=int(minute))}}
+
+
 def make_celery(settings: Mapping[str, str]) -> BackofficeCelery:
     merged = {**DEFAULTS, **{k: v for k, v in settings.items() if v is not None}}
     broker_url = merged["backoffice.broker_url"].strip()
@@ -110,6 +126,7 @@ def make_celery(settings: Mapping[str, str]) -> BackofficeCelery:
         task_default_queue="backoffice",
         worker_hijack_root_logger=True,
     )
+    app.conf.beat_schedule = beat_schedule(merged)
     app.max_deliveries = as_int(merged, "backoffice.task_max_deliveries", minimum=1)
     app.busy_retry_seconds = as_int(merged, "backoffice.task_busy_retry_seconds", minimum=0)
     app.busy_max_retries = as_int(merged, "backoffice.task_busy_max_retries", minimum=0)

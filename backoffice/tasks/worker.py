@@ -41,10 +41,12 @@ def install_worker_hooks(app: BackofficeCelery) -> None:
 
 
 def run_worker(app: BackofficeCelery, *, concurrency: int | None, loglevel: str,
-               pool: str, hostname: str | None) -> int:
+               pool: str, hostname: str | None, beat: bool = False,
+               schedule_file: str | None = None) -> int:
     install_worker_hooks(app)
+    options = {"beat": True, "schedule_filename": schedule_file} if beat else {}
     worker = app.Worker(concurrency=concurrency, loglevel=loglevel.upper(), pool_cls=pool,
-                        hostname=hostname)
+                        hostname=hostname, **options)
     worker.start()
     return worker.exitcode or 0
 
