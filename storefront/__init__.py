@@ -3,3 +3,4 @@
 
 def includeme(config) -> None:
     config.include("storefront.api")
+    config.include("storefront.checkout")

@@ -7,6 +7,7 @@ from backoffice.models.api import ApiKey, IdempotencyRecord, WebhookDelivery, We
 from backoffice.models.audit import AuditEntry
 from backoffice.models.base import TenantBase, metadata
 from backoffice.models.catalog import Product
+from backoffice.models.checkouts import Checkout
 from backoffice.models.customers import Customer
 from backoffice.models.orders import Order, OrderEvent, OrderLine
 from backoffice.models.payments import Payment
@@ -17,7 +18,7 @@ from backoffice.payments.models import GatewayConfig, PaymentNotification
 
 __all__ = [
     "ApiKey", "IdempotencyRecord", "WebhookDelivery", "WebhookEndpoint",
-    "AuditEntry", "Customer", "LoginAttempt", "Order", "OrderEvent", "OrderLine", "Payment",
-    "Product", "StaffUser", "StoreSetting", "TenantBase", "metadata",
+    "AuditEntry", "Checkout", "Customer", "LoginAttempt", "Order", "OrderEvent", "OrderLine",
+    "Payment", "Product", "StaffUser", "StoreSetting", "TenantBase", "metadata",
     "GatewayConfig", "PaymentNotification",
 ]

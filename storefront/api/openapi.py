@@ -137,6 +137,11 @@ def paths() -> dict:
             "getCustomer", "One customer.", "read",
             {"200": _json("Customer", "The customer.", RATE_HEADERS)}, _errors("404"),
             [_path_id()])},
+        "/api/v1/carts": {"post": _operation(
+            "createCart", "A signed link that opens the store's hosted checkout with this "
+            "cart. Nothing is reserved: stock is checked when the shopper orders.", "write",
+            {"201": _json("Cart", "The signed cart and its checkout URL.", RATE_HEADERS)},
+            _errors("400", "422"), body="CartCreate")},
         "/api/v1/order-status/{token}": {"get": _operation(
             "getOrderStatus", "What a shopper may see of an order, by its status_token.",
             "read", {"200": _json("OrderStatus", "The order's status.", RATE_HEADERS)},

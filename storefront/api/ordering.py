@@ -53,7 +53,9 @@ def customer_for(db: Session, data: dict) -> Customer:
     return customer
 
 
-def place_order(db: Session, payload: dict, *, actor: str) -> Order:
+def place_order(db: Session, payload: dict, *, actor: str, source: str = "api",
+                message: str = "placed through the store API") -> Order:
+    """The one way orders come in from outside (the API, the hosted checkout)."""
     products = lock_products(db, payload["lines"])
     customer = customer_for(db, payload["customer"])
     order = Order(
@@ -62,7 +64,7 @@ def place_order(db: Session, payload: dict, *, actor: str) -> Order:
         customer_name=payload["customer"].get("name") or customer.name,
         customer_phone=payload["customer"].get("phone") or customer.phone,
         shipping_address=payload.get("shipping_address", ""),
-        currency=setting(db, "currency", "EUR"), source="api",
+        currency=setting(db, "currency", "EUR"), source=source,
         external_reference=payload.get("external_reference"),
         status_token=secrets.token_urlsafe(24), locale=payload.get("locale", "en"))
     for line in payload["lines"]:
@@ -76,7 +78,7 @@ def place_order(db: Session, payload: dict, *, actor: str) -> Order:
     order.shipping_minor = 0
     order.total_minor = order.subtotal_minor
     order.events.append(OrderEvent(kind="created", actor=actor, to_status="new",
-                                   message="placed through the store API"))
+                                   message=message))
     _insert(db, order)
     return order
 

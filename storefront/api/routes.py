@@ -14,3 +14,4 @@ def includeme(config) -> None:
     config.add_route("api.customers", f"{API}/customers")
     config.add_route("api.customer", f"{API}/customers/{{id:\\d{{1,18}}}}")
     config.add_route("api.order_status", f"{API}/order-status/{{token}}")
+    config.add_route("api.carts", f"{API}/carts")

@@ -93,6 +93,22 @@ COMPONENTS: dict[str, dict] = {
         "lines": [{"sku": "TEA-1", "quantity": 1}],
         "customer": {"email": "ann@example.com", "name": "Ann"},
         "shipping_address": "1 Main St, Springfield", "locale": "en"}]},
+    "CartCreate": _object({
+        "lines": {"type": "array", "minItems": 1, "maxItems": 50, "items": _object({
+            "sku": {"type": "string", "minLength": 1, "maxLength": 64},
+            "quantity": {"type": "integer", "minimum": 1, "maximum": 999}})},
+        "locale": {"type": "string", "enum": LOCALES},
+        "expires_in": {"type": "integer", "minimum": 60, "maximum": 604800,
+                       "description": "Seconds the link works (default 86400)."},
+    }, required=["lines"]) | {"examples": [{"lines": [{"sku": "TEA-1", "quantity": 2}],
+                                             "locale": "en"}]},
+    "Cart": _object({
+        "token": {"type": "string", "description": "The signed cart (opaque)."},
+        "url": {"type": "string", "description": "Send the shopper here: the store's "
+                                                 "checkout opens with this cart."},
+        "expires_at": DATETIME,
+        "lines": {"type": "array", "items": _object({
+            "sku": {"type": "string"}, "quantity": {"type": "integer"}})}}),
     "StatusChange": _object({
         "status": {"type": "string", "minLength": 1, "maxLength": 32},
         "message": {"type": "string", "maxLength": 2000}}, required=["status"]),

@@ -97,6 +97,10 @@ def test_real_responses_match_the_document(contract, shop):
     c.call("getCustomer", "/api/v1/customers/424242", 404, headers=r)
     c.call("getOrderStatus", f"/api/v1/order-status/{order['status_token']}", 200, headers=r)
     c.call("getOrderStatus", "/api/v1/order-status/nope", 404, headers=r)
+    c.call("createCart", "/api/v1/carts", 201, headers=h,
+           body={"lines": [{"sku": "TEA-1", "quantity": 1}], "locale": "ru"})
+    c.call("createCart", "/api/v1/carts", 422, headers=h,
+           body={"lines": [{"sku": "OLD-1", "quantity": 1}]})
     assert {op for op, _status in c.seen} == set(c.operations)
 
 
