@@ -19,6 +19,8 @@ from alembic.config import Config
 from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.script.revision import RevisionError
+from alembic.util import CommandError
 from sqlalchemy import inspect, or_, select, update
 from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.pool import NullPool
@@ -76,7 +78,19 @@ def upgrade(conn: Connection, kind: str, target: str = "head",
                       render_as_batch=conn.dialect.name == "sqlite")
         with env.begin_transaction():
             env.run_migrations()
-    return current_revision(conn)
+    # The version table now holds the target: naming it saves two queries per store.
+    return _resolved(script, target) or current_revision(conn)
+
+
+def _resolved(script: ScriptDirectory, target: str) -> str | None:
+    """The revision id *target* names, when it names exactly one (else ``None``)."""
+    try:
+        if target == "head":
+            return script.get_current_head()
+        revision = script.get_revision(target)
+    except (CommandError, RevisionError):  # "-1", "base", several heads: ask the database
+        return None
+    return revision.revision if revision is not None else None
 
 
 def init_control(engine: Engine) -> str:
