@@ -9,6 +9,7 @@ or a reload waits for the first request and then finds the order it made.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -180,15 +181,28 @@ def lock(db: Session, checkout_id: int) -> Checkout | None:
                      .execution_options(populate_existing=True))
 
 
-def place(request, checkout_id: int, expected_total: int | None) -> tuple[Order, bool]:
-    """The order of this checkout: (order, True) when made now, (order, False) if it was
-    made by an earlier request. Raises ``PlacementRefused`` and changes nothing else."""
+@dataclass(frozen=True)
+class Placed:
+    order: Order
+    checkout: Checkout
+    new: bool  # False: an earlier request (a double click, a reload) made it
+
+
+def place(request, checkout_id: int, expected_total: int | None) -> Placed:
+    """The order of this checkout, made now or by an earlier request.
+
+    Raises ``PlacementRefused`` and then changes nothing."""
     db = request.db
     checkout = lock(db, checkout_id)
     if checkout is None:
         raise PlacementRefused(_("Your cart is empty."), step="cart")
     if checkout.order_id is not None:
-        return db.get(Order, checkout.order_id), False
+        # A locking read: under REPEATABLE READ a plain one would use this transaction's
+        # snapshot, taken before the other request committed the order.
+        order = db.scalar(select(Order).where(Order.id == checkout.order_id)
+                          .with_for_update(read=True)
+                          .execution_options(populate_existing=True))
+        return Placed(order, checkout, False)
     payload = _payload(request, checkout)
     order = _place(db, payload, expected_total)
     checkout.order_id, checkout.state = order.id, "placed"
@@ -198,7 +212,7 @@ def place(request, checkout_id: int, expected_total: int | None) -> tuple[Order,
         order.events.append(OrderEvent(kind="note", actor=ACTOR, message=comment))
     db.flush()
     emit_for_order(request, ORDER_CREATED, order)
-    return order, True
+    return Placed(order, checkout, True)
 
 
 def _payload(request, checkout: Checkout) -> dict:
@@ -253,8 +267,12 @@ def _refusal(exc: ApiError) -> PlacementRefused:
 def by_status_token(db: Session, token: str) -> Order | None:
     if not token or len(token) > 64:
         return None
-    return db.scalar(select(Order).where(Order.status_token == token)
-                     .options(selectinload(Order.lines)))
+    order = db.scalar(select(Order).where(Order.status_token == token)
+                      .options(selectinload(Order.lines)))
+    # The column's collation ignores case: the token must match exactly.
+    if order is None or not hmac.compare_digest(order.status_token.encode(), token.encode()):
+        return None
+    return order
 
 
 def checkout_of(db: Session, order: Order) -> Checkout | None:

@@ -109,20 +109,20 @@ def place(request):
         return see_other(request, "checkout.cart")
     expected = request.POST.get("expected_total", "")
     try:
-        order, _made = services.place(request, checkout.id,
-                                      int(expected) if expected.isdigit() else None)
+        placed = services.place(request, checkout.id,
+                                int(expected) if expected.isdigit() else None)
     except services.PlacementRefused as refused:
         if refused.step != "review":
             flash(request, refused.message, error=True)
             return see_other(request, f"checkout.{refused.step}")
         request.response.status = refused.status
         return _review_page(request, checkout, error=refused.message, short=refused.short)
-    return _after_placing(request, order, services.checkout_of(request.db, order))
+    return _after_placing(request, placed.order, placed.checkout)
 
 
 def _after_placing(request, order, checkout):
     status_url = request.route_url("checkout.order", token=order.status_token)
-    method = checkout.payment_method if checkout is not None else None
+    method = checkout.payment_method
     if not method or order.payment_status != "unpaid":
         return HTTPSeeOther(status_url)
     gateway = request.payment_settings.gateways.get(method)
