@@ -65,6 +65,8 @@ class Money:
             raise ValueError(f"not a decimal amount: {value!r}") from None
         if not number.is_finite():
             raise ValueError(f"not a finite amount: {value!r}")
+        if number.adjusted() >= 30:  # "1e999999" would overflow scaleb below
+            raise ValueError(f"not a plausible amount: {str(value)[:40]!r}")
         minor = number.scaleb(exponent(currency))
         if minor != minor.to_integral_value():
             raise ValueError(

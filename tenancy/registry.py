@@ -34,7 +34,7 @@ from collections.abc import Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from pymysql.constants import COMMAND
+from pymysql.constants import CLIENT, COMMAND
 from sqlalchemy import create_engine
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.pool import QueuePool
@@ -253,6 +253,10 @@ class EngineRegistry:
             "host": admin_url.host or "127.0.0.1", "port": admin_url.port or 3306,
             "user": ref.db_user, "password": password, "database": ref.database_name,
             "charset": "utf8mb4", "connect_timeout": 10, "budget": budget,
+            # What SQLAlchemy's dialect would set: UPDATE counts matched rows, not
+            # changed ones; without it an UPDATE to the same value (a second sign-in
+            # within one second) reads as a lost row (StaleDataError, a 500).
+            "client_flag": CLIENT.FOUND_ROWS,
         }
         if context is not None:
             connect_args["ssl"] = context

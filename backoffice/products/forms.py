@@ -19,7 +19,9 @@ def product_form(params, currency: str) -> Form:
     price = form.decimal("price", places=minor_digits(currency))
     if price is not None and price > 10**9:
         form.error("price", _("The price is too large."))
-    form.data["price_minor"] = to_minor(price, currency) if price is not None else 0
+    # Only a price that passed its checks is scaled: 1e999999 would overflow.
+    good = price is not None and "price" not in form.errors
+    form.data["price_minor"] = to_minor(price, currency) if good else 0
     form.integer("stock", minimum=0)
     if form.data["stock"] > 10**9:
         form.error("stock", _("The stock is too large."))
