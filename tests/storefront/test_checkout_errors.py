@@ -8,6 +8,7 @@ import secrets
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 import pytest
@@ -43,39 +44,58 @@ def test_submitting_twice_makes_one_order(shopper, store):
     assert shopper.app.get(first.location).status_int == 200
 
 
-def test_two_simultaneous_submits_make_one_order(shopper, store, api_settings, control):
-    review = shopper.through_review(qty=2)
-    form = shopper.form(review, "/checkout/place")
-    body = "&".join(f"{k}={v}" for k, v in form.submit_fields()).encode()
-    cookie = "; ".join(f"{c.name}={c.value}" for c in shopper.app.cookiejar)
-    answers, barrier = [], threading.Barrier(4)
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
 
-    class NoRedirect(urllib.request.HTTPRedirectHandler):
-        def redirect_request(self, *args, **kwargs):
-            return None
 
+def place_at_once(app, shoppers: list[Shopper], copies: int = 1) -> list[tuple[int, str]]:
+    """Every shopper's "place order" form, ``copies`` times each, sent at the same moment
+    to the app served by waitress; returns (status, Location) of each answer."""
+    posts = []
+    for shopper in shoppers:
+        form = shopper.form(shopper.review(), "/checkout/place")
+        body = urllib.parse.urlencode(form.submit_fields()).encode()
+        cookie = "; ".join(f"{c.name}={c.value}" for c in shopper.app.cookiejar)
+        posts += [(shopper.url("/place"), body, cookie)] * copies
+    answers, barrier = [], threading.Barrier(len(posts))
     opener = urllib.request.build_opener(NoRedirect)
-    with live_server(make_app(api_settings, control=control)) as base:
-        def submit():
-            request = urllib.request.Request(
-                f"{base}{shopper.url('/place')}", data=body, method="POST",
-                headers={"Cookie": cookie,
-                         "Content-Type": "application/x-www-form-urlencoded"})
-            barrier.wait()
-            try:
-                opener.open(request, timeout=30)
-            except urllib.error.HTTPError as exc:
-                answers.append((exc.code, exc.headers["Location"]))
 
-        threads = [threading.Thread(target=submit) for _ in range(4)]
+    def submit(base, path, body, cookie):
+        request = urllib.request.Request(f"{base}{path}", data=body, method="POST", headers={
+            "Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})
+        barrier.wait()
+        try:
+            with opener.open(request, timeout=30) as response:
+                answers.append((response.status, ""))
+        except urllib.error.HTTPError as exc:
+            answers.append((exc.code, exc.headers.get("Location", "")))
+
+    with live_server(app) as base:
+        threads = [threading.Thread(target=submit, args=(base, *post)) for post in posts]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join(60)
+    return answers
+
+
+def test_two_simultaneous_submits_make_one_order(shopper, store, api_settings, control):
+    shopper.through_review(qty=2)
+    answers = place_at_once(make_app(api_settings, control=control), [shopper], copies=4)
     assert len(answers) == 4
     assert {code for code, _location in answers} == {303}
     assert len({location for _code, location in answers}) == 1
     assert store.order_count() == 1 and store.stock("TEA-1") == 8
+
+
+def test_two_shoppers_and_the_last_item(checkout_app, store, api_settings, control):
+    shoppers = [Shopper(type(checkout_app)(checkout_app.app), store) for _ in range(2)]
+    for shopper in shoppers:
+        shopper.through_review("TEA-2", qty=1)  # one in stock, both see it available
+    answers = place_at_once(make_app(api_settings, control=control), shoppers)
+    assert sorted(code for code, _location in answers) == [303, 409]
+    assert store.order_count() == 1 and store.stock("TEA-2") == 0
 
 
 @pytest.mark.parametrize("lang", LANGS)
