@@ -28,6 +28,7 @@ tests_require = [
     "pytest-xdist>=3.5",
     "ruff>=0.6",
     "schemathesis>=4.0",
+    "selenium>=4.15",
     "webtest>=3.0",
 ]
 

@@ -21,7 +21,7 @@ NAV = (
     ("store.settings", _("Settings"), "⚙", "settings.manage", "store."),
     ("payments.gateways", _("Payment methods"), "¤", "settings.manage", "payments.gateway"),
     ("audit.list", _("Audit log"), "✎", "audit.view", "audit."),
-    ("apikeys.list", _("API keys"), "⚿", "api.manage", "apikeys."),
+    ("apikeys.list", _("API keys"), "⚷", "api.manage", "apikeys."),
     ("webhooks.list", _("Webhooks"), "⇄", "api.manage", "webhooks."),
 )
 
@@ -44,6 +44,15 @@ def nav_items(request) -> list[NavItem]:
             if mapper.get_route(name) is not None and request.has_permission(permission)]
 
 
+def here(request) -> str:
+    """This page inside the store, path and query (what sign-in's ``next`` accepts).
+
+    Not ``request.path_qs``: under ``/s/{slug}/`` that starts with the store's prefix.
+    """
+    query = request.query_string
+    return request.path_info + ("?" + query if query else "")
+
+
 def store_name(request) -> str:
     if request.tenant is None:
         return ""
@@ -61,4 +70,5 @@ def add_template_globals(event) -> None:
     event["can"] = lambda permission: bool(request.has_permission(permission))
     event["languages"] = LANGUAGES
     event["store_name"] = store_name(request)
+    event["here"] = here(request)
     event["nav_items"] = nav_items(request) if request.staff_user else []

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import forbidden_view_config, view_config
 
+from backoffice.admin.helpers import here
 from backoffice.views.errors import error_response
 
 
@@ -22,5 +23,5 @@ def forbidden(exc, request):
     path = request.path_info or ""
     if (request.tenant is not None and request.staff_user is None
             and path.startswith("/admin") and request.method in {"GET", "HEAD"}):
-        return HTTPSeeOther(request.route_url("staff.login", _query={"next": request.path_qs}))
+        return HTTPSeeOther(request.route_url("staff.login", _query={"next": here(request)}))
     return error_response(request, 403)

@@ -16,4 +16,8 @@ def dashboard(request):
     chart = revenue_chart(data.daily, lambda minor: fmt.money(minor, currency),
                           lambda day: format_skeleton("MMMd", day, locale=fmt.locale))
     total = sum(n for _s, n in data.by_status) or 1
-    return {"data": data, "chart": chart, "status_total": total}
+    # In the order of the store's flow (new, confirmed, paid...), not alphabetically.
+    position = {code: i for i, code in enumerate(request.order_flow.codes)}
+    by_status = sorted(data.by_status, key=lambda row: (position.get(row[0], len(position)),
+                                                        row[0]))
+    return {"data": data, "chart": chart, "status_total": total, "by_status": by_status}

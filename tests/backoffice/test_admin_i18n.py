@@ -110,3 +110,11 @@ def test_error_pages_are_translated(shop_owner):
     assert "Номер страницы должен быть целым числом" in page.text
     page = shop_owner.get("/orders/999999?_LOCALE_=uk", status=404)
     assert page.html.find("h1").text == "Сторінку не знайдено"
+
+
+def test_language_switch_returns_to_the_same_page(shop_owner):
+    page = shop_owner.get("/orders?status=new")
+    switch = form_with(page, "locale")
+    res = switch.submit("locale", index=1, status=303)  # the second button: RU
+    assert res.location.endswith(f"/s/{shop_owner.store.slug}/admin/orders?status=new")
+    assert res.follow().html.find("h1").text == "Заказы"
