@@ -4,11 +4,24 @@ from __future__ import annotations
 
 import pytest
 from babel.dates import format_date
-from sqlalchemy import select
+from sqlalchemy import select, update
+from webtest import TestApp
 
-from backoffice.models import Customer, Order
+from backoffice.config import make_app
+from backoffice.models import Customer, GatewayConfig, Order
+from backoffice.schema import store_schema
+from tenancy.provisioning import Provisioner, StoreRequest
 from tests.storefront.checkout_fixtures import *  # noqa: F403  (fixtures, found by name)
-from tests.storefront.checkout_fixtures import BANK_TEXT, LANGS, TEXT, plain, text_of
+from tests.storefront.checkout_fixtures import (
+    BANK_TEXT,
+    LANGS,
+    TEXT,
+    Shopper,
+    Store,
+    add_gateways,
+    plain,
+    text_of,
+)
 from tests.storefront.conftest import Shop, add_key, seed
 from tests.storefront.test_webhooks import add_endpoint, receiver  # noqa: F401
 
@@ -213,3 +226,30 @@ def test_checkout_on_the_store_host(checkout_app, control, make_store):
         f"http://{host}/checkout/static/checkout.css")
     assert checkout_app.get("/checkout/static/checkout.css",
                             headers={"Host": host}).content_type == "text/css"
+
+
+def test_a_store_without_payment_methods_still_takes_orders(shopper, store):
+    with store.session() as db, db.begin():
+        db.execute(update(GatewayConfig).values(enabled=False))
+    shopper.add("TEA-1", 1)
+    shopper.details()
+    res = shopper.get("/payment")
+    assert "takes no payment online" in text_of(res) and not res.html.select("input[type=radio]")
+    shopper.form(res, "/checkout/payment").submit(status=303)
+    res = shopper.place(status=303).follow()
+    assert TEXT["en"]["thanks"] in text_of(res) and not res.html.select(".pay-now")
+    assert [o.total_minor for o in store.orders()] == [1250]
+
+
+def test_the_embedded_default_sqlite_store(sqlite_settings, sqlite_control):
+    """The demo path: control DB and store in SQLite files, the same pages."""
+    tenant = Provisioner(sqlite_control, store_schema).create(StoreRequest(
+        slug="corner-shop", name="Corner Shop"))
+    seed(sqlite_control, tenant)
+    store = Store(sqlite_control, Shop(tenant))
+    add_gateways(store)
+    shopper = Shopper(TestApp(make_app(sqlite_settings, control=sqlite_control)), store)
+    shopper.through_review(qty=2, method="cod")
+    res = shopper.place(status=303).follow()
+    assert TEXT["en"]["thanks"] in text_of(res) and "Corner Shop" in text_of(res)
+    assert store.stock("TEA-1") == 8 and store.order_count() == 1
