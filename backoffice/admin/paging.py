@@ -9,10 +9,23 @@ from backoffice.i18n import _
 MAX_PAGE = 100_000
 
 
+def parse_page(raw: str | None) -> int | None:
+    """The page number in ``raw`` (empty: 1), or None unless it is 1 to ``MAX_PAGE``.
+
+    ASCII digits only: ``str.isdigit`` also accepts "²" and 5,000-digit strings,
+    on which ``int`` raises.
+    """
+    raw = raw or "1"
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > len(str(MAX_PAGE)):
+        return None
+    number = int(raw)
+    return number if 1 <= number <= MAX_PAGE else None
+
+
 def page_number(request) -> int:
-    raw = request.GET.get("page", "1")
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+    number = parse_page(request.GET.get("page"))
+    if number is None:
         raise HTTPBadRequest(request.localizer.translate(
             _("The page number must be a whole number from 1 to ${max}.",
               mapping={"max": MAX_PAGE})))
-    return int(raw)
+    return number

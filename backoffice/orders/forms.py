@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
+from backoffice.admin.paging import parse_page
 from backoffice.i18n import _
 from backoffice.orders.statuses import PAYMENT_LABELS
 
@@ -68,11 +69,11 @@ def parse_filter(params, status_codes) -> OrderFilter:
         f.errors.append(_("Orders cannot be sorted by “${value}”.",
                           mapping={"value": f.sort[:40]}))
         f.sort = "-created"
-    raw_page = params.get("page", "1") or "1"
-    if not raw_page.isdigit() or not 1 <= int(raw_page) <= 100_000:
+    page = parse_page(params.get("page"))
+    if page is None:
         f.errors.append(_("The page number must be a whole number from 1 to 100000."))
     else:
-        f.page = int(raw_page)
+        f.page = page
     return f
 
 

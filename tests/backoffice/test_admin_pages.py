@@ -417,3 +417,27 @@ def test_profile_password_change_ends_other_sessions(world):
     entry = last_audit(world, "staff.profile")
     assert entry.after == {"name": "Prof", "password": "changed"}
     assert not re.search(r"argon2|prof-pass", str(entry.before) + str(entry.after))
+
+
+# -- statements per page -------------------------------------------------------
+
+# Measured with the demo data (60 orders, 8 customers, 8 products); a query per
+# row anywhere would blow these.
+QUERY_BUDGET = {
+    "/dashboard": 5, "/orders": 3, "/orders/export.csv": 4, "/products": 3, "/customers": 3,
+    "/audit": 4, "/staff": 3, "/settings": 2, "/settings/statuses": 2, "/api-keys": 3,
+    "/webhooks": 3, "/webhooks/deliveries": 3, "/profile": 2, "/payments": 3,
+}
+
+
+def test_statements_per_page_stay_within_budget(world, owner_m):
+    customer = world.scalar(select(Customer.id).where(Customer.name == "Olena Kovalenko"))
+    budget = {**QUERY_BUDGET, f"/customers/{customer}": 4,
+              f"/products/{first_id(world, Product)}": 3}
+    spent = {}
+    for path in budget:
+        owner_m.get(path)  # warm: the engine exists, the tenant is cached
+        with world.queries() as seen:
+            owner_m.get(path)
+        spent[path] = len(seen)
+    assert {p: n for p, n in spent.items() if n > budget[p]} == {}
