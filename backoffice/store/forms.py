@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import string
 from functools import lru_cache
 from zoneinfo import available_timezones
@@ -11,6 +12,7 @@ from backoffice.i18n import LOCALES, _
 from backoffice.orders.statuses import CODE, COLOUR
 
 MAX_NUMBER = 32  # Order.number is VARCHAR(32)
+NUMBERS = re.compile(r"[0-9]+")
 
 
 @lru_cache(maxsize=1)
@@ -25,15 +27,20 @@ def currencies() -> list[str]:
 
 def number_format_error(fmt: str):
     """None if ``fmt`` makes good order numbers from ``{seq}``, else the reason."""
+    too_long = _("Order numbers must stay within ${n} characters.", mapping={"n": MAX_NUMBER})
     try:
-        fields = [name for _t, name, _s, _c in string.Formatter().parse(fmt) if name is not None]
-        if fields != ["seq"]:
+        fields = [(name, spec) for _t, name, spec, _c in string.Formatter().parse(fmt)
+                  if name is not None]
+        if [name for name, _spec in fields] != ["seq"]:
             return _("Use {seq} exactly once, e.g. A-{seq:06d}.")
+        # Widths are checked before formatting: "{seq:999999999d}" builds a gigabyte.
+        if any(len(n) > 2 or int(n) > MAX_NUMBER for n in NUMBERS.findall(fields[0][1] or "")):
+            return too_long
         samples = [fmt.format(seq=n) for n in (1, 10**9)]
     except (ValueError, IndexError, KeyError):
         return _("Use {seq} exactly once, e.g. A-{seq:06d}.")
     if any(len(s) > MAX_NUMBER or not s.strip() for s in samples):
-        return _("Order numbers must stay within ${n} characters.", mapping={"n": MAX_NUMBER})
+        return too_long
     return None
 
 
@@ -82,6 +89,11 @@ def _row(form: Form, params, key: str) -> dict:
     if not COLOUR.match(colour):
         form.error(f"{key}.colour", _("Choose a colour like #1c7ed6."))
     raw_position = (params.get(f"{key}.position") or "0").strip()
-    position = int(raw_position) if raw_position.lstrip("-").isdigit() else 0
+    digits = raw_position.removeprefix("-")
+    if digits.isascii() and digits.isdigit() and len(digits) <= 6:
+        position = int(raw_position)
+    else:  # "²" passes isdigit() and int() refuses it; 5,000 digits too
+        form.error(f"{key}.position", _("Enter a whole number."))
+        position = 0
     return {"name": name, "colour": colour, "position": position,
             "next": params.getall(f"{key}.next")}
