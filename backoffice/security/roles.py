@@ -1,22 +1,22 @@
-"""Staff roles and what each may do.
+"""Staff roles and what each may do (also in docs/permissions.md, kept equal by a test).
 
 | permission        | owner | manager | support | what it allows                              |
 | ----------------- | ----- | ------- | ------- | ------------------------------------------- |
 | dashboard.view    | yes   | yes     | yes     | the dashboard                               |
-| orders.view       | yes   | yes     | yes     | order list and detail                       |
+| orders.view       | yes   | yes     | yes     | order list and detail, an order's payments  |
 | orders.note       | yes   | yes     | yes     | internal notes on an order                  |
 | orders.update     | yes   | yes     | yes     | status changes, one order at a time         |
 | orders.bulk       | yes   | yes     | no      | bulk status changes                         |
 | orders.export     | yes   | yes     | no      | CSV export of the order list                |
-| orders.refund     | yes   | yes     | no      | refunds (the payments feature's form)       |
-| products.view     | yes   | yes     | yes     | product list                                |
+| orders.refund     | yes   | yes     | no      | refunds (the order page's refund form)      |
+| products.view     | yes   | yes     | yes     | product list and product pages (read-only)  |
 | products.edit     | yes   | yes     | no      | create, edit and delete products            |
 | customers.view    | yes   | yes     | yes     | customer list and detail                    |
 | staff.manage      | yes   | no      | no      | create, invite, change and disable staff    |
-| settings.manage   | yes   | no      | no      | store settings and order statuses           |
+| settings.manage   | yes   | no      | no      | store settings, order statuses, payment methods |
 | audit.view        | yes   | no      | no      | the audit log                               |
 | api.manage        | yes   | yes     | no      | API keys, webhook endpoints and their log   |
-| profile           | yes   | yes     | yes     | one's own password and language             |
+| profile           | yes   | yes     | yes     | one's own name, password and language       |
 """
 
 from __future__ import annotations
