@@ -6,6 +6,7 @@ from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.view import view_config
 
 from backoffice.apikeys.services import SCOPES, ApiKeyError, ApiKeyService
+from backoffice.audit.services import record as audit
 from backoffice.i18n import _
 
 PERMISSION = "api.manage"
@@ -19,6 +20,11 @@ def service(request) -> ApiKeyService:
 def _page(request, **extra) -> dict:
     return {"keys": service(request).list(), "scopes": SCOPES, "errors": {}, "form": {},
             "created": None, **extra}
+
+
+def _public(key) -> dict:
+    return {"name": key.name, "prefix": key.prefix, "scopes": key.scopes,
+            "revoked_at": key.revoked_at}
 
 
 @view_config(route_name="apikeys.list", request_method="GET", permission=PERMISSION,
@@ -38,6 +44,8 @@ def create_key(request):
     except ApiKeyError as exc:
         request.response.status = 422
         return _page(request, errors={"name": exc.args[0]}, form=form)
+    # The secret never reaches the log: the prefix names the key.
+    audit(request, "apikey.create", "apikey", created.record.id, after=_public(created.record))
     # No redirect: the full key exists only in this response.
     request.response.headers["Cache-Control"] = "no-store"
     return _page(request, created=created)
@@ -49,7 +57,9 @@ def revoke_key(request):
     record = keys.get(int(request.matchdict["id"]))
     if record is None:
         raise HTTPNotFound()
+    before = _public(record)
     keys.revoke(record)
+    audit(request, "apikey.revoke", "apikey", record.id, before=before, after=_public(record))
     directory, tenant = request.registry["directory"], request.tenant
     # After commit: an invalidation before it could let a racing lookup re-cache the old row.
     request.tm.get().addAfterCommitHook(

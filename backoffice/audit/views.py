@@ -8,7 +8,8 @@ from backoffice.i18n import _
 
 PER_PAGE = 50
 ENTITIES = {"order": _("Orders"), "product": _("Products"), "staff": _("Staff"),
-            "settings": _("Settings"), "gateway": _("Payment methods")}
+            "settings": _("Settings"), "gateway": _("Payment methods"),
+            "apikey": _("API keys"), "webhook": _("Webhooks")}
 
 
 @view_config(route_name="audit.list", permission="audit.view",

@@ -148,6 +148,10 @@ def refund(request):
         request.session.flash(translate(_(exc.message, mapping=exc.mapping)), "error")
     else:
         amount = request.fmt.money(row.amount_minor, row.currency)
+        request.db.add(AuditEntry(
+            actor=actor, action="order.refund", entity="order", entity_id=str(order_id),
+            after={"gateway": row.gateway, "amount_minor": row.amount_minor,
+                   "currency": row.currency, "status": row.status}))
         message = (_("Refunded ${amount}.") if row.status == "succeeded"
                    else _("Refund of ${amount} requested; waiting for the provider."))
         request.session.flash(translate(_(message, mapping={"amount": amount})), "success")

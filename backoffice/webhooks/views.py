@@ -5,6 +5,7 @@ from __future__ import annotations
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.view import view_config
 
+from backoffice.audit.services import record as audit
 from backoffice.i18n import _
 from backoffice.models import WebhookEndpoint
 from backoffice.webhooks import services
@@ -14,6 +15,11 @@ from tenancy.settings import as_bool
 PERMISSION = "api.manage"
 STATES = {"pending": _("Pending"), "retrying": _("Retrying"), "delivered": _("Delivered"),
           "failed": _("Failed"), "cancelled": _("Cancelled")}
+
+
+def _public(endpoint: WebhookEndpoint) -> dict:
+    return {"url": endpoint.url, "events": endpoint.events,
+            "description": endpoint.description, "is_active": endpoint.is_active}
 
 
 def _page(request, **extra) -> dict:
@@ -40,6 +46,8 @@ def add_endpoint(request):
     except services.EndpointError as exc:
         request.response.status = 422
         return _page(request, errors={"url": exc.args[0]}, form=form)
+    # The signing secret never reaches the log.
+    audit(request, "webhook.create", "webhook", endpoint.id, after=_public(endpoint))
     return _page(request, secret=secret, created=endpoint)
 
 
@@ -48,7 +56,10 @@ def disable_endpoint(request):
     endpoint = request.db.get(WebhookEndpoint, int(request.matchdict["id"]))
     if endpoint is None:
         raise HTTPNotFound()
-    endpoint.is_active = False
+    if endpoint.is_active:
+        endpoint.is_active = False
+        audit(request, "webhook.disable", "webhook", endpoint.id, before={"is_active": True},
+              after={"is_active": False})
     request.session.flash(request.localizer.translate(_("The endpoint was disabled.")),
                           "success")
     return HTTPSeeOther(request.route_url("webhooks.list"))

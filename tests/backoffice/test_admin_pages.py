@@ -320,6 +320,39 @@ def test_audit_log_shows_who_when_what_before_and_after(world, owner_m):
     assert len(mine.html.select("tbody tr")) >= 2
 
 
+def test_api_keys_and_webhooks_are_audited_without_their_secrets(world, owner_m):
+    form = form_with(owner_m.get("/api-keys"), "name")
+    form["name"] = "Reseller site"
+    created = form.submit()
+    secret = created.html.find(id="new-key").get_text()
+    entry = last_audit(world, "apikey.create")
+    assert entry.actor == "owner@example.com"
+    assert entry.after["name"] == "Reseller site" and entry.after["scopes"] == "read"
+    assert secret.startswith(entry.after["prefix"]) and entry.after["revoked_at"] is None
+    form_to(owner_m.get("/api-keys"), f"/{entry.entity_id}/revoke").submit(status=303)
+    revoked = last_audit(world, "apikey.revoke")
+    assert revoked.entity_id == entry.entity_id
+    assert revoked.before["revoked_at"] is None and revoked.after["revoked_at"]
+
+    form = form_with(owner_m.get("/webhooks"), "url")
+    form["url"], form["description"] = "https://reseller.example.com/hooks", "Reseller"
+    page = form.submit()
+    hook = last_audit(world, "webhook.create")
+    assert hook.after == {"url": "https://reseller.example.com/hooks", "events": hook.after[
+        "events"], "description": "Reseller", "is_active": True}
+    form_to(owner_m.get("/webhooks"), f"/{hook.entity_id}/disable").submit(status=303)
+    disabled = last_audit(world, "webhook.disable")
+    assert (disabled.before, disabled.after) == ({"is_active": True}, {"is_active": False})
+    listed = owner_m.get("/audit", params={"entity": "webhook"})
+    assert f"Webhooks #{hook.entity_id}" in texts(listed, "tbody td")
+
+    logged = " ".join(repr((e.before, e.after)) for e in world.rows(
+        select(AuditEntry).where(AuditEntry.entity.in_(["apikey", "webhook"]))))
+    assert secret not in logged
+    signing_secret = page.html.find(id="new-secret").get_text()
+    assert len(signing_secret) >= 20 and signing_secret not in logged
+
+
 # -- staff ------------------------------------------------------------------
 
 def test_owner_creates_staff_with_a_password_and_they_sign_in_with_their_role(world, owner_m):

@@ -8,7 +8,7 @@ from pyramid.scripting import prepare
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from backoffice.models import Order, Payment
+from backoffice.models import AuditEntry, Order, Payment
 from backoffice.payments.models import GatewayConfig
 from backoffice.payments.services import start_payment
 from payments.signing import hmac_sha256_hex
@@ -47,6 +47,12 @@ def test_partial_then_full_refund_never_more_than_paid(shop, owner, stripe_api):
     assert [e.kind for e in shop.events(order_id)].count("refund") == 2
     page = owner.get(f"/orders/{order_id}/payments")
     assert "refund.succeeded" in page.text
+    with Session(shop.engine) as db:  # refused refunds change nothing and log nothing
+        audited = db.scalars(select(AuditEntry).where(AuditEntry.action == "order.refund")
+                             .order_by(AuditEntry.id)).all()
+    assert [(e.entity_id, e.actor, e.after["amount_minor"], e.after["status"])
+            for e in audited] == [(str(order_id), "owner@example.com", 2000, "succeeded"),
+                                  (str(order_id), "owner@example.com", 3000, "succeeded")]
 
 
 def test_refund_needs_the_permission_and_csrf(shop, owner, stripe_api, control, store):
