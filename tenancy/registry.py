@@ -204,6 +204,8 @@ class EngineRegistry:
         # else: disposed by release() when its last lease ends
 
     def _evict_over_cap(self) -> None:
+        if len(self._entries) <= self.engine_cap:
+            return  # the common case, without copying a thousand entries
         for tenant_id, entry in list(self._entries.items()):
             if len(self._entries) <= self.engine_cap:
                 return
