@@ -125,6 +125,7 @@ class Sampler(threading.Thread):
     def __init__(self, url: str, prefix: str, excluded: set[int]):
         super().__init__(daemon=True)
         self.url, self.prefix, self.peak = url, prefix, 0
+        self.over: list = []  # the rows of the samples that counted more than the peak so far
         self.excluded = excluded
         self.stop = threading.Event()
 
@@ -132,11 +133,14 @@ class Sampler(threading.Thread):
         with contextlib.closing(admin_connection(self.url)) as conn:
             cur = conn.cursor()
             while not self.stop.is_set():
-                cur.execute("SELECT ID FROM information_schema.PROCESSLIST "
-                            "WHERE USER LIKE %s AND COMMAND NOT IN ('Killed','Busy','Quit')",
+                cur.execute("SELECT ID, COMMAND, STATE, TIME_MS "
+                            "FROM information_schema.PROCESSLIST WHERE USER LIKE %s "
+                            "AND COMMAND NOT IN ('Killed','Busy','Quit')",
                             (self.prefix + r"\_%",))
-                ids = {row[0] for row in cur.fetchall()}
-                self.peak = max(self.peak, len(ids - self.excluded))
+                rows = [row for row in cur.fetchall() if row[0] not in self.excluded]
+                if len(rows) > self.peak:
+                    self.peak = len(rows)
+                    self.over = [row for row in rows if row[1] != "Sleep" or row[2]]
                 time.sleep(0.005)
 
 
@@ -236,6 +240,8 @@ def main() -> None:
                    us(statistics.median(base)), statistics.median(cold) / statistics.median(base),
                    "report"))
     peak = max(stats["connections_peak"].values())
+    print(f"connections: registry peak {peak}, server PROCESSLIST peak {sampler.peak}; "
+          f"non-idle sessions at that sample: {sampler.over}")
     print(headline("router_peak_connections", str(max(peak, sampler.peak)), str(args.cap),
                    max(peak, sampler.peak) / args.cap, "<= 1.00"))
 
