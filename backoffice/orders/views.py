@@ -35,13 +35,14 @@ def order_list(request):
         rows, has_next = [], False
     else:
         rows, has_next = services.order_page(request.db, f, request.fmt.tz)
+    payment_choices = [(k, translate(v)) for k, v in PAYMENT_LABELS.items()]
     return {"f": f, "orders": rows, "has_next": has_next,
             "url_for": lambda n: request.route_url("orders.list", _query=f.query(page=n)),
             "sort_url": lambda key: request.route_url("orders.list", _query=f.query(
                 sort=("-" + key) if f.sort == key else key, page=1)),
             "errors": [translate(e) for e in f.errors],
-            "payment_choices": [(k, translate(v)) for k, v in PAYMENT_LABELS.items()],
-            "payment_label": lambda s: payment_label(translate, s)}
+            "payment_choices": payment_choices,
+            "payment_names": dict(payment_choices)}
 
 
 @view_config(route_name="orders.export", permission="orders.export")
