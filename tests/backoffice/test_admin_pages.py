@@ -474,3 +474,16 @@ def test_statements_per_page_stay_within_budget(world, owner_m):
             owner_m.get(path)
         spent[path] = len(seen)
     assert {p: n for p, n in spent.items() if n > budget[p]} == {}
+
+
+def test_a_page_without_messages_leaves_the_session_cookie_alone(world):
+    admin = world.client("owner")
+    first = admin.get("/orders")
+    assert "Set-Cookie" not in first.headers  # nothing in the session changed
+    form = form_with(admin.get("/products/new"), "sku")
+    form["sku"], form["name"], form["price"] = "FLASH-1", "Flash", "1"
+    shown = form.submit(status=303).follow()
+    assert "Product “Flash” is created." in flash(shown)
+    assert "Set-Cookie" in shown.headers  # the message was taken out of the session
+    again = admin.get("/orders")
+    assert not flash(again) and "Set-Cookie" not in again.headers
