@@ -163,10 +163,11 @@ class EngineRegistry:
 
     def acquire(self, ref: TenantRef) -> Engine:
         """The store's engine, leased: give it back with ``release(engine)``."""
+        doomed: list[Engine] = []
         with self._lock:
             entry = self._entries.get(ref.id)
             if entry is not None and ref.version > entry.ref.version:
-                self._retire(ref.id, entry)
+                doomed += self._retire(ref.id, entry)
                 entry = None
             if entry is None:
                 entry = _Entry(ref, self._create_engine(ref))
@@ -178,8 +179,9 @@ class EngineRegistry:
             self._leased[entry.engine] = entry
             # Only after the lease: with every older engine leased, eviction
             # must not pick the engine it was just asked for.
-            self._evict_over_cap()
-            return entry.engine
+            doomed += self._evict_over_cap()
+        _dispose(doomed)
+        return entry.engine
 
     def release(self, engine: Engine) -> None:
         if not isinstance(engine, Engine):  # the old release(ref) would credit the wrong engine
@@ -192,35 +194,42 @@ class EngineRegistry:
             if entry.leases > 0:
                 return
             del self._leased[engine]
-            if entry.retired:
-                entry.engine.dispose()  # its last request is over
+            if not entry.retired:
+                return
+        entry.engine.dispose()  # retired, and its last request is over
 
-    def _retire(self, tenant_id: int, entry: _Entry) -> None:
+    # Closing connections waits for the server's hang-up (``BudgetedConnection``),
+    # so engines are disposed after the registry lock is released: one store's
+    # clean-up must not stall every other request of the process.
+    def _retire(self, tenant_id: int, entry: _Entry) -> list[Engine]:
+        """Take the entry out; returns its engine to dispose if nobody leases it."""
         del self._entries[tenant_id]
         entry.retired = True
         self.evicted += 1
-        if entry.leases == 0:
-            entry.engine.dispose()
-        # else: disposed by release() when its last lease ends
+        # A leased engine is disposed by release() when its last lease ends.
+        return [entry.engine] if entry.leases == 0 else []
 
-    def _evict_over_cap(self) -> None:
+    def _evict_over_cap(self) -> list[Engine]:
+        doomed: list[Engine] = []
         if len(self._entries) <= self.engine_cap:
-            return  # the common case, without copying a thousand entries
+            return doomed  # the common case, without copying a thousand entries
         for tenant_id, entry in list(self._entries.items()):
             if len(self._entries) <= self.engine_cap:
-                return
+                break
             if entry.leases == 0:
-                self._retire(tenant_id, entry)
+                doomed += self._retire(tenant_id, entry)
+        return doomed
 
     def _free_idle(self, server_id: int, needed_by: int) -> bool:
         """Close the idle connections of the least recently used store on a server."""
         with self._lock:
-            for tenant_id, entry in self._entries.items():
-                if (entry.ref.server_id == server_id and tenant_id != needed_by
-                        and entry.leases == 0 and entry.engine.pool.checkedin() > 0):
-                    entry.engine.pool.dispose()
-                    return True
-        return False
+            victim = next((entry.engine for tenant_id, entry in self._entries.items()
+                           if entry.ref.server_id == server_id and tenant_id != needed_by
+                           and entry.leases == 0 and entry.engine.pool.checkedin() > 0), None)
+        if victim is None:
+            return False
+        victim.pool.dispose()  # outside the lock; a racing twin finds nothing to close
+        return True
 
     # -- engines ---------------------------------------------------------
     def budget(self, server_id: int, name: str = "") -> ServerBudget:
@@ -296,12 +305,21 @@ class EngineRegistry:
             }
 
     def invalidate(self, tenant_id: int) -> None:
+        doomed: list[Engine] = []
         with self._lock:
             entry = self._entries.get(tenant_id)
             if entry is not None:
-                self._retire(tenant_id, entry)
+                doomed = self._retire(tenant_id, entry)
+        _dispose(doomed)
 
     def dispose(self) -> None:
+        doomed: list[Engine] = []
         with self._lock:
             for tenant_id, entry in list(self._entries.items()):
-                self._retire(tenant_id, entry)
+                doomed += self._retire(tenant_id, entry)
+        _dispose(doomed)
+
+
+def _dispose(engines: list[Engine]) -> None:
+    for engine in engines:
+        engine.dispose()
