@@ -41,11 +41,14 @@ translations: $(STAMP)
 	  fi; \
 	done
 
-## Re-extract messages and merge them into the catalogs.
+## Re-extract messages and merge them into the catalogs. The back office's
+## catalogs also hold the payment gateways' texts (titles, labels, help), which
+## stay English in payments/ and are marked there with N_.
 translations-update: $(STAMP)
 	@for domain in backoffice storefront; do \
+	  case $$domain in backoffice) sources="backoffice payments";; *) sources=$$domain;; esac; \
 	  if [ -d $$domain/locale ]; then \
-	    $(BIN)/pybabel extract -F babel.cfg -o $$domain/locale/$$domain.pot $$domain && \
+	    $(BIN)/pybabel extract -F babel.cfg -k N_ -o $$domain/locale/$$domain.pot $$sources && \
 	    $(BIN)/pybabel update --ignore-obsolete -D $$domain -i $$domain/locale/$$domain.pot -d $$domain/locale; \
 	  fi; \
 	done

@@ -4,6 +4,9 @@ A gateway lists its settings as ``ConfigField``s; the core renders the store
 owner's form from them, encrypts the ``secret`` ones at rest, and passes the
 decrypted dict back on every call.  Validation happens on every call too, so a
 half-configured store fails closed instead of skipping a signature check.
+
+Labels, help texts and validation messages are English, marked with ``N_``;
+the core translates them when it renders the form (see payments/i18n.py).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from payments.errors import ConfigError
+from payments.i18n import N_
 
 FieldKind = Literal["text", "secret", "choice", "bool", "url"]
 _TRUE = {"1", "true", "yes", "on"}
@@ -49,7 +53,7 @@ def validate_config(
     known = {field.name for field in schema}
     for key in values:
         if key not in known:
-            errors[key] = "Unknown setting."
+            errors[key] = N_("Unknown setting.")
     for field in schema:
         try:
             cleaned[field.name] = _clean(field, values.get(field.name))
@@ -65,7 +69,7 @@ def _clean(field: ConfigField, value: Any) -> Any:
         if field.default is not None:
             value = field.default
         elif field.required:
-            raise ValueError("This field is required.")
+            raise ValueError(N_("This field is required."))
         else:
             return False if field.kind == "bool" else None
     return _CLEANERS[field.kind](field, value)
@@ -77,14 +81,14 @@ def _is_blank(value: Any) -> bool:
 
 def _clean_text(field: ConfigField, value: Any) -> str:
     if not isinstance(value, str):
-        raise TypeError("Must be text.")
+        raise TypeError(N_("Must be text."))
     return value.strip()
 
 
 def _clean_secret(field: ConfigField, value: Any) -> str:
     # Secrets are kept verbatim: stripping could silently change a key.
     if not isinstance(value, str):
-        raise TypeError("Must be text.")
+        raise TypeError(N_("Must be text."))
     return value
 
 
@@ -102,15 +106,15 @@ def _clean_bool(field: ConfigField, value: Any) -> bool:
         return True
     if text in _FALSE:
         return False
-    raise ValueError("Must be yes or no.")
+    raise ValueError(N_("Must be yes or no."))
 
 
 def _clean_url(field: ConfigField, value: Any) -> str:
     if not isinstance(value, str):
-        raise TypeError("Must be a URL.")
+        raise TypeError(N_("Must be a URL."))
     parts = urlsplit(value.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError("Must be an http(s) URL.")
+        raise ValueError(N_("Must be an http(s) URL."))
     return value.strip()
 
 

@@ -34,7 +34,7 @@ from payments.interfaces import (
 
 class Gateway(abc.ABC):
     name: ClassVar[str]  # the entry-point name, e.g. "robokassa"
-    title: ClassVar[str]  # shown to store owners
+    title: ClassVar[str]  # shown to store owners; English, marked with N_
     capabilities: ClassVar[Capabilities] = Capabilities()
     config_schema: ClassVar[tuple[ConfigField, ...]] = ()
 

@@ -30,6 +30,11 @@ def staff_only(request) -> str:
     return request.identity.email
 
 
+def gateway_title(request, gateway) -> str:
+    """The gateway's title in the reader's language (English, marked ``N_``, in payments/)."""
+    return request.localizer.translate(_(gateway.title))
+
+
 def _gateway_or_404(settings: GatewaySettings, name: str):
     try:
         return settings.gateways.get(name)
@@ -84,7 +89,8 @@ def gateway_save(request):
         request.response.status = 400
         return _form(gateway, settings.summary(gateway.name), values, exc.errors)
     request.session.flash(request.localizer.translate(
-        _("Settings of ${gateway} saved.", mapping={"gateway": gateway.title})), "success")
+        _("Settings of ${gateway} saved.", mapping={"gateway": gateway_title(request, gateway)})),
+        "success")
     _log_change(request, actor, gateway.name, "saved")
     return HTTPSeeOther(request.route_url("payments.gateways"))
 
@@ -97,15 +103,16 @@ def gateway_enabled(request):
     gateway = _gateway_or_404(settings, request.matchdict["gateway"])
     enabled = request.POST.get("enabled") == "1"
     translate = request.localizer.translate
+    title = gateway_title(request, gateway)
     try:
         settings.set_enabled(gateway.name, enabled)
     except ConfigurationError:
         request.session.flash(translate(_("${gateway} needs valid settings before it can be "
-                                          "enabled.", mapping={"gateway": gateway.title})),
+                                          "enabled.", mapping={"gateway": title})),
                               "error")
         return HTTPSeeOther(request.route_url("payments.gateway", gateway=gateway.name))
     message = _("${gateway} enabled.") if enabled else _("${gateway} disabled.")
-    request.session.flash(translate(_(message, mapping={"gateway": gateway.title})), "success")
+    request.session.flash(translate(_(message, mapping={"gateway": title})), "success")
     _log_change(request, actor, gateway.name, "enabled" if enabled else "disabled")
     return HTTPSeeOther(request.route_url("payments.gateways"))
 

@@ -110,8 +110,9 @@ def refund_order(request, order_id: int, amount_text: str | None, actor: str) ->
     partial = amount.amount < payment.amount_minor
     capable = gateway.capabilities.refund_partial if partial else gateway.capabilities.refund_full
     if not capable:
+        title = request.localizer.translate(_(gateway.title))  # English in payments/
         raise PaymentRefused(_("${gateway} cannot make this refund: do it in the provider's "
-                               "dashboard."), {"gateway": gateway.title})
+                               "dashboard."), {"gateway": title})
     number = sum(1 for p in payments if p.kind in (REFUNDED, REFUND_PENDING)) + 1
     refund = RefundRequest(provider_reference=payment.provider_reference, amount=amount,
                            order_reference=str(order.id),

@@ -7,20 +7,21 @@ from typing import Any
 
 from payments.config import ConfigField
 from payments.gateway import Gateway
+from payments.i18n import N_
 from payments.interfaces import Capabilities, PaymentRequest, PaymentStart
 from payments.offline import fill_instructions
 
 
 class CashOnDeliveryGateway(Gateway):
     name = "cod"
-    title = "Cash on delivery"
+    title = N_("Cash on delivery")
     capabilities = Capabilities(offline=True)
     config_schema = (
         ConfigField(
             "instructions",
-            "Message to the customer",
+            N_("Message to the customer"),
             default="Please pay {amount} to the courier on delivery.",
-            help="{order_reference} and {amount} are replaced.",
+            help=N_("{order_reference} and {amount} are replaced."),
         ),
     )
 

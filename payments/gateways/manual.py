@@ -7,21 +7,22 @@ from typing import Any
 
 from payments.config import ConfigField
 from payments.gateway import Gateway
+from payments.i18n import N_
 from payments.interfaces import Capabilities, PaymentRequest, PaymentStart
 from payments.offline import fill_instructions
 
 
 class ManualGateway(Gateway):
     name = "manual"
-    title = "Bank transfer"
+    title = N_("Bank transfer")
     capabilities = Capabilities(offline=True)
     config_schema = (
         ConfigField(
             "instructions",
-            "Payment instructions",
+            N_("Payment instructions"),
             required=True,
-            help="Bank details shown to the customer; {order_reference} and "
-            "{amount} are replaced.",
+            help=N_("Bank details shown to the customer; {order_reference} and "
+                    "{amount} are replaced."),
         ),
     )
 

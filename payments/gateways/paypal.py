@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl
 from payments.config import ConfigField
 from payments.errors import ProviderError, VerificationError
 from payments.gateway import Gateway
+from payments.i18n import N_
 from payments.interfaces import (
     Acknowledgement,
     Capabilities,
@@ -28,6 +29,7 @@ from payments.money import Money
 
 WEBSCR_URL = "https://www.paypal.com/cgi-bin/webscr"
 POSTBACK_URL = "https://ipnpb.paypal.com/cgi-bin/webscr"
+# Spelled out again in the help texts below: a message to translate is a literal.
 SANDBOX_WEBSCR_URL = "https://www.sandbox.paypal.com/cgi-bin/webscr"
 SANDBOX_POSTBACK_URL = "https://ipnpb.sandbox.paypal.com/cgi-bin/webscr"
 VALIDATE_PREFIX = b"cmd=_notify-validate&"
@@ -62,21 +64,21 @@ def parse_ipn(body: bytes) -> dict[str, str]:
 
 class PayPalGateway(Gateway):
     name = "paypal"
-    title = "PayPal"
+    title = N_("PayPal")
     capabilities = Capabilities(notifications=True)
     config_schema = (
         ConfigField(
             "business_email",
-            "PayPal account e-mail",
+            N_("PayPal account e-mail"),
             required=True,
-            help="Payments to any other receiver are refused.",
+            help=N_("Payments to any other receiver are refused."),
         ),
-        ConfigField("receiver_id", "PayPal merchant ID", help="Checked when set."),
-        ConfigField("webscr_url", "Checkout URL", kind="url", default=WEBSCR_URL,
-                    help=f"Sandbox: {SANDBOX_WEBSCR_URL}"),
-        ConfigField("postback_url", "IPN validation URL", kind="url",
-                    default=POSTBACK_URL, help=f"Sandbox: {SANDBOX_POSTBACK_URL}"),
-        ConfigField("accept_test_ipn", "Accept sandbox notifications", kind="bool",
+        ConfigField("receiver_id", N_("PayPal merchant ID"), help=N_("Checked when set.")),
+        ConfigField("webscr_url", N_("Checkout URL"), kind="url", default=WEBSCR_URL,
+                    help=N_("Sandbox: https://www.sandbox.paypal.com/cgi-bin/webscr")),
+        ConfigField("postback_url", N_("IPN validation URL"), kind="url", default=POSTBACK_URL,
+                    help=N_("Sandbox: https://ipnpb.sandbox.paypal.com/cgi-bin/webscr")),
+        ConfigField("accept_test_ipn", N_("Accept sandbox notifications"), kind="bool",
                     default=False),
     )
 

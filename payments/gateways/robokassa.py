@@ -15,6 +15,7 @@ from typing import Any
 from payments.config import ConfigField
 from payments.errors import ConfigError, NotSupported, VerificationError
 from payments.gateway import Gateway
+from payments.i18n import N_
 from payments.interfaces import (
     Acknowledgement,
     Capabilities,
@@ -49,31 +50,31 @@ def shp_params(params: Mapping[str, str]) -> dict[str, str]:
 
 class RobokassaGateway(Gateway):
     name = "robokassa"
-    title = "Robokassa"
+    title = N_("Robokassa")
     capabilities = Capabilities(currencies=frozenset({"RUB"}), notifications=True)
     config_schema = (
-        ConfigField("merchant_login", "Shop identifier (MerchantLogin)", required=True),
-        ConfigField("password1", "Password #1", kind="secret", required=True),
-        ConfigField("password2", "Password #2", kind="secret", required=True),
+        ConfigField("merchant_login", N_("Shop identifier (MerchantLogin)"), required=True),
+        ConfigField("password1", N_("Password #1"), kind="secret", required=True),
+        ConfigField("password2", N_("Password #2"), kind="secret", required=True),
         ConfigField(
             "hash_algorithm",
-            "Hash algorithm",
+            N_("Hash algorithm"),
             kind="choice",
             choices=ALGORITHMS,
             default="md5",
-            help="Must match the setting in the Robokassa cabinet.",
+            help=N_("Must match the setting in the Robokassa cabinet."),
         ),
-        ConfigField("test_mode", "Test mode", kind="bool", default=False),
-        ConfigField("test_password1", "Test password #1", kind="secret"),
-        ConfigField("test_password2", "Test password #2", kind="secret"),
-        ConfigField("payment_url", "Payment page URL", kind="url", default=PAYMENT_URL),
+        ConfigField("test_mode", N_("Test mode"), kind="bool", default=False),
+        ConfigField("test_password1", N_("Test password #1"), kind="secret"),
+        ConfigField("test_password2", N_("Test password #2"), kind="secret"),
+        ConfigField("payment_url", N_("Payment page URL"), kind="url", default=PAYMENT_URL),
     )
 
     def check_config(self, config: dict[str, Any]) -> None:
         if config["test_mode"]:
             missing = [n for n in ("test_password1", "test_password2") if not config[n]]
             if missing:
-                raise ConfigError(dict.fromkeys(missing, "Required in test mode."))
+                raise ConfigError(dict.fromkeys(missing, N_("Required in test mode.")))
 
     def _password(self, settings: dict[str, Any], number: int) -> str:
         prefix = "test_" if settings["test_mode"] else ""

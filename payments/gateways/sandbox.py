@@ -31,6 +31,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from payments.config import ConfigField
 from payments.errors import VerificationError
 from payments.gateway import Gateway
+from payments.i18n import N_
 from payments.interfaces import (
     Acknowledgement,
     Capabilities,
@@ -153,17 +154,17 @@ def verify_notification_signature(
 
 class SandboxGateway(Gateway):
     name = "sandbox"
-    title = "Test card payments (demo)"
+    title = N_("Test card payments (demo)")
     capabilities = Capabilities(notifications=True)
     config_schema = (
         ConfigField(
             "page_url",
-            "Hosted test page URL",
+            N_("Hosted test page URL"),
             kind="url",
             required=True,
-            help="Our own fake card page for this store.",
+            help=N_("Our own fake card page for this store."),
         ),
-        ConfigField("secret", "Signing secret", kind="secret", required=True),
+        ConfigField("secret", N_("Signing secret"), kind="secret", required=True),
     )
 
     def start_payment(

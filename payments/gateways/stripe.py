@@ -16,6 +16,7 @@ from payments.config import ConfigField
 from payments.errors import ConfigError, ProviderError, VerificationError
 from payments.gateway import Gateway
 from payments.http import HttpResponse, join_url
+from payments.i18n import N_
 from payments.interfaces import (
     Acknowledgement,
     Capabilities,
@@ -102,23 +103,23 @@ def verify_signature(header: str, body: bytes, secret: str, now: datetime,
 
 class StripeGateway(Gateway):
     name = "stripe"
-    title = "Stripe"
+    title = N_("Stripe")
     capabilities = Capabilities(refund_full=True, refund_partial=True, notifications=True)
     config_schema = (
-        ConfigField("secret_key", "Secret key (sk_...)", kind="secret", required=True),
-        ConfigField("webhook_secret", "Webhook signing secret (whsec_...)",
+        ConfigField("secret_key", N_("Secret key (sk_...)"), kind="secret", required=True),
+        ConfigField("webhook_secret", N_("Webhook signing secret (whsec_...)"),
                     kind="secret", required=True),
-        ConfigField("api_base", "API base URL", kind="url", default=API_BASE),
-        ConfigField("tolerance_seconds", "Webhook clock tolerance (seconds)",
+        ConfigField("api_base", N_("API base URL"), kind="url", default=API_BASE),
+        ConfigField("tolerance_seconds", N_("Webhook clock tolerance (seconds)"),
                     default=str(DEFAULT_TOLERANCE)),
-        ConfigField("api_version", "Stripe API version (optional)",
-                    help="Sent as Stripe-Version when set."),
+        ConfigField("api_version", N_("Stripe API version (optional)"),
+                    help=N_("Sent as Stripe-Version when set.")),
     )
 
     def check_config(self, config: dict[str, Any]) -> None:
         value = config["tolerance_seconds"]
         if not value.isdigit() or not 0 < int(value) <= 3600:
-            raise ConfigError({"tolerance_seconds": "Whole seconds between 1 and 3600."})
+            raise ConfigError({"tolerance_seconds": N_("Whole seconds between 1 and 3600.")})
 
     def _post(self, settings: dict[str, Any], path: str, params: Mapping[str, Any],
               idempotency_key: str) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from payments.config import ConfigField
 from payments.errors import ConfigError, ProviderError, VerificationError
 from payments.gateway import Gateway
 from payments.http import HttpResponse, basic_auth, join_url, parse_datetime
+from payments.i18n import N_
 from payments.interfaces import (
     Acknowledgement,
     Capabilities,
@@ -69,7 +70,7 @@ def _money(amount: Mapping[str, Any]) -> Money:
 
 class YooKassaGateway(Gateway):
     name = "yookassa"
-    title = "YooKassa"
+    title = N_("YooKassa")
     capabilities = Capabilities(
         refund_full=True,
         refund_partial=True,
@@ -77,14 +78,14 @@ class YooKassaGateway(Gateway):
         notifications=True,
     )
     config_schema = (
-        ConfigField("shop_id", "Shop ID (shopId)", required=True),
-        ConfigField("secret_key", "Secret key", kind="secret", required=True),
-        ConfigField("api_base", "API base URL", kind="url", default=API_BASE),
+        ConfigField("shop_id", N_("Shop ID (shopId)"), required=True),
+        ConfigField("secret_key", N_("Secret key"), kind="secret", required=True),
+        ConfigField("api_base", N_("API base URL"), kind="url", default=API_BASE),
         ConfigField(
             "allowed_networks",
-            "Notification sender networks",
+            N_("Notification sender networks"),
             default=PUBLISHED_NETWORKS,
-            help="CIDR list YooKassa sends notifications from.",
+            help=N_("CIDR list YooKassa sends notifications from."),
         ),
     )
 

@@ -19,6 +19,7 @@ from babel.messages.pofile import read_po
 from pyramid.i18n import make_localizer
 
 from backoffice.translations import compile_catalogs
+from payments.registry import BUILTIN_GATEWAYS, GatewayRegistry
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCALES = ("ru", "uk")
@@ -27,6 +28,9 @@ DOMAINS = [d for d in ("backoffice", "storefront") if (ROOT / d / "locale").is_d
 PLACEHOLDER = re.compile(r"\$\{\w+\}|%\(\w+\)[sdif]|\{\w*(?::[^{}]*)?\}")
 
 CATALOGS = [pytest.param(d, loc, id=f"{d}-{loc}") for d in DOMAINS for loc in LOCALES]
+# The back office's catalogs also hold the payment gateways' texts: titles, labels,
+# help texts and messages stay English in payments/, marked with N_ (Makefile).
+SOURCES = {"backoffice": ("backoffice", "payments"), "storefront": ("storefront",)}
 
 
 def catalog_path(domain: str, locale: str) -> Path:
@@ -52,9 +56,11 @@ def source_messages(domain: str) -> set:
     with (ROOT / "babel.cfg").open() as fh:
         method_map, options_map = parse_mapping_cfg(fh, "babel.cfg")
     found = set()
-    for _file, _line, message, _comments, _context in extract_from_dir(
-            ROOT / domain, method_map, options_map):
-        found.add(message if isinstance(message, str) else tuple(message[:2]))
+    for directory in SOURCES[domain]:
+        # N_ is one of Babel's default keywords (the Makefile names it anyway).
+        for _file, _line, message, _comments, _context in extract_from_dir(
+                ROOT / directory, method_map, options_map):
+            found.add(message if isinstance(message, str) else tuple(message[:2]))
     return found
 
 
@@ -114,6 +120,23 @@ def test_the_backoffice_sources_are_extracted():
     assert "Filter orders" in found
     assert "Customer since %(date)s" in found
     assert ("%(count)s order", "%(count)s orders") in found
+    # A gateway's title, a setting's label and help text, a validation message.
+    assert "Test card payments (demo)" in found
+    assert "Hosted test page URL" in found
+    assert "Must match the setting in the Robokassa cabinet." in found
+    assert "Must be an http(s) URL." in found
+
+
+def test_every_text_of_the_shipped_gateways_is_extracted():
+    gateways = GatewayRegistry(list)  # the built-in ones only, no installed plugin
+    texts = set()
+    for name in BUILTIN_GATEWAYS:
+        gateway = gateways.get(name)
+        texts.add(gateway.title)
+        texts.update(text for field in gateway.config_schema
+                     for text in (field.label, field.help) if text)
+    missing = texts - source_messages("backoffice")
+    assert not missing, "mark them with N_(...) in payments/: " + ", ".join(sorted(missing))
 
 
 def test_compiled_catalogs_pluralise_and_interpolate(tmp_path):

@@ -5,7 +5,11 @@ from urllib.parse import quote, urlencode
 import pytest
 
 from payments.errors import ConfigError, ProviderError, VerificationError
-from payments.gateways.paypal import PayPalGateway
+from payments.gateways.paypal import (
+    SANDBOX_POSTBACK_URL,
+    SANDBOX_WEBSCR_URL,
+    PayPalGateway,
+)
 from payments.interfaces import EventKind
 from payments.money import Money
 
@@ -162,3 +166,10 @@ def test_get_or_empty_is_refused(setup, build_notification):
     with pytest.raises(VerificationError):
         PayPalGateway().verify_notification(build_notification(b"", headers=FORM), config)
     assert server.requests == []
+
+
+def test_help_texts_name_the_sandbox_urls():
+    # Spelled out in the (translatable) help texts; they must not drift from the constants.
+    helps = {field.name: field.help for field in PayPalGateway.config_schema}
+    assert helps["webscr_url"] == f"Sandbox: {SANDBOX_WEBSCR_URL}"
+    assert helps["postback_url"] == f"Sandbox: {SANDBOX_POSTBACK_URL}"
