@@ -44,6 +44,16 @@ def number_format_error(fmt: str):
     return None
 
 
+MAX_LOGO_URL = 500
+
+
+def logo_url_error(url: str):
+    """None if the checkout may show this logo: an https URL or a path on this site."""
+    if not url or url.startswith("https://") or (url.startswith("/") and not url.startswith("//")):
+        return None
+    return _("Use an address that starts with https:// (or a path on this site, like /logo.png).")
+
+
 def settings_form(params) -> Form:
     form = Form(params)
     form.text("name", required=True, max_length=200)
@@ -53,6 +63,9 @@ def settings_form(params) -> Form:
     fmt = form.text("order_number_format", required=True, max_length=64)
     if fmt and (error := number_format_error(fmt)):
         form.error("order_number_format", error)
+    logo = form.text("logo_url", max_length=MAX_LOGO_URL)
+    if logo and (error := logo_url_error(logo)):
+        form.error("logo_url", error)
     return form
 
 

@@ -1,4 +1,4 @@
-"""Store settings: name, currency, default language, timezone, order number format.
+"""Store settings: name, currency, language, timezone, order number format, logo.
 
 Kept as key/value rows in ``store_settings``; read once per request
 (``request.store_config``) and saved with an audit entry by the settings page.
@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from backoffice.models import StoreSetting
 
-KEYS = ("name", "currency", "default_locale", "timezone", "order_number_format")
+KEYS = ("name", "currency", "default_locale", "timezone", "order_number_format", "logo_url")
 DEFAULT_NUMBER_FORMAT = "{seq:06d}"
 
 
@@ -25,6 +25,7 @@ class StoreConfig:
     default_locale: str = "en"
     timezone: str = "UTC"
     order_number_format: str = DEFAULT_NUMBER_FORMAT
+    logo_url: str = ""  # shown on the hosted checkout; https:// or a path on this site
     # The store's own order statuses (see backoffice.orders.statuses); None = defaults.
     order_statuses: list | None = field(default=None, compare=False)
 

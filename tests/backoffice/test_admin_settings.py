@@ -45,6 +45,8 @@ def field_error(page, name: str) -> str:
     return el.get_text() if el else ""
 
 
+LOGO_ERROR = ("Use an address that starts with https:// (or a path on this site, "
+              "like /logo.png).")
 VALID = {"name": "Demo Tea Shop", "currency": "EUR", "default_locale": "en",
          "timezone": "Europe/Kyiv", "order_number_format": "D-{seq:05d}"}
 
@@ -94,12 +96,33 @@ def test_order_number_format_is_validated(world, owner, fmt, message):
     ("currency", "XXXX", "Choose one of the offered values."),
     ("timezone", "Mars/Olympus", "Choose one of the offered values."),
     ("default_locale", "de", "Choose one of the offered values."),
+    ("logo_url", "http://cdn.example.com/logo.png", LOGO_ERROR),
+    ("logo_url", "//cdn.example.com/logo.png", LOGO_ERROR),
+    ("logo_url", "javascript:alert(1)", LOGO_ERROR),
+    ("logo_url", "https://cdn.example.com/" + "l" * 480, "At most 500 characters."),
 ])
 def test_settings_errors_are_shown_and_nothing_is_saved(world, owner, field, value, message):
     before = settings_rows(world)
     page = owner.post("/settings", {**VALID, field: value}, status=400)
     assert field_error(page, field) == message
     assert settings_rows(world) == before
+
+
+def test_the_logo_is_saved_audited_and_shown_on_the_checkout(world, owner):
+    checkout = f"/s/{world.store.slug}/checkout"
+    assert owner.app.get(checkout).html.select_one("img.logo") is None
+    logo = "https://cdn.example.com/tea.png?v=2&size=large"
+    owner.post("/settings", {**VALID, "logo_url": logo}, status=303)
+    try:
+        assert owner.get("/settings").html.find(id="f-logo_url")["value"] == logo
+        entry = world.rows(select(AuditEntry).where(AuditEntry.action == "settings.update")
+                           .order_by(AuditEntry.id.desc()).limit(1))[0]
+        assert (entry.before, entry.after) == ({"logo_url": ""}, {"logo_url": logo})
+        img = owner.app.get(checkout).html.select_one("img.logo")
+        assert (img["src"], img["alt"]) == (logo, "Demo Tea Shop")
+    finally:
+        owner.post("/settings", {**VALID, "logo_url": ""}, status=303)
+    assert owner.app.get(checkout).html.select_one("img.logo") is None
 
 
 def test_saved_settings_apply_to_pages_orders_and_the_audit_log(world, owner):

@@ -7,6 +7,7 @@ from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.i18n import TranslationString
 
 from backoffice.models import StoreSetting
+from backoffice.store.forms import MAX_LOGO_URL, logo_url_error
 from storefront.i18n import LANGUAGES, _
 
 T = "storefront:checkout/templates/"
@@ -17,15 +18,13 @@ STEPS = (
     ("checkout.review", _("Review")),
 )
 FLASH_INFO, FLASH_ERROR = "checkout", "checkout-error"
-MAX_LOGO_URL = 500
 
 
 def store_logo(request) -> str | None:
     """The ``logo_url`` store setting, if it is an https or same-site URL."""
     row = request.db.get(StoreSetting, "logo_url")
     url = (row.value or "").strip() if row is not None else ""
-    if len(url) > MAX_LOGO_URL or not (url.startswith("https://") or (
-            url.startswith("/") and not url.startswith("//"))):
+    if not url or len(url) > MAX_LOGO_URL or logo_url_error(url):
         return None
     return url
 
