@@ -44,7 +44,7 @@ from tenancy.provisioning import Provisioner, StoreRequest
 
 BASE_DOMAIN = "bench.test"
 CREATE_SHARE = 0.2
-TARGETS = {"throughput_ratio": 0.2, "status_p99_ms": 25.0, "create_p99_ms": 60.0}
+# The issue sets no figure to reach: every line is reported against the bare view.
 
 
 # --- servers (run as subprocesses of this script) ------------------------------------------
@@ -178,7 +178,7 @@ def summary(result: dict, kind: str) -> tuple[float, float, dict]:
 def report(api: dict, bare: dict) -> list[str]:
     lines = [headline("api_throughput", f"{api['throughput']:.0f} req/s",
                       f"{bare['throughput']:.0f} req/s", api["throughput"] / bare["throughput"],
-                      f">= {TARGETS['throughput_ratio']} of bare")]
+                      "report")]
     for kind in ("status", "create"):
         p50, p99, statuses = summary(api, kind)
         b50, b99, _ = summary(bare, kind)
@@ -187,7 +187,7 @@ def report(api: dict, bare: dict) -> list[str]:
         lines.append(headline(f"order_{kind}_p50", f"{p50:.2f} ms", f"{b50:.2f} ms", p50 / b50,
                               "-"))
         lines.append(headline(f"order_{kind}_p99", f"{p99:.2f} ms", f"{b99:.2f} ms", p99 / b99,
-                              f"<= {TARGETS[kind + '_p99_ms']:.0f} ms"))
+                              "report"))
     return lines
 
 
@@ -198,6 +198,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stores", type=int)
     parser.add_argument("--requests", type=int)
     parser.add_argument("--clients", type=int, default=8, help="load processes (connections)")
+    parser.add_argument("--engine-cap", type=int, help="backoffice.engine_cap of the app "
+                        "(default: the product's, 200)")
     parser.add_argument("--serve", choices=["api", "bare"], help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--settings", help=argparse.SUPPRESS)
@@ -213,6 +215,8 @@ def main(argv: list[str] | None = None) -> int:
         stores = provision(control, n)
         settings = {**control.settings, "backoffice.base_domain": BASE_DOMAIN,
                     "backoffice.api_rate_limit": "1000000", "backoffice.api_rate_burst": "100000"}
+        if args.engine_cap:
+            settings["backoffice.engine_cap"] = str(args.engine_cap)
         settings_file = Path(tmp, "settings.json")
         settings_file.write_text(json.dumps(settings))
         servers = [start_server("api", 18765, str(settings_file)), start_server("bare", 18766)]
