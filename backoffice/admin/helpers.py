@@ -8,6 +8,7 @@ from pyramid.csrf import get_csrf_token
 from pyramid.interfaces import IRoutesMapper
 
 from backoffice.i18n import _
+from backoffice.security.sessions import take_flash
 
 LANGUAGES = (("en", "English"), ("ru", "Русский"), ("uk", "Українська"))
 
@@ -67,6 +68,7 @@ def add_template_globals(event) -> None:
     if not path.startswith("/admin"):
         return
     event["csrf_token"] = lambda: get_csrf_token(request)
+    event["flashes"] = lambda queue: take_flash(request.session, queue)
     event["can"] = lambda permission: bool(request.has_permission(permission))
     event["languages"] = LANGUAGES
     event["store_name"] = store_name(request)

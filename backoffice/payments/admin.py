@@ -7,6 +7,7 @@ from pyramid.interfaces import IRoutesMapper, ISecurityPolicy
 from pyramid.view import view_config
 from sqlalchemy import select
 
+from backoffice.audit.services import record
 from backoffice.i18n import _
 from backoffice.models import AuditEntry, Order, OrderEvent, Payment
 from backoffice.orders.statuses import Labels
@@ -155,10 +156,9 @@ def refund(request):
         request.session.flash(translate(_(exc.message, mapping=exc.mapping)), "error")
     else:
         amount = request.fmt.money(row.amount_minor, row.currency)
-        request.db.add(AuditEntry(
-            actor=actor, action="order.refund", entity="order", entity_id=str(order_id),
-            after={"gateway": row.gateway, "amount_minor": row.amount_minor,
-                   "currency": row.currency, "status": row.status}))
+        record(request, "order.refund", "order", order_id,
+               after={"gateway": row.gateway, "amount_minor": row.amount_minor,
+                      "currency": row.currency, "status": row.status})
         message = (_("Refunded ${amount}.") if row.status == "succeeded"
                    else _("Refund of ${amount} requested; waiting for the provider."))
         request.session.flash(translate(_(message, mapping={"amount": amount})), "success")

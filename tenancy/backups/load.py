@@ -122,14 +122,8 @@ class Loader:
         if table["bulk"] is not None:
             self._bulk_rows(cursor, table, block)
             return
-        rows = json.loads(b"[" + block[:-1].replace(b"\n", b",") + b"]")
-        changed = False
-        for i, adapt in table["adapters"]:
-            for row in rows:
-                value = adapt(row[i])
-                if value != row[i]:
-                    row[i], changed = value, True
-        table["expected"].update(encode_lines(rows).encode("utf-8") if changed else block)
+        rows = _parse(block)
+        _expect(table, block, rows)
         params = rows
         if table["binary"]:
             params = [list(r) for r in rows]
@@ -143,14 +137,7 @@ class Loader:
     def _bulk_rows(self, cursor, table: dict, block: bytes) -> None:
         count = block.count(b"\n")
         if table["adapters"]:
-            rows = json.loads(b"[" + block[:-1].replace(b"\n", b",") + b"]")
-            changed = False
-            for i, adapt in table["adapters"]:
-                for row in rows:
-                    value = adapt(row[i])
-                    if value != row[i]:
-                        row[i], changed = value, True
-            table["expected"].update(encode_lines(rows).encode("utf-8") if changed else block)
+            _expect(table, block, _parse(block))
         else:
             table["expected"].update(block)
         for piece in _pieces(block, STATEMENT_BYTES):
@@ -213,3 +200,19 @@ def check_target(conn: Connection, expected: dict[str, dict]) -> None:
                               f"expected {stats['rows']}")
         if got["sha256"] != stats["sha256"]:
             raise BackupError(f"table {name}: restored rows differ from the backup")
+
+
+def _parse(block: bytes) -> list[list]:
+    """The rows of a block of canonical lines."""
+    return json.loads(b"[" + block[:-1].replace(b"\n", b",") + b"]")
+
+
+def _expect(table: dict, block: bytes, rows: list[list]) -> None:
+    """Hash what the target must hold: the block, or its rows as the adapters change them."""
+    changed = False
+    for i, adapt in table["adapters"]:
+        for row in rows:
+            value = adapt(row[i])
+            if value != row[i]:
+                row[i], changed = value, True
+    table["expected"].update(encode_lines(rows).encode("utf-8") if changed else block)

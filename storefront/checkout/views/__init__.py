@@ -7,6 +7,7 @@ from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.i18n import TranslationString
 
 from backoffice.models import StoreSetting
+from backoffice.security.sessions import take_flash
 from backoffice.store.forms import MAX_LOGO_URL, logo_url_error
 from storefront.i18n import LANGUAGES, _
 
@@ -75,18 +76,13 @@ def page(request, step: str | None = None, **values) -> dict:
         "logo_url": store_logo(request),
         "languages": language_links(request, step or "checkout.cart"),
         "steps": step_links(request, step),
-        "notices": _pop(request, FLASH_INFO),
-        "alerts": _pop(request, FLASH_ERROR),
+        "notices": take_flash(request.session, FLASH_INFO),
+        "alerts": take_flash(request.session, FLASH_ERROR),
         "csrf_token": get_csrf_token(request),
         "fmt": fmt,
         "money": lambda minor: fmt.money(minor, currency),
         **values,
     }
-
-
-def _pop(request, queue: str) -> list:
-    # peek first: popping an empty queue would still re-send the session cookie.
-    return request.session.pop_flash(queue) if request.session.peek_flash(queue) else []
 
 
 def flash(request, message, error: bool = False) -> None:
