@@ -2,14 +2,19 @@
 
 Money is integer minor units next to an ISO currency; the number of decimals
 comes from Babel's currency data (JPY has none, KWD three). Pages format
-hundreds of amounts and dates, so the patterns are prepared once per locale
-(and currency): Babel's own ``apply`` then does the formatting, without the
-lookups and parsing its ``format_*`` helpers repeat on every call.
+hundreds of amounts and dates, so everything Babel looks up per call is
+prepared once per locale (and currency): an amount is grouped digits between
+the pattern's prefix and suffix (``MoneyFormat``), and a date-and-time is its
+date part and its time part, each remembered (a page shows a few days and a
+day has 1,440 minutes), pasted into the locale's glue as Babel does. Both are
+tested to write exactly what Babel's ``format_currency`` and
+``format_datetime`` write.
 """
 
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -24,16 +29,24 @@ from babel.dates import (
     get_datetime_format,
     get_time_format,
     get_timezone,
-    parse_pattern,
+    tokenize_pattern,
 )
 from babel.numbers import (
     NumberPattern,
     format_decimal,
     get_currency_precision,
     get_currency_symbol,
+    get_decimal_symbol,
+    get_group_symbol,
 )
 
 NAMED_FORMATS = ("short", "medium", "long", "full")
+# Pattern fields whose text depends on nothing but the local date, or the local
+# wall-clock time: such a part is remembered by that key. A time part with a
+# zone name (long, full) is formatted each time.
+DATE_FIELDS = frozenset("GyYuUQqMLlwWdDFgEec")
+CLOCK_FIELDS = frozenset("hHkKmsabB")
+MEMO_SIZE = 4096
 
 
 @lru_cache(maxsize=64)
@@ -77,18 +90,108 @@ def _money_pattern(locale: str, currency: str) -> NumberPattern | None:
     return pattern
 
 
-@lru_cache(maxsize=64)
-def _datetime_pattern(locale: str, format: str) -> DateTimePattern:
-    """A named date-and-time format as one parsed pattern.
+@dataclass(frozen=True)
+class MoneyFormat:
+    """One locale's amounts in one currency, from integer minor units.
 
-    ``format_datetime`` formats the time and the date separately and pastes them
-    into the locale's glue ("{1}, {0}", "{1} 'at' {0}") on every call; the glue's
-    quoted text means the same inside one pattern.
+    What ``NumberPattern.apply`` does for a plain currency pattern with the
+    currency's decimals, without the Decimal arithmetic and the symbol
+    lookups it repeats on every amount.
     """
-    parsed = _locale(locale)
-    glue = str(get_datetime_format(format, locale=parsed))
-    return parse_pattern(glue.replace("{0}", get_time_format(format, locale=parsed).pattern)
-                         .replace("{1}", get_date_format(format, locale=parsed).pattern))
+
+    prefixes: tuple[str, str]
+    suffixes: tuple[str, str]
+    group: str
+    decimal: str
+    grouping: tuple[int, int]
+    min_int: int
+    digits: int
+
+    @classmethod
+    def of(cls, pattern: NumberPattern, locale: Locale) -> MoneyFormat | None:
+        """None where the pattern is not a plain one (scientific, significant
+        digits, a scale, quoted text), which ``apply`` then formats."""
+        texts = (*pattern.prefix, *pattern.suffix)
+        group = get_group_symbol(locale, numbering_system="latn")
+        decimal = get_decimal_symbol(locale, numbering_system="latn")
+        if (pattern.exp_prec or pattern.scale or "@" in pattern.pattern
+                or pattern.frac_prec[0] != pattern.frac_prec[1]
+                or any("'" in t or "¤" in t for t in (*texts, group, decimal))):
+            return None
+        return cls(tuple(pattern.prefix), tuple(pattern.suffix), group, decimal,
+                   tuple(pattern.grouping), pattern.int_prec[0], pattern.frac_prec[0])
+
+    def __call__(self, minor: int) -> str:
+        negative = minor < 0
+        whole, fraction = divmod(-minor if negative else minor, 10 ** self.digits)
+        number = self._grouped(str(whole).rjust(self.min_int, "0"))
+        if self.digits:
+            number += self.decimal + str(fraction).rjust(self.digits, "0")
+        return self.prefixes[negative] + number + self.suffixes[negative]
+
+    def _grouped(self, digits: str) -> str:
+        size, rest = self.grouping
+        if len(digits) <= size:
+            return digits
+        tail = digits[-size:]
+        digits = digits[:-size]
+        while len(digits) > rest:
+            tail = digits[-rest:] + self.group + tail
+            digits = digits[:-rest]
+        return digits + self.group + tail
+
+
+@lru_cache(maxsize=512)
+def _money_format(locale: str, currency: str) -> MoneyFormat | None:
+    pattern = _money_pattern(locale, currency)
+    return MoneyFormat.of(pattern, _locale(locale)) if pattern is not None else None
+
+
+class _Part:
+    """One part (date or time) of a named format, remembered by the fields it shows."""
+
+    def __init__(self, pattern: DateTimePattern, locale: Locale):
+        self.pattern, self.locale = pattern, locale
+        fields = {token[1][0] for token in tokenize_pattern(pattern.pattern)
+                  if token[0] == "field"}
+        if fields <= DATE_FIELDS:
+            self.key = lambda moment: moment.toordinal()
+        elif fields <= CLOCK_FIELDS:
+            seconds = "s" in fields
+            self.key = lambda moment: (moment.hour, moment.minute,
+                                       moment.second if seconds else 0)
+        else:
+            self.key = None
+        self.memo: dict = {}
+
+    def __call__(self, moment: datetime) -> str:
+        if self.key is None:
+            return self.pattern.apply(moment, self.locale)
+        key = self.key(moment)
+        text = self.memo.get(key)
+        if text is None:
+            if len(self.memo) >= MEMO_SIZE:
+                self.memo.clear()
+            text = self.memo[key] = self.pattern.apply(moment, self.locale)
+        return text
+
+
+class _NamedFormat:
+    """``format_datetime(moment, format)``: the time and the date, each formatted
+    on its own and pasted into the locale's glue, as Babel does."""
+
+    def __init__(self, locale: Locale, format: str):
+        self.glue = str(get_datetime_format(format, locale=locale)).replace("'", "")
+        self.time = _Part(get_time_format(format, locale=locale), locale)
+        self.date = _Part(get_date_format(format, locale=locale), locale)
+
+    def __call__(self, moment: datetime) -> str:
+        return self.glue.replace("{0}", self.time(moment)).replace("{1}", self.date(moment))
+
+
+@lru_cache(maxsize=64)
+def _named_format(locale: str, format: str) -> _NamedFormat:
+    return _NamedFormat(_locale(locale), format)
 
 
 def to_decimal(minor: int, currency: str) -> Decimal:
@@ -110,6 +213,9 @@ class Formatter:
     def money(self, minor: int | None, currency: str) -> str:
         if minor is None:
             return ""
+        fast = _money_format(self._locale_name, currency)
+        if fast is not None:
+            return fast(minor)
         value = Decimal(minor).scaleb(-minor_digits(currency))
         pattern = _money_pattern(self._locale_name, currency)
         if pattern is None:
@@ -133,8 +239,7 @@ class Formatter:
         if moment is None:
             return ""
         if format in NAMED_FORMATS:
-            return _datetime_pattern(self._locale_name, format).apply(self.local(moment),
-                                                                      self.locale)
+            return _named_format(self._locale_name, format)(self.local(moment))
         return format_datetime(self.local(moment), format=format, locale=self.locale)
 
     def short_datetime(self, moment: datetime | None) -> str:

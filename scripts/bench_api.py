@@ -1,8 +1,9 @@
 """Benchmark: the store API under load, next to a bare Pyramid JSON view.
 
 N stores are provisioned on MariaDB (1,000; ``--quick``: 50), each with
-products, an API key and an order. The app (``make_app``, the whole product:
-router, engine registry, key check, rate limiter, pyramid_tm) is served by
+products, an API key and an order. The app (``serving_app``, the whole product
+as the servers run it: router, engine registry, key check, rate limiter,
+pyramid_tm) is served by
 waitress on 127.0.0.1 in a subprocess; a bare Pyramid app with two JSON views
 (no database) is served the same way. A load generator in other processes
 (bounded: a fixed number of requests, keep-alive connections) sends the same
@@ -36,7 +37,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from backoffice.apikeys.services import ApiKeyService
-from backoffice.config import make_app
+from backoffice.config import serving_app
 from backoffice.models import Order, OrderLine, Product
 from backoffice.schema import store_schema
 from tenancy.db import make_engine
@@ -69,7 +70,10 @@ def bare_app():
 
 
 def serve(kind: str, port: int, settings_file: str | None) -> None:
-    app = bare_app() if kind == "bare" else make_app(json.loads(Path(settings_file).read_text()))
+    if kind == "bare":
+        app = bare_app()
+    else:
+        app = serving_app(json.loads(Path(settings_file).read_text()))
     waitress.serve(app, host="127.0.0.1", port=port, threads=8, _quiet=True,
                    connection_limit=200, channel_timeout=60)
 

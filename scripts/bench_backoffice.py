@@ -7,9 +7,10 @@
 One store is provisioned on MariaDB (the real Provisioner and store schema, an
 owner account) and filled by the server itself (SEQUENCE engine): customers,
 products, orders with 3 lines each, their timeline and payments. The product
-is the full WSGI app (``backoffice.config.make_app``: tenant tween, engine
-registry, sessions, security policy, Jinja2 pages), signed in as the owner with
-the session cookie, called in process at ``{slug}.<base domain>``. Three pages:
+is the full WSGI app as the servers run it (``backoffice.config.serving_app``:
+tenant tween, engine registry, sessions, security policy, Jinja2 pages, the
+start-up objects frozen out of the collector), signed in as the owner with the
+session cookie, called in process at ``{slug}.<base domain>``. Three pages:
 the order list (50 rows), the list filtered by status and a text search, and
 an order's detail page. Every response is checked (200, 50 rows, the order's
 lines) so an error page cannot be measured by mistake.
@@ -43,7 +44,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 from webob import Request
 
-from backoffice.config import make_app
+from backoffice.config import serving_app
 from backoffice.schema import store_schema
 from tenancy.db import make_engine
 from tenancy.provisioning import Provisioner, StoreRequest
@@ -289,7 +290,7 @@ def run(args, control) -> None:
     settings = {**control.settings, "backoffice.base_domain": BASE_DOMAIN,
                 "backoffice.session_secret": secrets.token_urlsafe(32),
                 "pyramid.reload_templates": "false"}
-    app = make_app(settings, control=control)
+    app = serving_app(settings, control=control)
     host = f"{tenant.slug}.{BASE_DOMAIN}"
     routed = Browser(app, host)
     routed.sign_in(*OWNER)

@@ -31,6 +31,7 @@ DEFAULTS = {
     "backoffice.tenant_cache_ttl": "5",
     "backoffice.trusted_proxy": "false",
     "backoffice.session_secret": "",
+    "backoffice.gc_freeze": "true",
 }
 
 # Environment variables that are not settings (they choose the ini file).

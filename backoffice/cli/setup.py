@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.pool import NullPool
 
 from backoffice.cli.base import cli, friendly, pass_ctx
-from backoffice.config import make_app
+from backoffice.config import serving_app
 from backoffice.demo import seed
 from backoffice.schema import store_schema
 from tenancy.db import make_engine
@@ -86,7 +86,7 @@ def _listen(settings) -> tuple[str, int]:
 
 def _serve(obj) -> None:
     host, port = _listen(obj.settings)
-    app = make_app(obj.settings, control=obj.control)
+    app = serving_app(obj.settings, control=obj.control)
     click.echo(f"serving on http://{host}:{port} (Ctrl-C stops)")
     waitress.serve(app, host=host, port=port, threads=int(
         obj.settings.get("backoffice.threads", "8")), _quiet=True)

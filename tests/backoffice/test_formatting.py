@@ -1,15 +1,17 @@
-"""The formatter's prepared patterns write exactly what Babel's own helpers write."""
+"""The formatter's prepared formats write exactly what Babel's own helpers write."""
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from babel import localedata
 from babel.dates import format_datetime
 from babel.numbers import format_currency, get_currency_precision
 
-from backoffice.formatting import Formatter
+from backoffice.formatting import MEMO_SIZE, Formatter, _money_format, _named_format
 
 LOCALES = ("en", "ru", "uk", "de", "fr", "hi", "ja", "ar", "en_IN", "de_CH")
 CURRENCIES = ("EUR", "UAH", "USD", "RUB", "GBP", "CHF", "INR", "JPY", "KWD")
@@ -51,3 +53,34 @@ def test_short_datetime_and_custom_pattern():
     assert fmt.short_datetime(moment) == fmt.datetime(moment, "short") == "01.07.24, 12:05"
     assert fmt.datetime(moment, "yyyy-MM-dd HH:mm") == "2024-07-01 12:05"
     assert fmt.datetime(None) == ""
+
+
+def test_money_in_every_locale_babel_knows():
+    """The prepared money format (grouping, symbols, prefix and suffix per sign)
+    against Babel itself, in all of Babel's locales that have a currency pattern."""
+    rng = random.Random(7)
+    amounts = (*AMOUNTS, *(rng.randrange(-10**12, 10**12) for _ in range(8)))
+    prepared = 0
+    for locale in localedata.locale_identifiers():
+        fmt = Formatter(locale)
+        if "standard" not in fmt.locale.currency_formats:
+            continue
+        for currency in ("EUR", "JPY", "KWD", "INR"):
+            prepared += _money_format(str(fmt.locale), currency) is not None
+            for minor in amounts:
+                value = Decimal(minor).scaleb(-get_currency_precision(currency))
+                assert fmt.money(minor, currency) == format_currency(
+                    value, currency, locale=locale), (locale, currency, minor)
+    assert prepared > 2000  # the fast path, not the fallback, is what was compared
+
+
+def test_remembered_parts_stay_bounded():
+    fmt = Formatter("en", "UTC")
+    start = datetime(2020, 1, 1)
+    for minute in range(0, MEMO_SIZE * 3, 7):
+        moment = start + timedelta(minutes=minute * 61)
+        assert fmt.short_datetime(moment) == format_datetime(
+            moment.replace(tzinfo=UTC), format="short", locale="en")
+    named = _named_format("en", "short")
+    assert 0 < len(named.date.memo) <= MEMO_SIZE and 0 < len(named.time.memo) <= MEMO_SIZE
+    assert _named_format("en", "full").time.key is None  # a zone name: never remembered
