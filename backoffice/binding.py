@@ -15,10 +15,11 @@ import logging
 import threading
 from collections import Counter
 
+import transaction
 import zope.sqlalchemy
 from pyramid.httpexceptions import HTTPNotFound
 from pyramid.tweens import EXCVIEW
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from backoffice.i18n import _
 from tenancy.directory import TenantDirectory
@@ -120,8 +121,9 @@ def get_db(request) -> Session:
             _("This page belongs to a store: open it at the store's own address.")))
     engines: EngineRegistry = request.registry["engines"]
     engine = engines.acquire(tenant)
-    session = Session(bind=engine, expire_on_commit=False)
-    zope.sqlalchemy.register(session, transaction_manager=request.tm)
+    session = request.registry["store_sessions"](bind=engine)
+    if request.tm is not transaction.manager:  # a tm.manager_hook of its own
+        zope.sqlalchemy.register(session, transaction_manager=request.tm)
 
     def finished(_request):
         session.close()
@@ -140,5 +142,10 @@ def includeme(config) -> None:
     config.registry["resolver"] = Resolver(directory, settings["backoffice.base_domain"])
     config.registry["request_statuses"] = StatusCounter()
     config.add_request_method(get_tenant, "tenant", reify=True)
+    # Sessions join pyramid_tm's (thread-local) transaction manager through
+    # listeners registered once here, not on every request's session.
+    store_sessions = sessionmaker(class_=Session, expire_on_commit=False)
+    zope.sqlalchemy.register(store_sessions, transaction_manager=transaction.manager)
+    config.registry["store_sessions"] = store_sessions
     config.add_request_method(get_db, "db", reify=True)
     config.add_tween("backoffice.binding.tenant_tween_factory", under=EXCVIEW)
