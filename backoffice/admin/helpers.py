@@ -37,12 +37,27 @@ class NavItem:
 
 def nav_items(request) -> list[NavItem]:
     route = request.matched_route.name if request.matched_route else ""
-    translate = request.localizer.translate
-    mapper = request.registry.getUtility(IRoutesMapper)
-    return [NavItem(request.route_url(name), translate(label), icon,
-                    any(route.startswith(p) for p in prefix.split()))
+    app_url = request.application_url
+    return [NavItem(app_url + path, label, icon, any(route.startswith(p) for p in prefixes))
+            for path, label, icon, prefixes in _menu(request)]
+
+
+def _menu(request) -> tuple:
+    """The entries a role sees, in a language: the same for every page and store,
+    so worked out once per role and language (permissions are the role's, see
+    ``backoffice.security.roles``), not with ten permission checks, route
+    look-ups and translations on every page."""
+    key = (request.staff_user.role, request.locale_name)
+    cache = request.registry.setdefault("backoffice.nav_menus", {})
+    menu = cache.get(key)
+    if menu is None:
+        translate = request.localizer.translate
+        mapper = request.registry.getUtility(IRoutesMapper)
+        menu = cache[key] = tuple(
+            (mapper.get_route(name).generate({}), translate(label), icon, tuple(prefix.split()))
             for name, label, icon, permission, prefix in NAV
-            if mapper.get_route(name) is not None and request.has_permission(permission)]
+            if mapper.get_route(name) is not None and request.has_permission(permission))
+    return menu
 
 
 def here(request) -> str:

@@ -206,3 +206,28 @@ def test_the_documented_permission_tables_match_the_code():
 def test_readme_points_to_the_permission_table():
     readme = (DOCS.parents[1] / "README.md").read_text()
     assert "docs/permissions.md" in readme
+
+
+def test_menus_are_each_roles_language_and_page(world):
+    """Menus are worked out once per role and language, then reused: the links
+    still carry the store's address, the current page, the role's entries and
+    the reader's language."""
+
+    def menu(client, path, **params):
+        page = client.app.get(client.url(path), params)
+        return [(a.get_text(" ", strip=True), a["href"], a.get("aria-current"))
+                for a in page.html.select("nav.sidebar a")]
+
+    owner, support = world.client("owner"), world.client("support")
+    for _ in range(2):  # the second round is served from the cache
+        orders = menu(owner, "/orders")
+        assert [label for label, _h, _c in orders][:2] == ["◔ Dashboard", "☰ Orders"]
+        assert all(h.startswith(f"http://localhost/s/{world.store.slug}/admin/")
+                   for _l, h, _c in orders)
+        assert [label for label, _h, current in orders if current] == ["☰ Orders"]
+        assert [label for label, _h, current in menu(owner, "/products")
+                if current] == ["▦ Products"]
+        seen = {label for label, _h, _c in menu(support, "/orders")}
+        assert "☰ Orders" in seen and "♙ Staff" not in seen and "⚙ Settings" not in seen
+        russian = {label for label, _h, _c in menu(support, "/orders", _LOCALE_="ru")}
+        assert "☰ Заказы" in russian and "♙ Сотрудники" not in russian
