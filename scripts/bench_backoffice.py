@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import re
 import secrets
 import statistics
@@ -327,7 +328,11 @@ def run(args, control) -> None:
     for name in pages:
         timed(base, f"/bench/{name}")
 
+    before = [g["collections"] for g in gc.get_stats()]
     times = measure(pages, routed, base, args.rounds)
+    collections = [g["collections"] - n for g, n in zip(gc.get_stats(), before, strict=True)]
+    print(f"garbage collections while timing (both sides), by generation: {collections}; "
+          f"objects frozen at start-up: {gc.get_freeze_count()}", file=sys.stderr)
     memory = peaks(pages, routed, base, args.memory_requests)
     engine.dispose()
     registry["engines"].dispose()
