@@ -33,11 +33,11 @@ from waitress.server import create_server
 
 try:
     from selenium import webdriver
-    from selenium.common.exceptions import WebDriverException
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
     from selenium.webdriver.chrome.service import Service
 except ImportError:  # an optional test dependency: the browser tests skip without it
     webdriver = None
-    WebDriverException = OSError
+    WebDriverException = StaleElementReferenceException = OSError
 
 REQUIRE_BROWSER = os.environ.get("BACKOFFICE_REQUIRE_BROWSER") == "1"
 ROOT = Path(__file__).resolve().parent.parent
@@ -145,3 +145,24 @@ def horizontal_overflow(driver) -> int:
     """How many CSS pixels the page is wider than the window (0 when it fits)."""
     return driver.execute_script("const root = document.documentElement;"
                                  "return Math.max(0, root.scrollWidth - root.clientWidth);")
+
+
+def click_and_wait(driver, wait, element) -> None:
+    """Click what leads to another page and wait until that page has loaded.
+
+    The old document going stale says the navigation started; the new one may
+    still be parsing then, so also wait for ``readyState`` to be complete before
+    the caller reads headings or measures the layout.
+    """
+    old = driver.find_element("css selector", "html")
+    element.click()
+    wait.until(lambda _driver: _is_stale(old))
+    wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+
+def _is_stale(element) -> bool:
+    try:
+        element.is_enabled()
+    except StaleElementReferenceException:
+        return True
+    return False

@@ -18,6 +18,7 @@ from tests.backoffice.admin_fixtures import OWNER, store_engine
 from tests.browser import *  # noqa: F403  (the browser fixture, found by name)
 from tests.browser import (
     REQUIRE_BROWSER,
+    click_and_wait,
     console_errors,
     horizontal_overflow,
     live_server,
@@ -68,9 +69,7 @@ class Page:
 
     def submit(self, button_css: str):
         """Click a submit button and wait for the next page to replace this one."""
-        old = self.find("html")
-        self.find(button_css).click()
-        self.wait.until(ec.staleness_of(old))
+        click_and_wait(self.driver, self.wait, self.find(button_css))
 
     def looks_clean(self, name: str) -> None:
         save_screenshot(self.driver, name)

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import pytest
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.wait import WebDriverWait
 
 from backoffice.config import make_app
 from tests.browser import (  # noqa: F401  (browser is a fixture)
     browser,
+    click_and_wait,
     console_errors,
     horizontal_overflow,
     live_server,
@@ -45,9 +45,7 @@ class Checkout:
         return plain(self.find(css).text)
 
     def click_and_wait(self, css: str) -> None:
-        old = self.find("html")
-        self.find(css).click()
-        self.wait.until(ec.staleness_of(old))
+        click_and_wait(self.driver, self.wait, self.find(css))
 
     def looks_clean(self, name: str, status: int = 200) -> None:
         save_screenshot(self.driver, name)
