@@ -38,8 +38,12 @@ def snapshot(conn: Connection) -> Iterator[Connection]:
         conn.exec_driver_sql("BEGIN")
     try:
         yield conn
-    finally:
-        conn.rollback()
+    except BaseException:
+        # On a dead connection the rollback fails too; the first error says why.
+        with contextlib.suppress(Exception):
+            conn.rollback()
+        raise
+    conn.rollback()
 
 
 def store_tables(conn: Connection) -> list[Table]:
@@ -134,10 +138,12 @@ def canonical_sql(conn: Connection, table: Table, kinds: list[str]) -> str | Non
             return None
         values.append(value if column.primary_key else f"IFNULL({value}, 'null')")
     key = quote(keys[0].name)
-    row = "CONCAT('[', " + ", ',', ".join(values) + ", ']')"
+    row = "CONCAT('[', " + ", ',', ".join(values) + ", ']\\n')"
     # A key range, not ORDER BY ... LIMIT in a derived table: no materialisation.
-    return (f"SELECT GROUP_CONCAT({row} ORDER BY {key} SEPARATOR '\\n'), COUNT(*) "
-            f"FROM {quote(table.name)} WHERE {key} > {{low}} AND {key} <= {{high}}")
+    # BINARY: PyMySQL hands over the UTF-8 bytes as they came, no decode and
+    # re-encode of every block.
+    return (f"SELECT CAST(GROUP_CONCAT({row} ORDER BY {key} SEPARATOR '') AS BINARY), "
+            f"COUNT(*) FROM {quote(table.name)} WHERE {key} > {{low}} AND {key} <= {{high}}")
 
 
 def canonical_blocks(conn: Connection, table: Table, template: str,
@@ -167,18 +173,16 @@ def canonical_blocks(conn: Connection, table: Table, template: str,
                     return
                 low = int(following) - 1
                 continue
-            if isinstance(lines, bytes):
-                lines = lines.decode("utf-8")
-            if lines is None or lines.count("\n") != count - 1 or not lines.endswith("]"):
+            if lines is None or lines.count(b"\n") != count or not lines.endswith(b"]\n"):
                 # Cut at group_concat_max_len: a narrower range.
                 if high - low == 1:
                     raise ValueError(f"a row of {table.name!r} is larger than "
                                      f"{CHUNK_BYTES} bytes")
                 width = max(1, (high - low) // 2)
                 continue
-            if "\\u00" in lines:  # MariaDB writes \u001F where codec writes \u001f
-                lines = encode_lines(json.loads("[" + lines.replace("\n", ",") + "]"))[:-1]
-            yield (lines + "\n").encode("utf-8"), count
+            if b"\\u00" in lines:  # MariaDB writes \u001F where codec writes \u001f
+                lines = recode(lines)
+            yield lines, count
             low = high
             if count < batch // 4:
                 width = min(width * 2, batch * 64)
@@ -188,11 +192,17 @@ def canonical_blocks(conn: Connection, table: Table, template: str,
         cursor.close()
 
 
+def recode(lines: bytes) -> bytes:
+    """Server-built lines rewritten by ``codec`` (the rare block with a ``\\u00XX``)."""
+    rows = json.loads(b"[" + lines[:-1].replace(b"\n", b",") + b"]")
+    return encode_lines(rows).encode("utf-8")
+
+
 class Dump:
     """The events of one database: a header per table, then its rows as lines.
 
     After ``events()`` is exhausted, ``tables`` holds each table's row count and
-    SHA-256 of its canonical lines.
+    SHA-256 of its canonical lines; ``rows_read`` counts the rows yielded so far.
     """
 
     def __init__(self, conn: Connection, *, batch: int = BATCH_ROWS,
@@ -202,6 +212,7 @@ class Dump:
         self.revision = schema_revision(conn)
         self.dialect = conn.dialect.name
         self.tables: dict[str, dict] = {}
+        self.rows_read = 0
 
     def count_rows(self) -> int:
         quote = self.conn.dialect.identifier_preparer.quote
@@ -220,6 +231,7 @@ class Dump:
                                                     self.fast_batch):
                     digest.update(block)
                     count += rows
+                    self.rows_read += rows
                     yield "rows", block
                 self.tables[table.name] = {"rows": count, "sha256": digest.hexdigest()}
                 continue
@@ -228,6 +240,7 @@ class Dump:
                 block = encode(rows).encode("utf-8")
                 digest.update(block)
                 count += len(rows)
+                self.rows_read += len(rows)
                 yield "rows", block
             self.tables[table.name] = {"rows": count, "sha256": digest.hexdigest()}
 
