@@ -1,11 +1,13 @@
-"""A bounded hand-off to one worker thread, so that two things overlap.
+"""Bounded hand-offs between threads, so that waiting and working overlap.
 
-A backup spends its time in two places that need not wait for each other:
-MariaDB building the next batch of lines (our thread sits in ``recv``) and
-Python compressing, encrypting and writing the last one (zlib, AES-GCM,
-hashlib and file writes release the GIL on large buffers). The reading stays
-in the caller's thread; the worker does the rest. At most ``depth`` items
-wait in the queue, so memory stays a few blocks whatever the store's size.
+A backup spends its time in places that need not wait for each other:
+MariaDB building batches of lines (a reading thread sits in ``recv``, the GIL
+released) and Python compressing, encrypting and writing them (zlib, AES-GCM,
+hashlib and file writes release the GIL on large buffers). ``Pipeline`` hands
+items to a consuming thread (the writer); ``Prefetch`` runs a producing
+iterator in a thread (a reader on its own connection). At most ``depth``
+items wait in either queue, so memory stays a few blocks whatever the store's
+size.
 
 Errors go both ways: a failure in the worker is raised in the caller at its
 next ``put`` (or at the end), and a failure in the caller stops the worker
@@ -14,9 +16,10 @@ before it is re-raised. Either way nothing after the failure is written.
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from tenancy.backups.archive import BackupError
 
@@ -68,3 +71,59 @@ class Pipeline:
                 self.consume(item)
             except BaseException as exc:  # re-raised in the caller's thread
                 self.error = exc
+
+
+class Prefetch:
+    """``with Prefetch(items) as ahead: ahead.get()``: *items* is iterated in a
+    thread, at most ``depth`` ahead of the caller.
+
+    ``get`` returns the items in order, then ``DONE``; an error of the
+    iteration is re-raised by ``get`` as it was (a lost connection stays an
+    ``OperationalError``). Leaving the block stops the thread after its
+    current item and joins it, whether the items were all taken or not.
+    """
+
+    DONE = object()
+
+    def __init__(self, items: Iterator[object], *, depth: int = DEPTH,
+                 name: str = "backup-reader"):
+        self.items = items
+        self._queue: queue.Queue = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    def __enter__(self) -> Prefetch:
+        self._thread.start()
+        return self
+
+    def get(self) -> object:
+        item = self._queue.get()
+        if isinstance(item, _Failure):
+            raise item.error
+        return item
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self._stop.set()
+        while self._thread.is_alive():  # unblock a put, then wait for the thread
+            with contextlib.suppress(queue.Empty):
+                self._queue.get(timeout=0.05)
+        self._thread.join()
+
+    def _run(self) -> None:
+        try:
+            for item in self.items:
+                self._queue.put(item)
+                if self._stop.is_set():
+                    return
+            self._queue.put(self.DONE)
+        except BaseException as exc:  # re-raised in the caller's thread
+            self._queue.put(_Failure(exc))
+        finally:
+            close = getattr(self.items, "close", None)
+            if close is not None:
+                close()  # here, in the thread that ran it
+
+
+class _Failure:
+    def __init__(self, error: BaseException):
+        self.error = error

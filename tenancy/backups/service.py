@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tenancy.backups.archive import ArchiveReader, ArchiveWriter, BackupError
-from tenancy.backups.dump import Dump, snapshot
+from tenancy.backups.dump import Dump, shared_snapshot
 from tenancy.backups.files import HashingReader, HashingWriter, backup_path, new_backup_id
 from tenancy.backups.load import check_manifest
 from tenancy.backups.pipeline import Pipeline
@@ -49,8 +49,8 @@ def write_backup(conn, fh, control: ControlPlane, slug: str, backup_id: str,
     """Stream one snapshot of *conn* into *fh*; return the manifest."""
     progress = on_progress or (lambda done, total: None)
     created_at = utcnow().isoformat()
-    with snapshot(conn):
-        dump = Dump(conn)
+    with shared_snapshot(conn) as readers:
+        dump = Dump(conn, helpers=readers[1:])
         total = dump.count_rows()
         progress(0, total)
         writer = ArchiveWriter(fh, control.keyring, slug, backup_id, meta={

@@ -1,4 +1,5 @@
-"""The writer thread of a backup: order kept, memory bounded, errors raised in the caller."""
+"""The writer and reader threads of a backup: order kept, memory bounded,
+errors raised in the caller, nothing left running."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import threading
 import pytest
 
 from tenancy.backups.archive import BackupError
-from tenancy.backups.pipeline import Pipeline, WorkerFailed
+from tenancy.backups.pipeline import Pipeline, Prefetch, WorkerFailed
 
 
 def test_items_are_consumed_in_order_before_exit():
@@ -72,3 +73,39 @@ def test_a_caller_failure_stops_the_worker_and_propagates():
             raise RuntimeError("server went away")
     assert consumed == [1]  # the worker is joined: nothing runs after the exit
     assert not [t for t in threading.enumerate() if t.name == "backup-writer"]
+
+
+def test_prefetch_returns_items_in_order_then_done():
+    with Prefetch(iter(range(100))) as ahead:
+        got = []
+        while (item := ahead.get()) is not Prefetch.DONE:
+            got.append(item)
+    assert got == list(range(100))
+
+
+def test_prefetch_reraises_the_error_as_it_was():
+    def items():
+        yield 1
+        raise ConnectionError("lost connection")
+
+    with Prefetch(items()) as ahead:
+        assert ahead.get() == 1
+        with pytest.raises(ConnectionError, match="lost connection"):
+            ahead.get()
+
+
+def test_leaving_a_prefetch_early_stops_its_thread():
+    produced, closed = [], []
+
+    def items():
+        try:
+            for i in range(1000):
+                produced.append(i)
+                yield i
+        finally:
+            closed.append(threading.current_thread().name)
+
+    with Prefetch(items(), depth=2) as ahead:
+        assert ahead.get() == 0
+    assert len(produced) < 10 and closed == ["backup-reader"]
+    assert not [t for t in threading.enumerate() if t.name == "backup-reader"]
