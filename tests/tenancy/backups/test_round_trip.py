@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from tenancy.backups import dump as dump_module
 from tenancy.backups.codec import kind_of, row_encoder
 from tenancy.backups.dump import (
     canonical_blocks,
@@ -260,3 +261,28 @@ def test_server_built_lines_equal_the_codec_for_dates_and_decimals(bk, new_store
         ddl.dispose()
     assert server == python and server.count(b"\n") == 3
     assert b'"-12.50"' in server and b'"0999-01-02 03:04:05.000000"' in server
+
+
+@pytest.mark.parametrize("readers", [1, 2])
+def test_batches_too_long_for_the_server_are_cut_finer(bk, new_store, readers, monkeypatch):
+    """A batch past ``group_concat_max_len`` comes back cut; its key range is
+    halved until the blocks fit, nothing lost or doubled, on one or two readers."""
+    tenant = new_store()
+    engine = runtime_engine(bk, tenant)
+    fill(engine, orders=40)
+    engine.dispose()
+    monkeypatch.setattr(dump_module, "CHUNK_BYTES", 2048)
+    ddl = bk.backend(tenant.server).ddl_engine(tenant.database_name)
+    try:
+        with ddl.connect() as conn, shared_snapshot(conn, readers) as conns:
+            for table in [t for t in store_tables(conn) if t.name in ("orders", "order_lines")]:
+                kinds = [kind_of(c.type) for c in table.columns]
+                template = canonical_sql(conn, table, kinds)
+                blocks = [block for block, _ in canonical_blocks(
+                    conn, table, template, 1000, conns[1:])]
+                python = "".join(row_encoder(kinds)(rows) for rows in stream_rows(
+                    conn, select_sql(conn, table))).encode("utf-8")
+                assert b"".join(blocks) == python, table.name
+                assert len(blocks) > 3 and max(map(len, blocks)) <= 2048, table.name
+    finally:
+        ddl.dispose()
