@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 
 from tenancy.backups.archive import BackupError
 from tenancy.backups.codec import encode_lines, kind_of
-from tenancy.backups.dump import Dump
+from tenancy.backups.dump import Dump, shared_snapshot
 
 Progress = Callable[[int], None]
 # One INSERT ... SELECT FROM JSON_TABLE statement carries at most this much JSON.
@@ -189,10 +189,12 @@ def check_manifest(stream: dict[str, dict], manifest: dict) -> None:
 
 
 def check_target(conn: Connection, expected: dict[str, dict]) -> None:
-    """Read the new database back and compare counts and SHA-256 per table."""
-    dump = Dump(conn)
-    for _event in dump.events():
-        pass
+    """Read the new database back and compare counts and SHA-256 per table
+    (on two connections where the server allows, as a backup reads)."""
+    with shared_snapshot(conn) as readers:
+        dump = Dump(conn, helpers=readers[1:])
+        for _event in dump.events():
+            pass
     for name, stats in expected.items():
         got = dump.tables.get(name)
         if got is None or got["rows"] != stats["rows"]:

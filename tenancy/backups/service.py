@@ -20,9 +20,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tenancy.backups.archive import ArchiveReader, ArchiveWriter, BackupError
-from tenancy.backups.dump import Dump, snapshot
+from tenancy.backups.dump import Dump, shared_snapshot
 from tenancy.backups.files import HashingReader, HashingWriter, backup_path, new_backup_id
 from tenancy.backups.load import check_manifest
+from tenancy.backups.pipeline import Pipeline
 from tenancy.control import ControlPlane, NotFound
 from tenancy.models import Backup, BackupState, Tenant, TenantStatus, utcnow
 
@@ -48,20 +49,22 @@ def write_backup(conn, fh, control: ControlPlane, slug: str, backup_id: str,
     """Stream one snapshot of *conn* into *fh*; return the manifest."""
     progress = on_progress or (lambda done, total: None)
     created_at = utcnow().isoformat()
-    with snapshot(conn):
-        dump = Dump(conn)
-        total, done = dump.count_rows(), 0
+    with shared_snapshot(conn) as readers:
+        dump = Dump(conn, helpers=readers[1:])
+        total = dump.count_rows()
         progress(0, total)
         writer = ArchiveWriter(fh, control.keyring, slug, backup_id, meta={
             "schema_revision": dump.revision, "source_dialect": dump.dialect,
             "created_at": created_at})
-        for kind, payload in dump.events():
-            if kind == "table":
-                writer.write(json_line(payload))
-            else:
-                writer.write(payload)
-                done += payload.count(b"\n")
-                progress(done, total)
+        # The server builds the next block while the writer thread compresses,
+        # encrypts and writes the last one.
+        with Pipeline(writer.write) as pipe:
+            for kind, payload in dump.events():
+                if kind == "table":
+                    pipe.put(json_line(payload))
+                else:
+                    pipe.put(payload)
+                    progress(dump.rows_read, total)
         manifest = manifest_of(dump, slug, backup_id, writer.key_id, created_at)
         writer.close(manifest)
     return manifest

@@ -3,20 +3,25 @@ an interrupted restore or move leaves the store serving from its old database.""
 
 from __future__ import annotations
 
+import errno
 import io
+import os
 import secrets
 import shutil
 import struct
 
 import pytest
+from pymysql.err import OperationalError
 from sqlalchemy import text
 
+from tenancy.backups import service
 from tenancy.backups.archive import MAGIC, ArchiveReader, ArchiveWriter, BackupError
+from tenancy.backups.files import HashingWriter
 from tenancy.backups.restore import STEPS, Copier
-from tenancy.backups.service import backup_store, verify_backup
+from tenancy.backups.service import backup_store, list_backups, verify_backup
 from tenancy.control import ControlPlane
 from tenancy.keyring import KeyRing, generate_key
-from tenancy.models import Backup, Tenant, TenantStatus
+from tenancy.models import Backup, BackupState, Tenant, TenantStatus
 from tests.tenancy.backups.conftest import (
     database_names,
     fill,
@@ -241,3 +246,58 @@ def test_missing_file_is_a_clear_error(bk, backed_up):
         session.commit()
     with pytest.raises(BackupError, match="missing"):
         verify_backup(bk, backup.id)
+
+
+def assert_failed_and_gone(bk, slug: str, earlier: Backup, error: str) -> None:
+    """The store's one backup after *earlier* is recorded failed with *error*;
+    no file is left."""
+    with bk.session() as session:
+        [newest] = [b for b in list_backups(session, slug) if b.id != earlier.id]
+        assert newest.state == BackupState.FAILED and error in newest.error
+        path = newest.path
+    assert not os.path.exists(path) and not os.path.exists(path[:-len(".bobk")] + ".part")
+    with pytest.raises(BackupError, match="is failed"):
+        verify_backup(bk, newest.id)
+
+
+class FullDisk(HashingWriter):
+    """A backup file that runs out of space after 1.5 MB."""
+
+    def write(self, data: bytes) -> int:
+        if self.size + len(data) > 1_500_000:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return super().write(data)
+
+
+def test_a_failing_write_mid_backup_fails_the_backup(bk, backed_up, monkeypatch):
+    """The file is written by the writer thread; its error reaches the caller."""
+    tenant, backup, _before = backed_up
+    monkeypatch.setattr(service, "HashingWriter", FullDisk)
+    progress = []
+    with pytest.raises(BackupError, match="No space left on device") as caught:
+        backup_store(bk, tenant.slug, on_progress=lambda done, total: progress.append(done))
+    assert isinstance(caught.value.__cause__, OSError)
+    assert 0 < max(progress) < sum(backup.row_counts.values())  # stopped midway
+    assert_failed_and_gone(bk, tenant.slug, backup, "No space left on device")
+
+
+def test_a_killed_connection_mid_backup_fails_the_backup(bk, backed_up, root_engine):
+    """The snapshot's connection dies after the first block: the read error is
+    raised (the writer thread is stopped first) and nothing is recorded done."""
+    tenant, backup, _before = backed_up
+    killed = []
+
+    def kill_after_first_block(done, total):
+        if done and not killed:
+            with root_engine.connect() as conn:
+                ids = conn.scalars(text(
+                    "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = :db "
+                    "AND ID <> CONNECTION_ID()"), {"db": tenant.database_name}).all()
+                for thread_id in ids:
+                    conn.execute(text(f"KILL CONNECTION {int(thread_id)}"))
+                killed.extend(ids)
+
+    with pytest.raises(OperationalError, match="Lost connection"):
+        backup_store(bk, tenant.slug, on_progress=kill_after_first_block)
+    assert killed
+    assert_failed_and_gone(bk, tenant.slug, backup, "Lost connection")

@@ -8,11 +8,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from tenancy.backups import dump as dump_module
 from tenancy.backups.codec import kind_of, row_encoder
 from tenancy.backups.dump import (
     canonical_blocks,
     canonical_sql,
     select_sql,
+    shared_snapshot,
     store_tables,
     stream_rows,
 )
@@ -191,10 +193,12 @@ def test_backup_record_survives_in_the_control_db(bk, new_store):
         assert stored.sha256 and stored.key_id == bk.keyring.current_id
 
 
-def test_server_built_lines_equal_the_codec(bk, new_store):
+@pytest.mark.parametrize("readers", [1, 2])
+def test_server_built_lines_equal_the_codec(bk, new_store, readers):
     """MariaDB builds the canonical lines of a backup itself; they must be the
     bytes ``codec`` writes for the same rows (SQLite backups and every
-    restore's verification use the codec)."""
+    restore's verification use the codec), read on one connection or dealt
+    out in turns to two."""
     tenant = new_store()
     engine = runtime_engine(bk, tenant)
     fill(engine, orders=3)
@@ -203,21 +207,82 @@ def test_server_built_lines_equal_the_codec(bk, new_store):
                           "VALUES (1000000, 'far@example.com', 'Far', '', :t)"),
                      {"t": "2026-03-01 12:30:45"})
     built = {}
-    with engine.connect() as conn:
+    ddl = bk.backend(tenant.server).ddl_engine(tenant.database_name)
+    with ddl.connect() as conn, shared_snapshot(conn, readers) as conns:
+        assert len(conns) == readers
         for table in store_tables(conn):
             kinds = [kind_of(c.type) for c in table.columns]
             template = canonical_sql(conn, table, kinds)
             if template is None:
                 continue
             # Batches of 4 rows: the key ranges are walked, nothing lost or doubled.
-            server = b"".join(block for block, _ in canonical_blocks(conn, table, template, 4))
+            server = b"".join(block for block, _ in canonical_blocks(
+                conn, table, template, 4, conns[1:]))
             encode = row_encoder(kinds)
             python = "".join(encode(rows) for rows in stream_rows(
                 conn, select_sql(conn, table))).encode("utf-8")
             assert server == python, table.name
             built[table.name] = server
+    ddl.dispose()
     engine.dispose()
     assert {"orders", "order_lines", "order_events", "customers", "products"} <= set(built)
     assert json.dumps(HOSTILE, ensure_ascii=False).encode("utf-8") in built["customers"]
     assert built["customers"].count(b"\n") == 7 and b'[1000000,"far@example.com"' in built[
         "customers"]
+
+
+def test_server_built_lines_equal_the_codec_for_dates_and_decimals(bk, new_store):
+    """Kinds the store schema does not use today: dates, fractional timestamps,
+    fixed-scale decimals, each NULL or not, nullable or not."""
+    tenant = new_store()
+    ddl = bk.backend(tenant.server).ddl_engine(tenant.database_name)
+    try:
+        with ddl.begin() as conn:
+            conn.execute(text(
+                "CREATE TABLE kinds_probe (id BIGINT PRIMARY KEY, d DATE NULL, "
+                "dt DATETIME(6) NULL, dt0 DATETIME NOT NULL, amount DECIMAL(12,2) NULL, "
+                "exact DECIMAL(20,6) NOT NULL, label VARCHAR(20) NULL)"))
+            conn.execute(text(
+                "INSERT INTO kinds_probe VALUES "
+                "(1, '2026-03-01', '2026-03-01 12:30:45.123456', '2026-03-01 12:30:45', "
+                "-12.50, 0.000001, NULL), "
+                "(2, NULL, NULL, '0999-01-02 03:04:05', NULL, -99999999999999.999999, ''), "
+                "(7, '1000-01-01', '2026-12-31 23:59:59.000001', '2026-01-01 00:00:00', "
+                "0, 3, 'x\"y')"))
+        with ddl.connect() as conn:
+            [table] = [t for t in store_tables(conn) if t.name == "kinds_probe"]
+            kinds = [kind_of(c.type) for c in table.columns]
+            assert {"date", "datetime", "numeric:2", "numeric:6"} <= set(kinds)
+            template = canonical_sql(conn, table, kinds)
+            server = b"".join(block for block, _ in canonical_blocks(conn, table, template, 2))
+            python = "".join(row_encoder(kinds)(rows) for rows in stream_rows(
+                conn, select_sql(conn, table))).encode("utf-8")
+    finally:
+        ddl.dispose()
+    assert server == python and server.count(b"\n") == 3
+    assert b'"-12.50"' in server and b'"0999-01-02 03:04:05.000000"' in server
+
+
+@pytest.mark.parametrize("readers", [1, 2])
+def test_batches_too_long_for_the_server_are_cut_finer(bk, new_store, readers, monkeypatch):
+    """A batch past ``group_concat_max_len`` comes back cut; its key range is
+    halved until the blocks fit, nothing lost or doubled, on one or two readers."""
+    tenant = new_store()
+    engine = runtime_engine(bk, tenant)
+    fill(engine, orders=40)
+    engine.dispose()
+    monkeypatch.setattr(dump_module, "CHUNK_BYTES", 2048)
+    ddl = bk.backend(tenant.server).ddl_engine(tenant.database_name)
+    try:
+        with ddl.connect() as conn, shared_snapshot(conn, readers) as conns:
+            for table in [t for t in store_tables(conn) if t.name in ("orders", "order_lines")]:
+                kinds = [kind_of(c.type) for c in table.columns]
+                template = canonical_sql(conn, table, kinds)
+                blocks = [block for block, _ in canonical_blocks(
+                    conn, table, template, 1000, conns[1:])]
+                python = "".join(row_encoder(kinds)(rows) for rows in stream_rows(
+                    conn, select_sql(conn, table))).encode("utf-8")
+                assert b"".join(blocks) == python, table.name
+                assert len(blocks) > 3 and max(map(len, blocks)) <= 2048, table.name
+    finally:
+        ddl.dispose()
