@@ -18,6 +18,8 @@ def configure(settings: Mapping[str, str] | None = None, *, here: str | None = N
     config = Configurator(settings=settings)
     config.registry["control"] = control or ControlPlane(settings)
     config.include("pyramid_jinja2")
+    config.registry.settings.setdefault("jinja2.i18n.gettext",
+                                        "backoffice.translations.TemplateGetText")
     config.add_jinja2_renderer(".jinja2")
     config.include("backoffice.request")
     config.include("backoffice.binding")

@@ -12,10 +12,12 @@ them, and start-up compiles any that are missing or older than their ``.po``
 from __future__ import annotations
 
 import logging
+import weakref
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from pyramid_jinja2.i18n import GetTextWrapper
 from sqlalchemy.exc import SQLAlchemyError
 
 from backoffice.formatting import request_formatter
@@ -27,6 +29,7 @@ log = logging.getLogger(__name__)
 
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "backoffice"
+MEMO_CAP = 4096
 
 
 def negotiate_locale(request) -> str:
@@ -53,6 +56,35 @@ def _from_store(request, read):
         return read()
     except (SQLAlchemyError, CapacityError):  # no database, or no room for it now
         return None
+
+
+class TemplateGetText(GetTextWrapper):
+    """``_()`` in templates (``jinja2.i18n.gettext``): a plain message's
+    translation is remembered per language and domain.
+
+    A page asks for the same few dozen labels on every request, and each went
+    through a TranslationString, the localizer's translator and gettext. Only
+    plain strings are remembered; a message with a mapping, or a
+    TranslationString (equal to another with the same id but not the same
+    default or mapping), is translated every time.
+    """
+
+    _memos: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def gettext(self, message, mapping=None):
+        localizer = self.localizer
+        if mapping or type(message) is not str:
+            return localizer.translate(message, domain=self.domain, mapping=mapping)
+        memo = self._memos.get(localizer)
+        if memo is None:
+            memo = self._memos.setdefault(localizer, {})
+        key = (self.domain, message)
+        text = memo.get(key)
+        if text is None:
+            if len(memo) >= MEMO_CAP:  # templates that translate data, not labels
+                memo.clear()
+            text = memo[key] = localizer.translate(message, domain=self.domain)
+        return text
 
 
 def compile_catalogs(directory: Path = LOCALE_DIR, domain: str = DOMAIN) -> list[Path]:

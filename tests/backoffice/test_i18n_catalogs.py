@@ -16,9 +16,10 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
-from pyramid.i18n import make_localizer
+from pyramid import testing
+from pyramid.i18n import TranslationString, make_localizer
 
-from backoffice.translations import compile_catalogs
+from backoffice.translations import TemplateGetText, compile_catalogs
 from payments.registry import BUILTIN_GATEWAYS, GatewayRegistry
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -156,3 +157,31 @@ def test_compiled_catalogs_pluralise_and_interpolate(tmp_path):
     assert ru.translate("Orders", domain="backoffice") == "Заказы"
     assert uk.translate("Orders", domain="backoffice") == "Замовлення"
     assert compile_catalogs(tmp_path, "backoffice") == [], "fresh .mo files are kept"
+
+
+def test_templates_gettext_remembers_plain_labels_per_language():
+    """Templates' ``_()`` (``TemplateGetText``) answers what Pyramid's localizer
+    answers, per language and domain, and remembers only plain messages."""
+    dirs = [str(ROOT / d / "locale") for d in DOMAINS]
+    localizers = {loc: make_localizer(loc, dirs) for loc in ("en", "ru", "uk")}
+    gettext = TemplateGetText(domain="backoffice")
+    request = testing.DummyRequest()
+    testing.setUp(request=request)
+    try:
+        for _ in range(2):  # the second round answers from the memo
+            for localizer in localizers.values():
+                request.localizer = localizer
+                for message in ("Orders", "Sign out", "Not a message in any catalog"):
+                    assert gettext.gettext(message) == localizer.translate(
+                        message, domain="backoffice")
+        request.localizer = localizers["ru"]
+        assert gettext.gettext("Orders") == "Заказы"
+        assert TemplateGetText(domain="storefront").gettext("Orders") == "Orders"  # its domain
+        memo = TemplateGetText._memos[localizers["ru"]]
+        assert ("backoffice", "Orders") in memo
+        assert gettext.gettext("At most ${n} characters.", {"n": 3}) == "Не больше 3 символов."
+        ts = TranslationString("At most ${n} characters.", domain="backoffice", mapping={"n": 4})
+        assert gettext.gettext(ts) == "Не больше 4 символов."
+        assert not any(key[1].startswith("At most") for key in memo)
+    finally:
+        testing.tearDown()
