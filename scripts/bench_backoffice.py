@@ -38,7 +38,14 @@ from collections.abc import Iterator
 from http.cookies import SimpleCookie
 
 import zope.sqlalchemy
-from benchlib import DEFAULT_MYSQL_URL, admin_connection, bench_control, headline, run_prefix
+from benchlib import (
+    DEFAULT_MYSQL_URL,
+    admin_connection,
+    bench_control,
+    headline,
+    run_prefix,
+    settle,
+)
 from pyramid.config import Configurator
 from pyramid.response import Response
 from sqlalchemy import event
@@ -284,9 +291,11 @@ def run(args, control) -> None:
                     "FROM orders", (f"%{SEARCH}%",))
         matching = dict(zip(("order_list", "order_list_filtered"), map(int, cur.fetchone()),
                             strict=True))
+        waited = settle(conn)
     print(f"store: {args.orders} orders, {args.orders * 3} lines, "
           f"{matching['order_list_filtered']} match the filter "
-          f"(filled in {time.perf_counter() - started:.1f}s)", file=sys.stderr)
+          f"(filled in {time.perf_counter() - started:.1f}s, of which {waited:.1f}s waiting "
+          "for InnoDB to write the pages back)", file=sys.stderr)
 
     settings = {**control.settings, "backoffice.base_domain": BASE_DOMAIN,
                 "backoffice.session_secret": secrets.token_urlsafe(32),

@@ -87,6 +87,27 @@ def drop_prefixed(url: str, prefix: str) -> int:
     return len(databases)
 
 
+def settle(conn: pymysql.Connection, *, timeout: float = 60.0, quiet: int = 20) -> float:
+    """Wait (at most *timeout* seconds) until InnoDB has done writing back what
+    filling a store left behind (fewer than *quiet* writes a second, twice in a
+    row), so that its flushing does not compete with the requests being timed;
+    returns the seconds waited."""
+    started = time.perf_counter()
+    cur = conn.cursor()
+
+    def writes() -> int:
+        cur.execute("SHOW GLOBAL STATUS LIKE 'Innodb_data_writes'")
+        return int(cur.fetchone()[1])
+
+    calm, last = 0, writes()
+    while calm < 2 and time.perf_counter() - started < timeout:
+        time.sleep(1)
+        now = writes()
+        calm = calm + 1 if now - last < quiet else 0
+        last = now
+    return time.perf_counter() - started
+
+
 class Timer:
     def __init__(self) -> None:
         self.started = time.perf_counter()

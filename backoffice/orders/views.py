@@ -49,10 +49,12 @@ def _list_rows(request, orders, payment_names: dict) -> list[tuple]:
     """What each row of the list shows, formatted in one pass here: a row is
     what a 50-row page costs, and the template then only places the texts."""
     fmt, flow = request.fmt, request.order_flow
-    return [(o.id, o.number, fmt.short_datetime(o.created_at), o.customer_name or "—",
-             o.customer_email, flow.colour(o.status), flow.label(o.status), o.payment_status,
-             payment_names.get(o.payment_status, o.payment_status),
-             fmt.money(o.total_minor, o.currency)) for o in orders]
+    # Rows of services.LIST_COLUMNS, unpacked in that order.
+    return [(id_, number, fmt.short_datetime(created), customer or "—", email,
+             flow.colour(status), flow.label(status), payment,
+             payment_names.get(payment, payment), fmt.money(total, currency))
+            for id_, number, status, payment, customer, email, currency, total, created
+            in orders]
 
 
 @view_config(route_name="orders.export", permission="orders.export")
