@@ -9,6 +9,7 @@ import pytest
 import redis
 
 from backoffice.config import configure
+from backoffice.tasks.app import make_celery
 from tests.tasks.conftest import WorkerProcess, task_settings
 
 
@@ -46,3 +47,18 @@ def test_task_that_kills_its_worker_runs_at_most_the_cap(mysql_settings, mysql_c
         worker.stop()
         celery.close()
     assert "store engines and control engine disposed" in worker.output()
+
+
+def test_workers_look_for_abandoned_messages_as_often_as_the_visibility_timeout():
+    """kombu's own default looks every 100 s: a message a dead worker held
+    would wait that long past its visibility timeout."""
+    def options(timeout):
+        return make_celery({"backoffice.broker_url": "redis://127.0.0.1:6379/15",
+                            "backoffice.task_visibility_timeout": timeout}
+                           ).conf.broker_transport_options
+
+    assert options("1") == {"visibility_timeout": 1, "unacked_restore_interval": 1,
+                            "unacked_restore_throttle": 1}
+    assert options("3600")["unacked_restore_interval"] == 10
+    with pytest.raises(ValueError, match="task_visibility_timeout"):
+        options("0")
