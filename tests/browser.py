@@ -33,11 +33,11 @@ from waitress.server import create_server
 
 try:
     from selenium import webdriver
-    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.chrome.service import Service
 except ImportError:  # an optional test dependency: the browser tests skip without it
     webdriver = None
-    WebDriverException = StaleElementReferenceException = OSError
+    WebDriverException = OSError
 
 REQUIRE_BROWSER = os.environ.get("BACKOFFICE_REQUIRE_BROWSER") == "1"
 ROOT = Path(__file__).resolve().parent.parent
@@ -150,19 +150,20 @@ def horizontal_overflow(driver) -> int:
 def click_and_wait(driver, wait, element) -> None:
     """Click what leads to another page and wait until that page has loaded.
 
-    The old document going stale says the navigation started; the new one may
-    still be parsing then, so also wait for ``readyState`` to be complete before
-    the caller reads headings or measures the layout.
+    The page being left is marked (a property of its window object, which a
+    new document does not have); the wait ends when the window answering is
+    unmarked and its document complete. Asking the old page's elements
+    whether they went stale raced with the navigation: Chromium sometimes
+    answered "Node with given id does not belong to the document" instead.
     """
-    old = driver.find_element("css selector", "html")
+    driver.execute_script("window.__leaving = true;")
     element.click()
-    wait.until(lambda _driver: _is_stale(old))
-    wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
+    wait.until(_arrived)
 
 
-def _is_stale(element) -> bool:
+def _arrived(driver) -> bool:
     try:
-        element.is_enabled()
-    except StaleElementReferenceException:
-        return True
-    return False
+        return driver.execute_script(
+            "return !window.__leaving && document.readyState === 'complete';")
+    except WebDriverException:  # between two documents
+        return False
