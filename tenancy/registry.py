@@ -288,8 +288,23 @@ class EngineRegistry:
                 continue
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise CapacityError(f"no free connection to server {ref.server_name}")
+                raise self._capacity_error(budget, ref)
             budget.wait(min(remaining, 0.05))
+
+    def _capacity_error(self, budget: ServerBudget, ref: TenantRef) -> CapacityError:
+        """The error, saying where the server's slots are: checked out of the
+        pools (requests using them, and this one being opened), idle in pools,
+        or neither (connections nobody has closed yet: a leak to look for)."""
+        with self._lock:
+            entries = {id(e.engine): e for e in (*self._entries.values(), *self._leased.values())
+                       if e.ref.server_id == ref.server_id}.values()
+            in_use = sum(e.engine.pool.checkedout() for e in entries)
+            idle = sum(e.engine.pool.checkedin() for e in entries)
+            retired = sum(e.retired for e in entries)
+        return CapacityError(
+            f"no free connection to server {ref.server_name}: {budget.open} of {budget.cap} "
+            f"open, {in_use} checked out (in use or being opened), {idle} idle in pools, "
+            f"{retired} retired engines still leased")
 
     # -- reporting and shutdown -----------------------------------------
     def stats(self) -> dict:

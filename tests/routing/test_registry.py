@@ -244,7 +244,7 @@ def test_budget_follows_the_socket(mysql_settings, mysql_control, stores, admin)
     assert budget.underflows == 0
 
 
-def test_capacity_error_is_a_503(mysql_settings, mysql_control, stores):
+def test_capacity_error_is_a_503(mysql_settings, mysql_control, stores, caplog):
     wsgi = build_app(mysql_settings, mysql_control, **{
         **CAPS, "backoffice.server_connection_cap": "1", "backoffice.engine_pool_size": "1",
         "backoffice.connection_wait": "0.3"})
@@ -257,6 +257,8 @@ def test_capacity_error_is_a_503(mysql_settings, mysql_control, stores):
             res = app.get(path, expect_errors=True)
             assert res.status_int == 503 and res.headers["Retry-After"]
             assert "Traceback" not in res.text
+    # The log says where the slots are: the holder's, and the one this request opens.
+    assert "1 of 1 open, 2 checked out (in use or being opened), 0 idle in pools" in caplog.text
     # The slot is free again: the same request now works.
     assert app.get(f"/s/{stores[17].slug}/probe/whoami").json["database"] == (
         stores[17].database_name)
