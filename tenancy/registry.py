@@ -221,11 +221,17 @@ class EngineRegistry:
         return doomed
 
     def _free_idle(self, server_id: int, needed_by: int) -> bool:
-        """Close the idle connections of the least recently used store on a server."""
+        """Close the idle connections of the least recently used store on a server.
+
+        Leased engines count too: ``pool.dispose()`` closes only connections
+        idle in the pool, never one a request has checked out. Skipping them
+        deadlocked a busy server: every slot held by idle connections of
+        stores whose requests were themselves waiting for a slot.
+        """
         with self._lock:
             victim = next((entry.engine for tenant_id, entry in self._entries.items()
                            if entry.ref.server_id == server_id and tenant_id != needed_by
-                           and entry.leases == 0 and entry.engine.pool.checkedin() > 0), None)
+                           and entry.engine.pool.checkedin() > 0), None)
         if victim is None:
             return False
         victim.pool.dispose()  # outside the lock; a racing twin finds nothing to close
