@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 from pyramid.config import Configurator
 
+from backoffice.collector import collect_between_requests
 from tenancy import settings as app_settings
 from tenancy.control import ControlPlane
 
@@ -33,12 +34,16 @@ def configure(settings: Mapping[str, str] | None = None, *, here: str | None = N
 
 def make_app(settings: Mapping[str, str] | None = None, *, here: str | None = None,
              control: ControlPlane | None = None):
+    return _app_config(settings, here=here, control=control).make_wsgi_app()
+
+
+def _app_config(settings, *, here, control) -> Configurator:
     config = configure(settings, here=here, control=control)
     config.scan("backoffice.views")
     config.scan("backoffice.apikeys.views")
     config.scan("backoffice.webhooks.views")
     config.include("storefront")  # the store API; a dotted name, not an import
-    return config.make_wsgi_app()
+    return config
 
 
 def serving_app(settings: Mapping[str, str] | None = None, *, here: str | None = None,
@@ -49,11 +54,20 @@ def serving_app(settings: Mapping[str, str] | None = None, *, here: str | None =
     Babel's data: ~180,000 objects) lives as long as the process. Left to the
     cyclic collector, every full collection walks all of it: ~100 ms, a stall
     of whatever request triggers it. ``gc.freeze()`` moves it out of the
-    collector's sight (``backoffice.gc_freeze``, on by default); tests build
-    many apps in one process and use ``make_app``, which does not freeze.
+    collector's sight (``backoffice.gc_freeze``, on by default). What each
+    request leaves in cycles is collected as it ends, not in bursts inside
+    later requests (``backoffice.collector``, ``backoffice.gc_between_requests``,
+    on by default). Both change the process' collector: tests build many apps
+    in one process and use ``make_app``, which does neither.
     """
-    app = make_app(settings, here=here, control=control)
-    if app_settings.as_bool(app.registry.settings, "backoffice.gc_freeze"):
+    config = _app_config(settings, here=here, control=control)
+    between = app_settings.as_bool(config.registry.settings,
+                                   "backoffice.gc_between_requests")
+    freeze = app_settings.as_bool(config.registry.settings, "backoffice.gc_freeze")
+    if between:
+        collect_between_requests(config)
+    app = config.make_wsgi_app()
+    if freeze:
         gc.collect()
         gc.freeze()
     return app

@@ -10,6 +10,7 @@ from pymysql.connections import Connection as PyMySQLConnection
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool.base import ResetStyle
 
 
 def engine_options(url: URL) -> dict:
@@ -74,11 +75,54 @@ def make_engine(url: str | URL, **kw) -> Engine:
         options.setdefault("connect_args", {})["ssl"] = context
         url = strip_ssl_query(url)
     options.update(kw)
-    engine = create_engine(url, **options)
+    engine = reset_only_open_transactions(
+        create_engine(url, **{"pool_reset_on_return": None, **options}))
     if url.get_driver_name() == "pymysql":
         event.listen(engine, "do_connect", _connect_pymysql)
     if url.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+# On the pool record of a DBAPI connection: whether a transaction may be open.
+_MAY_BE_OPEN = "tenancy.transaction_may_be_open"
+
+
+def reset_only_open_transactions(engine: Engine) -> Engine:
+    """The pool's rollback-on-return, skipped when the transaction already ended.
+
+    A Session's close rolls back its transaction, then returns the connection,
+    and the pool rolls back again: one more round trip to the server for
+    every request (SQLAlchemy only knows to skip it when the Connection
+    itself ended the transaction). For an engine made with
+    ``pool_reset_on_return=None``, this tracks, per pooled connection, whether
+    a transaction may be open: yes on checkout (raw DBAPI use is not seen),
+    yes when a Connection begins, no once it committed or rolled back; the
+    pool's ``reset`` rolls back only when it may be open.
+    """
+    if engine.pool._reset_on_return is not ResetStyle.reset_none:
+        raise ValueError("reset_only_open_transactions needs pool_reset_on_return=None")
+
+    def checked_out(_dbapi_connection, record, _proxy) -> None:
+        record.info[_MAY_BE_OPEN] = True
+
+    def begun(conn) -> None:
+        conn.info[_MAY_BE_OPEN] = True  # Connection.info is the pool record's
+
+    def ended(conn) -> None:
+        if not conn.invalidated:  # an invalidated connection is never reused
+            conn.info[_MAY_BE_OPEN] = False
+
+    def reset(dbapi_connection, record, state) -> None:
+        if state.transaction_was_reset or not record.info.get(_MAY_BE_OPEN, True):
+            return
+        dbapi_connection.rollback()
+
+    event.listen(engine, "checkout", checked_out)
+    event.listen(engine, "begin", begun)
+    event.listen(engine, "commit", ended)
+    event.listen(engine, "rollback", ended)
+    event.listen(engine, "reset", reset)
     return engine
 
 

@@ -42,6 +42,7 @@ from sqlalchemy.pool import QueuePool
 from tenancy.db import (
     SharedContextConnection,
     engine_options,
+    reset_only_open_transactions,
     shared_ssl_context,
     strip_ssl_query,
 )
@@ -282,10 +283,11 @@ class EngineRegistry:
             self._take_slot(budget, ref)
             return BudgetedConnection(**connect_args)
 
-        return create_engine(
+        return reset_only_open_transactions(create_engine(
             admin_url.set(username=ref.db_user, password=None, database=ref.database_name),
             creator=connect, poolclass=QueuePool, pool_size=self.pool_size, max_overflow=0,
-            pool_timeout=self.wait_seconds, pool_recycle=3600, pool_pre_ping=False)
+            pool_timeout=self.wait_seconds, pool_recycle=3600, pool_pre_ping=False,
+            pool_reset_on_return=None))
 
     def _take_slot(self, budget: ServerBudget, ref: TenantRef) -> None:
         deadline = time.monotonic() + self.wait_seconds

@@ -32,6 +32,7 @@ DEFAULTS = {
     "backoffice.trusted_proxy": "false",
     "backoffice.session_secret": "",
     "backoffice.gc_freeze": "true",
+    "backoffice.gc_between_requests": "true",
 }
 
 # Environment variables that are not settings (they choose the ini file).

@@ -11,9 +11,11 @@ from __future__ import annotations
 import hashlib
 
 from pyramid.security import Allowed, Denied
+from sqlalchemy import select
 
 from backoffice.models import StaffUser
 from backoffice.security.roles import role_allows
+from backoffice.store.services import prime_config, settings_json
 
 # Set by the tenant tween (``backoffice.binding``) once the store is resolved.
 BOUND_KEY = "backoffice.tenant"
@@ -32,8 +34,14 @@ def load_staff_user(request) -> StaffUser | None:
     user_id = session.get("uid")
     if user_id is None or session.get("tid") != tenant.id:
         return None
-    user = request.db.get(StaffUser, user_id)
-    if user is None or not user.is_active or session.get("ver") != fingerprint(user):
+    # The store's settings come in the same round trip: every page needs them.
+    row = request.db.execute(select(StaffUser, settings_json())
+                             .where(StaffUser.id == user_id)).one_or_none()
+    if row is None:
+        return None
+    user, settings = row
+    prime_config(request, settings)
+    if not user.is_active or session.get("ver") != fingerprint(user):
         return None
     return user
 
