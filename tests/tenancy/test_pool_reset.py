@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from tenancy.db import make_engine, reset_only_open_transactions
 from tests.conftest import unique_slug
 
+
 @pytest.fixture
 def database(mysql_admin_url):
     name = unique_slug("pool").replace("-", "_")
