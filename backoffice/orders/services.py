@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from backoffice.formatting import Formatter, to_decimal
@@ -29,37 +30,59 @@ def _like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def filtered(f: OrderFilter, tz):
-    """The WHERE and ORDER BY of the list; the number and e-mail use their indexes."""
-    query = select(*LIST_COLUMNS)
-    if f.status:
-        query = query.where(Order.status == f.status)
-    if f.payment:
-        query = query.where(Order.payment_status == f.payment)
+def filtered(f: OrderFilter, tz) -> tuple[Select, dict]:
+    """The list's statement for this filter (WHERE and ORDER BY; the number and
+    e-mail use their indexes) and its parameters."""
     start, end = utc_bounds(f, tz)
-    if start:
-        query = query.where(Order.created_at >= start)
-    if end:
-        query = query.where(Order.created_at < end)
-    if f.q:
+    search = None if not f.q else "email" if "@" in f.q else "text"
+    params = {"status": f.status, "payment": f.payment, "start": start, "end": end}
+    if search:
         text = _like(f.q)
-        if "@" in f.q:
-            query = query.where(Order.customer_email.like(text.lower() + "%", escape="\\"))
-        else:
-            query = query.where(or_(
-                Order.number.like(text + "%", escape="\\"),
-                Order.customer_email.like(text.lower() + "%", escape="\\"),
-                Order.customer_name.like("%" + text + "%", escape="\\")))
-    column = SORT_COLUMNS[f.sort.lstrip("-")]
-    if f.sort.startswith("-"):
+        params.update(email=text.lower() + "%", number=text + "%", name="%" + text + "%")
+    shape = (bool(f.status), bool(f.payment), start is not None, end is not None, search,
+             f.sort)
+    return _list_statement(*shape), params
+
+
+@functools.lru_cache(maxsize=256)
+def _list_statement(status: bool, payment: bool, start: bool, end: bool, search: str | None,
+                    sort: str) -> Select:
+    """Built once per shape of filter: building a statement and working out its
+    cache key costs ~0.1 ms a query, SQLAlchemy's compiled cache only saves the
+    compiling. The values are bound parameters."""
+    query = select(*LIST_COLUMNS)
+    if status:
+        query = query.where(Order.status == bindparam("status"))
+    if payment:
+        query = query.where(Order.payment_status == bindparam("payment"))
+    if start:
+        query = query.where(Order.created_at >= bindparam("start"))
+    if end:
+        query = query.where(Order.created_at < bindparam("end"))
+    if search == "email":
+        query = query.where(Order.customer_email.like(bindparam("email"), escape="\\"))
+    elif search == "text":
+        query = query.where(or_(
+            Order.number.like(bindparam("number"), escape="\\"),
+            Order.customer_email.like(bindparam("email"), escape="\\"),
+            Order.customer_name.like(bindparam("name"), escape="\\")))
+    column = SORT_COLUMNS[sort.lstrip("-")]
+    if sort.startswith("-"):
         return query.order_by(column.desc(), Order.id.desc())
     return query.order_by(column.asc(), Order.id.asc())
 
 
+@functools.lru_cache(maxsize=256)
+def _page_statement(statement: Select) -> Select:
+    return statement.offset(bindparam("offset")).limit(bindparam("limit"))
+
+
 def order_page(db: Session, f: OrderFilter, tz) -> tuple[list, bool]:
-    """One page and whether another follows: no COUNT(*) over a big table per view."""
-    query = filtered(f, tz).offset((f.page - 1) * PER_PAGE).limit(PER_PAGE + 1)
-    rows = db.execute(query).all()
+    """One page and whether another follows: no COUNT(*) over a big table per view.
+    Plain rows, run on the session's connection (the ORM has nothing to load)."""
+    statement, params = filtered(f, tz)
+    rows = db.connection().execute(_page_statement(statement), {
+        **params, "offset": (f.page - 1) * PER_PAGE, "limit": PER_PAGE + 1}).all()
     return rows[:PER_PAGE], len(rows) > PER_PAGE
 
 
@@ -68,7 +91,8 @@ def export_csv(db: Session, f: OrderFilter, tz, flow: StatusFlow, fmt: Formatter
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(headers)
-    result = db.execute(filtered(f, tz).execution_options(yield_per=EXPORT_BATCH))
+    statement, params = filtered(f, tz)
+    result = db.execute(statement.execution_options(yield_per=EXPORT_BATCH), params)
     for row in result:
         writer.writerow([_cell(v) for v in (
             row.number, fmt.local(row.created_at).strftime("%Y-%m-%d %H:%M"),
@@ -98,22 +122,29 @@ class OrderDetail:
                    for p in self.payments)
 
 
+# The order page's statements, built once (see ``_list_statement``).
+_DETAIL_ORDER = (select(Order, Customer).outerjoin(Customer, Customer.id == Order.customer_id)
+                 .where(Order.id == bindparam("order_id")))
+_DETAIL_LINES = (select(OrderLine).where(OrderLine.order_id == bindparam("order_id"))
+                 .order_by(OrderLine.id))
+_DETAIL_EVENTS = (select(OrderEvent).where(OrderEvent.order_id == bindparam("order_id"))
+                  .order_by(OrderEvent.id.desc()))
+_DETAIL_PAYMENTS = (select(Payment).where(Payment.order_id == bindparam("order_id"))
+                    .order_by(Payment.id))
+
+
 def order_detail(db: Session, order_id: int) -> OrderDetail | None:
     """The order page's rows: the order with its customer, then one plain query
     each for lines, events and payments (``selectinload`` would make the same
     queries with a good deal more of the ORM's work per page)."""
-    row = db.execute(select(Order, Customer).outerjoin(Customer, Customer.id == Order.customer_id)
-                     .where(Order.id == order_id)).one_or_none()
+    params = {"order_id": order_id}
+    row = db.execute(_DETAIL_ORDER, params).one_or_none()
     if row is None:
         return None
     order, customer = row
-    lines = list(db.scalars(select(OrderLine).where(OrderLine.order_id == order_id)
-                            .order_by(OrderLine.id)))
-    events = list(db.scalars(select(OrderEvent).where(OrderEvent.order_id == order_id)
-                             .order_by(OrderEvent.id.desc())))
-    payments = list(db.scalars(select(Payment).where(Payment.order_id == order_id)
-                               .order_by(Payment.id)))
-    return OrderDetail(order, lines, events, customer, payments)
+    return OrderDetail(order, list(db.scalars(_DETAIL_LINES, params)),
+                       list(db.scalars(_DETAIL_EVENTS, params)), customer,
+                       list(db.scalars(_DETAIL_PAYMENTS, params)))
 
 
 def lock_order(db: Session, order_id: int) -> Order | None:

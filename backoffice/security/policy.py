@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 
 from pyramid.security import Allowed, Denied
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from backoffice.models import StaffUser
 from backoffice.security.roles import role_allows
@@ -25,6 +25,10 @@ def fingerprint(user: StaffUser) -> str:
     return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
 
 
+# Built once: building a statement and its cache key is ~0.1 ms of every page.
+_STAFF_WITH_SETTINGS = select(StaffUser, settings_json()).where(StaffUser.id == bindparam("id"))
+
+
 def load_staff_user(request) -> StaffUser | None:
     """Reified as ``request.staff_user``; the policy's identity."""
     tenant = request.tenant
@@ -35,8 +39,7 @@ def load_staff_user(request) -> StaffUser | None:
     if user_id is None or session.get("tid") != tenant.id:
         return None
     # The store's settings come in the same round trip: every page needs them.
-    row = request.db.execute(select(StaffUser, settings_json())
-                             .where(StaffUser.id == user_id)).one_or_none()
+    row = request.db.execute(_STAFF_WITH_SETTINGS, {"id": user_id}).one_or_none()
     if row is None:
         return None
     user, settings = row

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import insert
@@ -46,12 +47,14 @@ def plan(world, **query) -> dict:
     """What MariaDB did for one page of the list with this filter."""
     f = parse_filter(query, CODES)
     assert not f.errors
-    statement = services.filtered(f, "UTC").limit(services.PER_PAGE + 1)
+    statement, params = services.filtered(f, ZoneInfo("UTC"))
+    statement = statement.limit(services.PER_PAGE + 1)
     compiled = statement.compile(dialect=world.engine.dialect)
+    params = compiled.construct_params(params)
     with world.engine.connect() as conn:
-        rows = conn.exec_driver_sql(str(compiled), compiled.params).all()
+        rows = conn.exec_driver_sql(str(compiled), params).all()
         analyzed = conn.exec_driver_sql("ANALYZE FORMAT=JSON " + str(compiled),
-                                        compiled.params).scalar()
+                                        params).scalar()
     table = json.loads(analyzed)["query_block"]["nested_loop"][0].get("table", {})
     return {"rows": len(rows), "key": table.get("key"), "read": table.get("r_rows"),
             "index_only": table.get("using_index", False), "sorted": "filesort" in analyzed}
