@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from pyramid.config import Configurator
 
 from backoffice.collector import collect_between_requests
+from backoffice.escaping import use_escaping_templates
 from tenancy import settings as app_settings
 from tenancy.control import ControlPlane
 
@@ -22,6 +23,7 @@ def configure(settings: Mapping[str, str] | None = None, *, here: str | None = N
     config.registry.settings.setdefault("jinja2.i18n.gettext",
                                         "backoffice.translations.TemplateGetText")
     config.add_jinja2_renderer(".jinja2")
+    use_escaping_templates(config)
     config.include("backoffice.request")
     config.include("backoffice.binding")
     config.include("backoffice.admin")
