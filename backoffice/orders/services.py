@@ -7,7 +7,7 @@ import functools
 import io
 from dataclasses import dataclass
 
-from sqlalchemy import Select, bindparam, or_, select
+from sqlalchemy import Row, Select, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from backoffice.formatting import Formatter, to_decimal
@@ -108,13 +108,22 @@ def _cell(value):
     return value
 
 
+@dataclass(frozen=True)
+class CustomerLink:
+    id: int
+    name: str
+
+
 @dataclass
 class OrderDetail:
-    order: Order
-    lines: list[OrderLine]
-    events: list[OrderEvent]  # newest first, as the timeline shows them
-    customer: Customer | None
-    payments: list[Payment]
+    """The order page's rows: read-only, so plain rows (attributes by column
+    name, as on the models) and no ORM objects to build and track."""
+
+    order: Row  # orders, and the customer's current name (``customer_record_name``)
+    lines: list[Row]  # order_lines
+    events: list[Row]  # order_events, newest first, as the timeline shows them
+    customer: CustomerLink | None  # the customer record, if the order has one
+    payments: list[Row]  # payments
 
     @property
     def refundable(self) -> bool:
@@ -123,28 +132,31 @@ class OrderDetail:
 
 
 # The order page's statements, built once (see ``_list_statement``).
-_DETAIL_ORDER = (select(Order, Customer).outerjoin(Customer, Customer.id == Order.customer_id)
-                 .where(Order.id == bindparam("order_id")))
-_DETAIL_LINES = (select(OrderLine).where(OrderLine.order_id == bindparam("order_id"))
-                 .order_by(OrderLine.id))
-_DETAIL_EVENTS = (select(OrderEvent).where(OrderEvent.order_id == bindparam("order_id"))
+_orders, _customers = Order.__table__, Customer.__table__
+_DETAIL_ORDER = (select(_orders, _customers.c.name.label("customer_record_name"))
+                 .outerjoin(_customers, _customers.c.id == _orders.c.customer_id)
+                 .where(_orders.c.id == bindparam("order_id")))
+_DETAIL_LINES = (select(OrderLine.__table__)
+                 .where(OrderLine.order_id == bindparam("order_id")).order_by(OrderLine.id))
+_DETAIL_EVENTS = (select(OrderEvent.__table__)
+                  .where(OrderEvent.order_id == bindparam("order_id"))
                   .order_by(OrderEvent.id.desc()))
-_DETAIL_PAYMENTS = (select(Payment).where(Payment.order_id == bindparam("order_id"))
-                    .order_by(Payment.id))
+_DETAIL_PAYMENTS = (select(Payment.__table__)
+                    .where(Payment.order_id == bindparam("order_id")).order_by(Payment.id))
 
 
 def order_detail(db: Session, order_id: int) -> OrderDetail | None:
-    """The order page's rows: the order with its customer, then one plain query
-    each for lines, events and payments (``selectinload`` would make the same
-    queries with a good deal more of the ORM's work per page)."""
-    params = {"order_id": order_id}
-    row = db.execute(_DETAIL_ORDER, params).one_or_none()
-    if row is None:
+    """The order page: the order with its customer's name, then one plain query
+    each for lines, events and payments, on the session's connection."""
+    conn, params = db.connection(), {"order_id": order_id}
+    order = conn.execute(_DETAIL_ORDER, params).one_or_none()
+    if order is None:
         return None
-    order, customer = row
-    return OrderDetail(order, list(db.scalars(_DETAIL_LINES, params)),
-                       list(db.scalars(_DETAIL_EVENTS, params)), customer,
-                       list(db.scalars(_DETAIL_PAYMENTS, params)))
+    customer = (CustomerLink(order.customer_id, order.customer_record_name)
+                if order.customer_record_name is not None else None)
+    return OrderDetail(order, conn.execute(_DETAIL_LINES, params).all(),
+                       conn.execute(_DETAIL_EVENTS, params).all(), customer,
+                       conn.execute(_DETAIL_PAYMENTS, params).all())
 
 
 def lock_order(db: Session, order_id: int) -> Order | None:
