@@ -10,6 +10,7 @@ from pyramid.config import Configurator
 
 from backoffice.collector import collect_between_requests
 from backoffice.escaping import use_escaping_templates
+from backoffice.translations import direct_underscore
 from tenancy import settings as app_settings
 from tenancy.control import ControlPlane
 
@@ -24,6 +25,7 @@ def configure(settings: Mapping[str, str] | None = None, *, here: str | None = N
                                         "backoffice.translations.TemplateGetText")
     config.add_jinja2_renderer(".jinja2")
     use_escaping_templates(config)
+    direct_underscore(config)
     config.include("backoffice.request")
     config.include("backoffice.binding")
     config.include("backoffice.admin")

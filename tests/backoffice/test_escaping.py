@@ -1,4 +1,5 @@
-"""The templates' faster autoescape gives exactly what MarkupSafe's does."""
+"""The back office's Jinja2 environment: its faster autoescape gives exactly what
+MarkupSafe's does, and `_` is gettext itself."""
 
 from __future__ import annotations
 
@@ -81,3 +82,11 @@ def test_templates_escape_with_it(sqlite_control):
 def test_a_plain_environment_is_left_alone():
     template = jinja2.Environment(autoescape=True).from_string("{{ x }}")
     assert template.root_render_func.__globals__["escape"] is markupsafe.escape
+
+
+def test_underscore_is_the_gettext_callable_itself(sqlite_control):
+    """Not Jinja2's alias, which looks ``gettext`` up and calls it through the context."""
+    app = make_app(sqlite_control.settings, control=sqlite_control)
+    env = app.registry.getUtility(IJinja2Environment, name=".jinja2")
+    assert env.globals["_"] is env.globals["gettext"]
+    assert getattr(env.globals["_"], "__name__", "") != "_gettext_alias"
