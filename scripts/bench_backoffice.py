@@ -3,6 +3,7 @@
     python scripts/bench_backoffice.py            # 100,000 orders / 300,000 lines
     python scripts/bench_backoffice.py --quick    # 5,000 orders, under a minute
     python scripts/bench_backoffice.py --orders 20000 --rounds 10
+    python scripts/bench_backoffice.py --orders 3000 --only order_list --requests 120
 
 One store is provisioned on MariaDB (the real Provisioner and store schema, an
 owner account) and filled by the server itself (SEQUENCE engine): customers,
@@ -21,6 +22,11 @@ with ``before_cursor_execute`` during one render), fetches every row and
 returns a short string. The two alternate in blocks per page, the order
 swapped every round. Memory is a separate pass under ``tracemalloc``: the peak
 traced memory of one request above what was allocated before it.
+
+``--only PAGE --requests N`` times nothing: it runs N requests of one page,
+for an instruction count under ``valgrind --tool=callgrind``, which does not
+move with the machine's load (the difference of two runs, N=20 and N=120,
+is the cost of 100 requests).
 """
 
 from __future__ import annotations
@@ -310,6 +316,13 @@ def run(args, control) -> None:
     for _ in range(3):  # templates compiled, caches and connections warm
         for path in pages.values():
             timed(routed, path)
+    if args.only:  # a fixed amount of work for an instruction counter; nothing timed
+        for _ in range(args.requests):
+            timed(routed, pages[args.only])
+        print(f"{args.only}: {args.requests} requests", file=sys.stderr)
+        registry = app.registry
+        registry["engines"].dispose()
+        return
 
     registry = app.registry
     ref = registry["directory"].by_slug(tenant.slug)
@@ -383,6 +396,10 @@ def main() -> None:
     parser.add_argument("--memory-requests", type=int, default=50)
     parser.add_argument("--url", default=DEFAULT_MYSQL_URL)
     parser.add_argument("-v", "--verbose", action="store_true", help="print the pages' SQL")
+    parser.add_argument("--only", choices=("order_list", "order_list_filtered", "order_detail"),
+                        help="only run --requests requests of this page, untimed (to count "
+                             "instructions under callgrind, see docs/benchmarks.md)")
+    parser.add_argument("--requests", type=int, default=100)
     args = parser.parse_args()
     args.orders = args.orders or (5_000 if args.quick else 100_000)
     args.rounds = args.rounds or (5 if args.quick else 25)
