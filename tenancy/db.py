@@ -5,8 +5,11 @@ from __future__ import annotations
 import functools
 import ssl
 from collections.abc import Mapping
+from datetime import datetime
 
+from pymysql import converters
 from pymysql.connections import Connection as PyMySQLConnection
+from pymysql.constants import FIELD_TYPE
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -59,8 +62,24 @@ class SharedContextConnection(PyMySQLConnection):
         return super()._create_ssl_ctx(sslp)
 
 
+def _fast_datetime(value: str, _parse=datetime.fromisoformat,
+                   _slow=converters.convert_datetime):
+    """A DATETIME/TIMESTAMP value as PyMySQL returns it, parsed by the C ISO
+    parser instead of PyMySQL's regular expression (~10x faster; a list page
+    has 50 of them). What that parser refuses (zero dates) goes to PyMySQL's."""
+    try:
+        return _parse(value)
+    except ValueError:
+        return _slow(value)
+
+
+# PyMySQL's conversions with the faster DATETIME/TIMESTAMP parser.
+CONVERSIONS = {**converters.conversions, FIELD_TYPE.DATETIME: _fast_datetime,
+               FIELD_TYPE.TIMESTAMP: _fast_datetime}
+
+
 def _connect_pymysql(_dialect, _record, cargs, cparams) -> PyMySQLConnection:
-    return SharedContextConnection(*cargs, **cparams)
+    return SharedContextConnection(*cargs, **{"conv": CONVERSIONS, **cparams})
 
 
 def strip_ssl_query(url: URL) -> URL:

@@ -40,6 +40,7 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.pool import QueuePool
 
 from tenancy.db import (
+    CONVERSIONS,
     SharedContextConnection,
     engine_options,
     reset_only_open_transactions,
@@ -274,7 +275,7 @@ class EngineRegistry:
             # What SQLAlchemy's dialect would set: UPDATE counts matched rows, not
             # changed ones; without it an UPDATE to the same value (a second sign-in
             # within one second) reads as a lost row (StaleDataError, a 500).
-            "client_flag": CLIENT.FOUND_ROWS,
+            "client_flag": CLIENT.FOUND_ROWS, "conv": CONVERSIONS,
         }
         if context is not None:
             connect_args["ssl"] = context
