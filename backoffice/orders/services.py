@@ -31,8 +31,9 @@ def _like(text: str) -> str:
 
 
 def filtered(f: OrderFilter, tz) -> tuple[Select, dict]:
-    """The list's statement for this filter (WHERE and ORDER BY; the number and
-    e-mail use their indexes) and its parameters."""
+    """The list's statement for this filter and its parameters: WHERE and ORDER
+    BY, read from ``ix_orders_newest`` / ``ix_orders_status_newest`` when newest
+    first (see ``backoffice.models.orders``)."""
     start, end = utc_bounds(f, tz)
     search = None if not f.q else "email" if "@" in f.q else "text"
     params = {"status": f.status, "payment": f.payment, "start": start, "end": end}
