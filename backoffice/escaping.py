@@ -27,9 +27,15 @@ except ImportError:  # pragma: no cover (no C core, or MarkupSafe rearranged its
     _escape_inner = None
 
 
-def _escape(s, _inner=_escape_inner, _new=str.__new__, _markup=Markup, _str=str) -> Markup:
-    if s.__class__ is _str:
+def _escape(s, _inner=_escape_inner, _new=str.__new__, _markup=Markup, _str=str,
+            _int=int) -> Markup:
+    cls = s.__class__
+    if cls is _str:
         return _new(_markup, _inner(s))
+    if cls is _markup:  # already safe and immutable: MarkupSafe would copy it
+        return s
+    if cls is _int:  # digits and a sign: nothing to escape
+        return _new(_markup, _str(s))
     if hasattr(s, "__html__"):
         return _markup(s.__html__())
     return _new(_markup, _inner(_str(s)))

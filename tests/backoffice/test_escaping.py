@@ -32,7 +32,7 @@ class Text(str):
 
 
 VALUES = ["", "plain", "<script>alert('x')</script>", "Tom & \"Jerry\"", "&amp;",
-          "Коваленко <b>", "x" * 5000 + "<", 0, -12, 3.5, Decimal("1.10"), None, True,
+          "Коваленко <b>", "x" * 5000 + "<", 0, -12, 10**30, 3.5, Decimal("1.10"), None, True,
           Markup("<b>safe</b>"), Markup("a &amp; b"), Html(), HtmlReturningMarkup(),
           Text("<sub>class</sub>"), TranslationString("<Orders> & more")]
 
