@@ -121,10 +121,10 @@ class OrderDetail:
     name, as on the models) and no ORM objects to build and track."""
 
     order: Row  # orders, and the customer's current name (``customer_record_name``)
-    lines: list[Row]  # order_lines
+    lines: list[Row]  # order_lines: what a line shows (``_DETAIL_LINES``)
     events: list[Row]  # order_events, newest first, as the timeline shows them
     customer: CustomerLink | None  # the customer record, if the order has one
-    payments: list[Row]  # payments
+    payments: list[Row]  # payments: what the table shows (``_DETAIL_PAYMENTS``)
 
     @property
     def refundable(self) -> bool:
@@ -132,17 +132,23 @@ class OrderDetail:
                    for p in self.payments)
 
 
-# The order page's statements, built once (see ``_list_statement``).
+# The order page's statements, built once (see ``_list_statement``). The
+# children are read for what the page shows: not a payment's raw provider
+# notification or an event's JSON data (kilobytes each), and no ids.
 _orders, _customers = Order.__table__, Customer.__table__
-_DETAIL_ORDER = (select(_orders, _customers.c.name.label("customer_record_name"))
+_DETAIL_ORDER = (select(*(c for c in _orders.c if c.key != "status_token"),
+                        _customers.c.name.label("customer_record_name"))
                  .outerjoin(_customers, _customers.c.id == _orders.c.customer_id)
                  .where(_orders.c.id == bindparam("order_id")))
-_DETAIL_LINES = (select(OrderLine.__table__)
+_DETAIL_LINES = (select(OrderLine.sku, OrderLine.name, OrderLine.quantity,
+                        OrderLine.unit_price_minor, OrderLine.total_minor)
                  .where(OrderLine.order_id == bindparam("order_id")).order_by(OrderLine.id))
-_DETAIL_EVENTS = (select(OrderEvent.__table__)
+_DETAIL_EVENTS = (select(OrderEvent.kind, OrderEvent.actor, OrderEvent.from_status,
+                         OrderEvent.to_status, OrderEvent.message, OrderEvent.created_at)
                   .where(OrderEvent.order_id == bindparam("order_id"))
                   .order_by(OrderEvent.id.desc()))
-_DETAIL_PAYMENTS = (select(Payment.__table__)
+_DETAIL_PAYMENTS = (select(Payment.gateway, Payment.kind, Payment.status, Payment.amount_minor,
+                           Payment.currency, Payment.created_at)
                     .where(Payment.order_id == bindparam("order_id")).order_by(Payment.id))
 
 

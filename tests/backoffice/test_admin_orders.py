@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import insert, select
 from webtest import TestResponse
 
-from backoffice.models import AuditEntry, OrderEvent, StoreSetting
+from backoffice.models import AuditEntry, OrderEvent, Payment, StoreSetting
 from tests.backoffice.admin_world import World
 
 MARCH = {"from": "2026-03-01", "to": "2026-04-30"}
@@ -423,3 +423,27 @@ def test_order_detail_costs_the_same_queries_for_few_and_many_lines(world, owner
     assert statements(world, owner, f"/orders/{small}") == statements(
         world, owner, f"/orders/{big}") <= 5  # user + settings, order + customer, lines,
     # events, payments
+
+
+def test_order_detail_reads_what_it_shows_not_raw_payloads(world, owner):
+    """A provider's raw notification and an event's data can be kilobytes: the
+    page shows neither, so it does not fetch them, and still shows the rest."""
+    order_id = world.add_order(lines=2)
+    with world.engine.begin() as conn:
+        conn.execute(insert(Payment).values(
+            order_id=order_id, gateway="sandbox", provider_reference="ref-raw", kind="payment",
+            status="succeeded", amount_minor=1234, currency="EUR",
+            raw={"blob": "x" * 50_000}))
+        conn.execute(insert(OrderEvent).values(
+            order_id=order_id, kind="note", actor="raw-check@example.com",
+            message="checked the parcel", data={"blob": "y" * 50_000}))
+    owner.get(f"/orders/{order_id}")
+    with world.queries() as seen:
+        page = owner.get(f"/orders/{order_id}")
+    assert "sandbox" in page.text and "raw-check@example.com" in page.text
+    assert "checked the parcel" in page.text
+    assert "x" * 100 not in page.text and "y" * 100 not in page.text
+    read = " ".join(seen)
+    assert "order_lines" in read and "payments" in read and "order_events" in read
+    assert "payments.raw" not in read and "order_events.data" not in read, seen
+
