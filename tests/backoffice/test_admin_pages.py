@@ -488,3 +488,22 @@ def test_a_page_without_messages_leaves_the_session_cookie_alone(world):
     assert "Set-Cookie" in shown.headers  # the message was taken out of the session
     again = admin.get("/orders")
     assert not flash(again) and "Set-Cookie" not in again.headers
+
+
+def test_the_staff_list_shows_the_signed_in_members_own_last_sign_in(world):
+    """The signed-in member is loaded with only what every page reads; the staff
+    list's own query fills in the rest of that same object (no extra statement)."""
+    admin = world.client("manager")
+    admin.get("/staff", status=403)  # a manager may not manage staff: the owner's page
+    owner = world.client("owner")
+    owner.get("/staff")
+    with world.queries() as seen:
+        page = owner.get("/staff")
+    assert len(seen) <= QUERY_BUDGET["/staff"]
+    signed_in = world.scalar(select(StaffUser.last_login_at).where(
+        StaffUser.email == ACCOUNTS["owner"][0]))
+    assert signed_in is not None
+    rows = {row.find_all("td")[1].get_text(): row.find_all("td")[4].get_text()
+            for row in page.html.select("tbody tr")}
+    assert rows[ACCOUNTS["owner"][0]] != "—"
+    assert rows[ACCOUNTS["manager"][0]] != "—"
