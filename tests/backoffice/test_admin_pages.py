@@ -20,7 +20,7 @@ from webtest import TestResponse
 
 from backoffice.models import AuditEntry, Customer, Order, OrderLine, Product, StaffUser
 from tests.backoffice.admin_world import *  # noqa: F403  (fixtures, found by name)
-from tests.backoffice.admin_world import World
+from tests.backoffice.admin_world import ACCOUNTS, World
 
 STORE_ZONE = ZoneInfo("Europe/Kyiv")  # the demo store's timezone (backoffice.demo)
 
