@@ -4,6 +4,7 @@
     python scripts/bench_backoffice.py --quick    # 5,000 orders, under a minute
     python scripts/bench_backoffice.py --orders 20000 --rounds 10
     python scripts/bench_backoffice.py --orders 3000 --only order_list --requests 120
+    python scripts/bench_backoffice.py --orders 3000 --only order_list --profile list.prof
 
 One store is provisioned on MariaDB (the real Provisioner and store schema, an
 owner account) and filled by the server itself (SEQUENCE engine): customers,
@@ -33,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import cProfile
 import gc
 import re
 import secrets
@@ -49,6 +51,7 @@ from benchlib import (
     admin_connection,
     bench_control,
     headline,
+    machine_loop_ms,
     run_prefix,
     settle,
 )
@@ -317,8 +320,12 @@ def run(args, control) -> None:
         for path in pages.values():
             timed(routed, path)
     if args.only:  # a fixed amount of work for an instruction counter; nothing timed
-        for _ in range(args.requests):
-            timed(routed, pages[args.only])
+        profiler = cProfile.Profile() if args.profile else contextlib.nullcontext()
+        with profiler:
+            for _ in range(args.requests):
+                timed(routed, pages[args.only])
+        if args.profile:
+            profiler.dump_stats(args.profile)
         print(f"{args.only}: {args.requests} requests", file=sys.stderr)
         registry = app.registry
         registry["engines"].dispose()
@@ -351,20 +358,24 @@ def run(args, control) -> None:
         timed(base, f"/bench/{name}")
 
     before = [g["collections"] for g in gc.get_stats()]
+    speed = [machine_loop_ms()]
     times = measure(pages, routed, base, args.rounds)
+    speed.append(machine_loop_ms())
     collections = [g["collections"] - n for g, n in zip(gc.get_stats(), before, strict=True)]
     print(f"garbage collections while timing (both sides), by generation: {collections}; "
           f"objects frozen at start-up: {gc.get_freeze_count()}", file=sys.stderr)
     memory = peaks(pages, routed, base, args.memory_requests)
     engine.dispose()
     registry["engines"].dispose()
-    report(pages, times, memory, args)
+    report(pages, times, memory, speed, args)
 
 
-def report(pages, times, memory, args) -> None:
+def report(pages, times, memory, speed, args) -> None:
     n = len(times[(next(iter(pages)), "routed", "wall")])
     print(f"orders: {args.orders}, requests per page and side: {n} timed, "
           f"{args.memory_requests} under tracemalloc")
+    print(f"machine: a fixed Python loop (benchlib.machine_loop_ms) took {speed[0]:.1f} ms "
+          f"before the timing and {speed[1]:.1f} ms after it")
     median = statistics.median
     for name in pages:
         routed, base = times[(name, "routed", "wall")], times[(name, "base", "wall")]
@@ -400,6 +411,8 @@ def main() -> None:
                         help="only run --requests requests of this page, untimed (to count "
                              "instructions under callgrind, see docs/benchmarks.md)")
     parser.add_argument("--requests", type=int, default=100)
+    parser.add_argument("--profile", metavar="FILE",
+                        help="with --only: write cProfile statistics of the requests to FILE")
     args = parser.parse_args()
     args.orders = args.orders or (5_000 if args.quick else 100_000)
     args.rounds = args.rounds or (5 if args.quick else 25)

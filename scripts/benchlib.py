@@ -138,3 +138,18 @@ def ms(seconds: float) -> str:
 
 def headline(name: str, value: str, baseline: str, ratio: float, target: str) -> str:
     return f"{name}: {value} (baseline {baseline}, ratio {ratio:.2f}, target {target})"
+
+
+def machine_loop_ms(repeats: int = 5) -> float:
+    """How fast this machine runs Python right now: the best of *repeats* runs of
+    one fixed loop (a million additions), in ms. Wall-clock figures from two
+    machines, or from one shared VM at two times, compare only next to it
+    (docs/benchmarks.md records it with each run)."""
+    best = float("inf")
+    for _ in range(repeats):
+        started = time.perf_counter()
+        total = 0
+        for i in range(1_000_000):
+            total += i
+        best = min(best, time.perf_counter() - started)
+    return best * 1000
