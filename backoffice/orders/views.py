@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pyramid.encode import urlencode
 from pyramid.httpexceptions import HTTPBadRequest, HTTPNotFound, HTTPSeeOther
 from pyramid.interfaces import IRoutesMapper
 from pyramid.response import Response
@@ -39,10 +40,34 @@ def order_list(request):
     return {"f": f, "rows": _list_rows(request, rows, dict(payment_choices)),
             "has_next": has_next,
             "url_for": lambda n: request.route_url("orders.list", _query=f.query(page=n)),
-            "sort_url": lambda key: request.route_url("orders.list", _query=f.query(
-                sort=("-" + key) if f.sort == key else key, page=1)),
+            "sort_heads": _sort_heads(request, f, translate),
             "errors": [translate(e) for e in f.errors],
             "payment_choices": payment_choices}
+
+
+# The list's columns after the checkbox: (sort key or None, label, CSS class).
+LIST_HEADS = (("number", _("Number"), ""), ("created", _("Date"), ""),
+              ("customer", _("Customer"), ""), ("status", _("Status"), ""),
+              (None, _("Payment"), ""), ("total", _("Total"), "num"))
+
+
+def _sort_heads(request, f, translate) -> list[tuple]:
+    """Each column header: label, class, and for a sortable one the link that
+    sorts by it (the other way round if it is the current sort) and its
+    ``aria-sort`` or None. Worked out here: from the template it was ~30
+    calls through Jinja2's context a page."""
+    current, descending = f.sort.lstrip("-"), f.sort.startswith("-")
+    base = request.route_url("orders.list") + "?"
+    heads = []
+    for key, label, css in LIST_HEADS:
+        if key is None:
+            heads.append((translate(label), css, None, None))
+            continue
+        query = f.query(sort=("-" + key) if f.sort == key else key, page=1)
+        heads.append((translate(label), css, base + urlencode(query, doseq=True),
+                      ("descending" if descending else "ascending") if key == current
+                      else None))
+    return heads
 
 
 def _list_rows(request, orders, payment_names: dict) -> list[tuple]:
