@@ -14,6 +14,7 @@ tested to write exactly what Babel's ``format_currency`` and
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -244,6 +245,20 @@ class Formatter:
 
     def short_datetime(self, moment: datetime | None) -> str:
         return self.datetime(moment, "short")
+
+    def datetimes(self, format: str = "medium") -> Callable[[datetime | None], str]:
+        """``self.datetime`` with *format* fixed, for a page that formats many
+        (a list's rows): the named format and the zone are looked up once."""
+        if format not in NAMED_FORMATS:
+            return lambda moment: self.datetime(moment, format)
+        named, zone = _named_format(self._locale_name, format), self.tz
+
+        def formatted(moment: datetime | None) -> str:
+            if moment is None:
+                return ""
+            return named(moment.replace(tzinfo=UTC).astimezone(zone))
+
+        return formatted
 
     def language(self, code: str | None) -> str:
         """The name of a language in the reader's language ("ru" -> "Russian")."""

@@ -74,10 +74,11 @@ def _list_rows(request, orders, payment_names: dict) -> list[tuple]:
     """What each row of the list shows, formatted in one pass here: a row is
     what a 50-row page costs, and the template then only places the texts."""
     fmt, flow = request.fmt, request.order_flow
+    short, money = fmt.datetimes("short"), fmt.money
     # Rows of services.LIST_COLUMNS, unpacked in that order.
-    return [(id_, number, fmt.short_datetime(created), customer or "—", email,
+    return [(id_, number, short(created), customer or "—", email,
              flow.colour(status), flow.label(status), payment,
-             payment_names.get(payment, payment), fmt.money(total, currency))
+             payment_names.get(payment, payment), money(total, currency))
             for id_, number, status, payment, customer, email, currency, total, created
             in orders]
 

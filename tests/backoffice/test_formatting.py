@@ -47,6 +47,16 @@ def test_datetime_is_babels_named_format(locale, format):
                 local, format=format, locale=locale), (zone, moment)
 
 
+@pytest.mark.parametrize("format", ["short", "medium", "full", "yyyy-MM-dd HH:mm"])
+def test_datetimes_is_datetime_with_the_format_fixed(format):
+    for locale in ("en", "uk", "ja"):
+        for zone in ZONES:
+            fmt = Formatter(locale, zone)
+            many = fmt.datetimes(format)
+            assert [many(m) for m in MOMENTS] == [fmt.datetime(m, format) for m in MOMENTS]
+            assert many(None) == ""
+
+
 def test_short_datetime_and_custom_pattern():
     fmt = Formatter("uk", "Europe/Kyiv")
     moment = datetime(2024, 7, 1, 9, 5)
