@@ -5,9 +5,12 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import json
+from collections import namedtuple
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import Row, Select, bindparam, or_, select
+from sqlalchemy import Row, Select, bindparam, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from backoffice.formatting import Formatter, to_decimal
@@ -121,10 +124,10 @@ class OrderDetail:
     name, as on the models) and no ORM objects to build and track."""
 
     order: Row  # orders, and the customer's current name (``customer_record_name``)
-    lines: list[Row]  # order_lines: what a line shows (``_DETAIL_LINES``)
-    events: list[Row]  # order_events, newest first, as the timeline shows them
+    lines: list[LineRow]  # order_lines: what a line shows (``_DETAIL_LINES``)
+    events: list[EventRow]  # order_events, newest first, as the timeline shows them
     customer: CustomerLink | None  # the customer record, if the order has one
-    payments: list[Row]  # payments: what the table shows (``_DETAIL_PAYMENTS``)
+    payments: list[PaymentRow]  # payments: what the table shows (``_DETAIL_PAYMENTS``)
 
     @property
     def refundable(self) -> bool:
@@ -152,18 +155,76 @@ _DETAIL_PAYMENTS = (select(Payment.gateway, Payment.kind, Payment.status, Paymen
                     .where(Payment.order_id == bindparam("order_id")).order_by(Payment.id))
 
 
+def _children_json(statement: Select, table: str, order: str, label: str):
+    """A child statement as one scalar subquery of the order's row:
+    ``"<count> [[...], ...]"``, a JSON array per child row in the statement's
+    order (GROUP_CONCAT, which MySQL and MariaDB both order; MySQL's
+    JSON_ARRAYAGG cannot). The count tells a result cut off by the server's
+    ``group_concat_max_len`` (1 MB on MariaDB) from a whole one."""
+    columns = ", ".join(f"{table}.{c.name}" for c in statement.selected_columns)
+    return literal_column(
+        f"(SELECT CONCAT(COUNT(*), ' [', COALESCE(GROUP_CONCAT(JSON_ARRAY({columns}) "
+        f"ORDER BY {table}.{order} SEPARATOR ','), ''), ']') FROM {table} "
+        f"WHERE {table}.order_id = {_orders.name}.id)").label(label)
+
+
+# On MySQL/MariaDB the children come in the order's own row: one round trip
+# instead of four (~0.15-0.7 ms each on a local server, more over a network).
+_DETAIL_ORDER_WITH_CHILDREN = _DETAIL_ORDER.add_columns(
+    _children_json(_DETAIL_LINES, OrderLine.__tablename__, "id", "lines_json"),
+    _children_json(_DETAIL_EVENTS, OrderEvent.__tablename__, "id DESC", "events_json"),
+    _children_json(_DETAIL_PAYMENTS, Payment.__tablename__, "id", "payments_json"))
+
+# What the page reads of a child row: attributes by column name, as on a Row.
+LineRow = namedtuple("LineRow", [c.name for c in _DETAIL_LINES.selected_columns])
+EventRow = namedtuple("EventRow", [c.name for c in _DETAIL_EVENTS.selected_columns])
+PaymentRow = namedtuple("PaymentRow", [c.name for c in _DETAIL_PAYMENTS.selected_columns])
+
+
+def _children(text: str | None, make, dated: bool) -> list | None:
+    """The child rows of one ``_children_json`` column, or None when the server
+    cut the text short (or it cannot be read), so the caller asks again."""
+    if text is None:
+        return None
+    count, _, array = text.partition(" ")
+    try:
+        items = json.loads(array)
+    except ValueError:
+        return None
+    if not count.isdigit() or len(items) != int(count):
+        return None
+    if dated:  # created_at is last; JSON carries DATETIME as text
+        for item in items:
+            item[-1] = datetime.fromisoformat(item[-1])
+    return [make(item) for item in items]
+
+
 def order_detail(db: Session, order_id: int) -> OrderDetail | None:
-    """The order page: the order with its customer's name, then one plain query
-    each for lines, events and payments, on the session's connection."""
+    """The order page: the order with its customer's name, its lines, events
+    and payments. On MySQL/MariaDB one statement (children as JSON arrays in
+    the order's row); on SQLite, in process, one plain query each. A child
+    list the server cut short (``group_concat_max_len``) is read again on its
+    own, whole."""
     conn, params = db.connection(), {"order_id": order_id}
-    order = conn.execute(_DETAIL_ORDER, params).one_or_none()
+    one_trip = conn.dialect.name == "mysql"
+    order = conn.execute(_DETAIL_ORDER_WITH_CHILDREN if one_trip else _DETAIL_ORDER,
+                         params).one_or_none()
     if order is None:
         return None
     customer = (CustomerLink(order.customer_id, order.customer_record_name)
                 if order.customer_record_name is not None else None)
-    return OrderDetail(order, conn.execute(_DETAIL_LINES, params).all(),
-                       conn.execute(_DETAIL_EVENTS, params).all(), customer,
-                       conn.execute(_DETAIL_PAYMENTS, params).all())
+    lines = events = payments = None
+    if one_trip:
+        lines = _children(order.lines_json, LineRow._make, dated=False)
+        events = _children(order.events_json, EventRow._make, dated=True)
+        payments = _children(order.payments_json, PaymentRow._make, dated=True)
+    if lines is None:
+        lines = [LineRow._make(r) for r in conn.execute(_DETAIL_LINES, params)]
+    if events is None:
+        events = [EventRow._make(r) for r in conn.execute(_DETAIL_EVENTS, params)]
+    if payments is None:
+        payments = [PaymentRow._make(r) for r in conn.execute(_DETAIL_PAYMENTS, params)]
+    return OrderDetail(order, lines, events, customer, payments)
 
 
 def lock_order(db: Session, order_id: int) -> Order | None:
