@@ -13,10 +13,10 @@ import io
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from webtest import TestResponse
 
-from backoffice.models import AuditEntry, OrderEvent, Payment, StoreSetting
+from backoffice.models import AuditEntry, OrderEvent, OrderLine, Payment, StoreSetting
 from tests.backoffice.admin_world import World
 
 MARCH = {"from": "2026-03-01", "to": "2026-04-30"}
@@ -469,3 +469,26 @@ def test_order_detail_reads_what_it_shows_not_raw_payloads(world, owner):
     assert "order_lines" in read and "payments" in read and "order_events" in read
     assert "payments.raw" not in read and "order_events.data" not in read, seen
 
+
+
+def test_order_page_shows_texts_that_json_must_escape_exactly(world, owner):
+    """Lines and the timeline travel as JSON in the order's row on MariaDB:
+    quotes, backslashes, newlines, control characters and 4-byte characters
+    come out as they went in (and the page escapes the markup)."""
+    tricky = ['say "hi"', "back\\slash", "two\nlines", "😀 Їжак", "</td><script>x</script>"]
+    order_id = world.add_order(lines=len(tricky))
+    with world.engine.begin() as conn:
+        line_ids = conn.execute(select(OrderLine.id).where(OrderLine.order_id == order_id)
+                                .order_by(OrderLine.id)).scalars().all()
+        for line_id, text in zip(line_ids, tricky, strict=True):
+            conn.execute(update(OrderLine).where(OrderLine.id == line_id).values(name=text))
+        conn.execute(insert(OrderEvent).values(
+            order_id=order_id, kind="note", actor="x@example.com",
+            message="tab\there \x01 " + tricky[-1]))
+    page = owner.get(f"/orders/{order_id}")
+    shown = [row.select("td")[0].get_text() for row in
+             page.html.select('section[aria-labelledby="h-lines"] tbody tr')]
+    assert shown == tricky
+    assert "<script>x</script>" not in page.text  # escaped, not markup
+    note = page.html.select_one("#timeline li.note .text").get_text()
+    assert note == "tab\there \x01 " + tricky[-1]
