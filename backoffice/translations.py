@@ -20,6 +20,7 @@ from babel.messages.pofile import read_po
 from pyramid_jinja2 import ENV_CONFIG_PHASE
 from pyramid_jinja2.i18n import GetTextWrapper
 from sqlalchemy.exc import SQLAlchemyError
+from transaction.interfaces import TransactionFailedError
 
 from backoffice.formatting import request_formatter
 from backoffice.i18n import LOCALES
@@ -52,10 +53,12 @@ def negotiate_locale(request) -> str:
 
 
 def _from_store(request, read):
-    """Error pages negotiate too, possibly after the store's database failed."""
+    """Error pages negotiate too, possibly after the store's database failed:
+    unreachable, no room for another connection, or a commit that failed, after
+    which the request's transaction takes no more work."""
     try:
         return read()
-    except (SQLAlchemyError, CapacityError):  # no database, or no room for it now
+    except (SQLAlchemyError, CapacityError, TransactionFailedError):
         return None
 
 

@@ -9,9 +9,11 @@ import string
 from dataclasses import dataclass
 from datetime import datetime
 
+import pymysql
 import pytest
 from pyramid.view import view_config
 from sqlalchemy import insert, select, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 from webtest import TestApp
 
@@ -56,6 +58,34 @@ def probe_boom(request):
     raise RuntimeError("secret internals that must not reach the client")
 
 
+class LostAtCommit:
+    """A transaction participant whose vote fails the way a MariaDB connection
+    lost during COMMIT does: the request's transaction is then a failed one."""
+
+    def __init__(self, transaction_manager):
+        self.transaction_manager = transaction_manager
+
+    def tpc_vote(self, txn):
+        raise OperationalError("COMMIT", {}, pymysql.err.OperationalError(
+            2013, "Lost connection to MySQL server during query"))
+
+    def abort(self, txn): ...
+    def tpc_begin(self, txn): ...
+    def commit(self, txn): ...
+    def tpc_finish(self, txn): ...
+    def tpc_abort(self, txn): ...
+
+    def sortKey(self):
+        return "~lost-at-commit"
+
+
+@view_config(route_name="probe.commit_lost", renderer="json")
+def probe_commit_lost(request):
+    # Nothing read from the store before: the error page is the first to.
+    request.tm.get().join(LostAtCommit(request.tm))
+    return {"ok": True}
+
+
 def build_app(settings, control, **overrides):
     config = configure({**settings, **overrides}, control=control)
     config.add_route("probe.customer", "/probe/customer/{id}")
@@ -63,6 +93,7 @@ def build_app(settings, control, **overrides):
     config.add_route("probe.whoami", "/probe/whoami")
     config.add_route("probe.write", "/probe/write")
     config.add_route("probe.boom", "/probe/boom")
+    config.add_route("probe.commit_lost", "/probe/commit-lost")
     config.scan("backoffice.views")
     config.scan(__name__)
     return config.make_wsgi_app()

@@ -38,6 +38,16 @@ def assert_json(res, status, code):
     assert "Traceback" not in res.text and "secret internals" not in res.text
 
 
+def test_a_commit_that_fails_is_a_503_page_in_the_stores_language(app, shops):
+    """The commit fails (the connection was lost): pyramid_tm shows the error
+    page, whose language would come from the store's settings, which can no
+    longer be read in that failed transaction. The page falls back, not over."""
+    active = shops[0]
+    res = app.get(f"/s/{active.slug}/probe/commit-lost", headers=HTML, status=503)
+    assert_html(res, 503)
+    assert res.headers["Retry-After"] == "1"
+
+
 def test_unknown_store(app):
     assert_html(app.get("/s/no-such-shop/probe/whoami", headers=HTML, status=404), 404)
     assert_html(app.get("/", headers={**HTML, "Host": "nosuch.shops.test"}, status=404), 404)
