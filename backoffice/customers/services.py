@@ -10,18 +10,28 @@ HISTORY_LIMIT = 200
 
 
 def customer_page(db: Session, *, q: str, page: int) -> tuple[list, bool]:
-    """Customers with their order count and last order date, in one query."""
-    stats = (select(Order.customer_id, func.count(Order.id).label("orders"),
-                    func.max(Order.created_at).label("last_order"))
-             .where(Order.customer_id.is_not(None)).group_by(Order.customer_id).subquery())
-    query = (select(Customer, stats.c.orders, stats.c.last_order)
-             .outerjoin(stats, stats.c.customer_id == Customer.id)
-             .order_by(Customer.name, Customer.id))
+    """One page of customers by name, with their order count and last order date,
+    in one statement whose cost does not grow with the store's orders.
+
+    The page's ids are picked first, from ``ix_customers_name`` alone (name, id,
+    e-mail: the order and the searched columns), so a deep page skips index
+    entries, not rows; then those 51 customers are read, each with two look-ups
+    in ``ix_orders_customer_newest``. Aggregating every order by customer and
+    joining the page to that cost ~50 ms a view at 100,000 orders
+    (docs/benchmarks.md)."""
+    ids = select(Customer.id)
     if q:
         text = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(or_(Customer.email.like(text.lower() + "%", escape="\\"),
-                                Customer.name.like("%" + text + "%", escape="\\")))
-    rows = db.execute(query.offset((page - 1) * PER_PAGE).limit(PER_PAGE + 1)).all()
+        ids = ids.where(or_(Customer.email.like(text.lower() + "%", escape="\\"),
+                            Customer.name.like("%" + text + "%", escape="\\")))
+    ids = (ids.order_by(Customer.name, Customer.id)
+           .offset((page - 1) * PER_PAGE).limit(PER_PAGE + 1).subquery("page"))
+    mine = Order.customer_id == Customer.id
+    orders = select(func.count()).select_from(Order).where(mine).scalar_subquery()
+    last = select(func.max(Order.created_at)).where(mine).scalar_subquery()
+    query = (select(Customer, orders.label("orders"), last.label("last_order"))
+             .join(ids, ids.c.id == Customer.id).order_by(Customer.name, Customer.id))
+    rows = db.execute(query).all()
     return rows[:PER_PAGE], len(rows) > PER_PAGE
 
 
