@@ -5,6 +5,7 @@
     python scripts/bench_backoffice.py --orders 20000 --rounds 10
     python scripts/bench_backoffice.py --orders 3000 --only order_list --requests 120
     python scripts/bench_backoffice.py --orders 3000 --only order_list --profile list.prof
+    python scripts/bench_backoffice.py --survey   # the other pages, app vs their SQL
 
 One store is provisioned on MariaDB (the real Provisioner and store schema, an
 owner account) and filled by the server itself (SEQUENCE engine): customers,
@@ -23,6 +24,11 @@ with ``before_cursor_execute`` during one render), fetches every row and
 returns a short string. The two alternate in blocks per page, the order
 swapped every round. Memory is a separate pass under ``tracemalloc``: the peak
 traced memory of one request above what was allocated before it.
+
+``--survey`` times, instead, the other pages a store owner opens (dashboard,
+customers, products, a search by order number, a search that finds nothing, a
+list sorted by total, a deep page) against the same bare view replaying their
+SQL: fewer requests, medians only, to show which pages grow with the store.
 
 ``--only PAGE --requests N`` times nothing: it runs N requests of one page,
 for an instruction count under ``valgrind --tool=callgrind``, which does not
@@ -331,6 +337,11 @@ def run(args, control) -> None:
         registry["engines"].dispose()
         return
 
+    if args.survey:
+        survey(args, control, tenant, routed, host)
+        app.registry["engines"].dispose()
+        return
+
     registry = app.registry
     ref = registry["directory"].by_slug(tenant.slug)
     statements = {}
@@ -368,6 +379,50 @@ def run(args, control) -> None:
     engine.dispose()
     registry["engines"].dispose()
     report(pages, times, memory, speed, args)
+
+
+def survey(args, control, tenant, routed: Browser, host: str) -> None:
+    """The other pages: app vs bare view (the page's recorded SQL), medians."""
+    oldest = "B-000001"  # as ``fill`` numbers them
+    pages = {
+        "dashboard": "/admin/dashboard",
+        "customers": "/admin/customers",
+        "customers_page_100": "/admin/customers?page=100",
+        "customers_search": f"/admin/customers?q={SEARCH}",
+        "customer": "/admin/customers/7",
+        "products": "/admin/products",
+        "orders_by_number": f"/admin/orders?q={oldest}",
+        "orders_no_match": "/admin/orders?q=Zzqx",
+        "orders_by_total": "/admin/orders?sort=-total",
+        "orders_page_1000": "/admin/orders?page=1000",
+    }
+    registry = routed.app.registry
+    with registry["engines"].lease(registry["directory"].by_slug(tenant.slug)) as engine:
+        statements = {}
+        for name, path in pages.items():
+            timed(routed, path)
+            with recorded(engine) as seen:
+                timed(routed, path)
+            statements[name] = seen
+    with control.session() as session:
+        engine = make_engine(control.runtime_url(session.merge(tenant)), pool_size=1,
+                             pool_pre_ping=False)
+    base = Browser(base_app(engine, statements), host)
+    speed = machine_loop_ms()
+    times = {(name, side): [] for name in pages for side in ("routed", "base")}
+    for i in range(args.rounds):
+        for name, path in pages.items():
+            sides = [("routed", routed, path), ("base", base, f"/bench/{name}")]
+            for side, browser, url in sides if i % 2 == 0 else sides[::-1]:
+                times[(name, side)].append(timed(browser, url)[0])
+    engine.dispose()
+    print(f"orders: {args.orders}, requests per page and side: {args.rounds}; machine: "
+          f"{speed:.1f} ms (benchlib.machine_loop_ms)")
+    median = statistics.median
+    for name, path in pages.items():
+        app_ms, bare_ms = median(times[(name, "routed")]), median(times[(name, "base")])
+        print(f"{name:<20} app {ms(app_ms):>10}  bare {ms(bare_ms):>10}  "
+              f"{len(statements[name])} statements  {path}")
 
 
 def report(pages, times, memory, speed, args) -> None:
@@ -411,6 +466,9 @@ def main() -> None:
                         help="only run --requests requests of this page, untimed (to count "
                              "instructions under callgrind, see docs/benchmarks.md)")
     parser.add_argument("--requests", type=int, default=100)
+    parser.add_argument("--survey", action="store_true",
+                        help="instead: median time of the other pages (dashboard, customers, "
+                             "...) next to a bare view running their SQL")
     parser.add_argument("--profile", metavar="FILE",
                         help="with --only: write cProfile statistics of the requests to FILE")
     args = parser.parse_args()
