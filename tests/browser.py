@@ -102,14 +102,24 @@ def live_server(app, host: str = "127.0.0.1"):
     try:
         yield f"http://{host}:{server.effective_port}"
     finally:
-        _stop(server)
-        runner.join(timeout=10)
+        _stop(server, runner)
 
 
-def _stop(server) -> None:
-    # As webtest.http.StopableWSGIServer: close every channel so the loop ends.
+def _stop(server, runner: threading.Thread) -> None:
+    """End the server's loop by closing every channel (the listening socket and the
+    trigger among them) from the loop's own thread, through the trigger: closed
+    from this thread, a socket could vanish under the loop's poll (an OSError, bad
+    file descriptor, in the live-server thread). The loop ends when its map is
+    empty; then the worker threads are stopped."""
     logging.getLogger("waitress").setLevel(logging.ERROR)
-    while server._map:
+
+    def close_all():
+        for channel in list(server._map.values()):
+            channel.handle_close()
+
+    server.trigger.pull_trigger(close_all)
+    runner.join(timeout=10)
+    while server._map:  # the loop thread is gone (it failed): close from here
         for channel in list(server._map.values()):
             channel.handle_close()
     server.task_dispatcher.shutdown()

@@ -47,8 +47,10 @@ def wants_json(request) -> bool:
             ("Bearer", "bearer")):
         return True
     accept = request.accept
-    return bool(accept) and accept.best_match(["text/html", "application/json"]) == (
-        "application/json") and "text/html" not in str(accept)
+    if not accept or "text/html" in str(accept):
+        return False
+    offers = accept.acceptable_offers(["text/html", "application/json"])
+    return bool(offers) and offers[0][0] == "application/json"
 
 
 def error_response(request, status: int, message: str | None = None, *,

@@ -56,6 +56,25 @@ def test_unknown_store(app):
                         status=404), 404, "not_found")
 
 
+@pytest.mark.parametrize(("accept", "json"), [
+    ("application/json", True),
+    ("application/json;q=0.5, text/plain", True),
+    ("application/*", True),
+    ("text/html,application/xhtml+xml", False),
+    ("text/html;q=0.1, application/json", False),  # a browser that names HTML at all
+    ("*/*", False),  # ties go to the page
+    ("image/png", False),
+    (None, False),
+])
+def test_an_unknown_store_answers_in_the_format_asked_for(app, accept, json):
+    res = app.get("/s/no-such-shop/probe/whoami", status=404,
+                  headers={"Accept": accept} if accept else {})
+    if json:
+        assert_json(res, 404, "not_found")
+    else:
+        assert_html(res, 404)
+
+
 def test_suspended_store(app, shops):
     _active, suspended, _busy = shops
     res = app.get(f"/s/{suspended.slug}/probe/whoami", headers=HTML, status=403)
