@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import sys
 
 import click
 
@@ -27,32 +28,35 @@ def backup_errors(func):
     return wrapper
 
 
-def _stderr_bar(label: str, length: int | None = None):
-    return click.progressbar(length=length or 0, label=label, show_pos=True,
-                             file=click.get_text_stream("stderr"))
-
-
 class RowBar:
-    """A progress bar fed with row counts; the total may be unknown at first."""
+    """A progress bar on stderr fed with row counts (the total may be unknown at
+    first); only on a terminal: a cron job's or a script's stderr gets no bar
+    text, so an error is its only line there."""
 
     def __init__(self, label: str, total: int | None = None):
-        self.bar = _stderr_bar(label, total)
+        self.bar = None
+        if sys.stderr.isatty():
+            self.bar = click.progressbar(length=total or 0, label=label, show_pos=True,
+                                         file=sys.stderr)
         self.done = 0
 
     def __enter__(self):
-        self.bar.__enter__()
+        if self.bar is not None:
+            self.bar.__enter__()
         return self
 
     def __exit__(self, *exc):
-        return self.bar.__exit__(*exc)
+        return self.bar.__exit__(*exc) if self.bar is not None else None
 
     def total(self, done: int, total: int) -> None:
-        self.bar.length = max(total, 1)
-        self.bar.update(done - self.done)
+        if self.bar is not None:
+            self.bar.length = max(total, 1)
+            self.bar.update(done - self.done)
         self.done = done
 
     def add(self, n: int) -> None:
-        self.total(self.done + n, max(self.bar.length or 0, self.done + n))
+        length = self.bar.length if self.bar is not None else 0
+        self.total(self.done + n, max(length or 0, self.done + n))
 
 
 def describe(record) -> dict:
@@ -140,9 +144,12 @@ def list_(obj, slug, as_json):
     def render(rows):
         if not rows:
             click.echo("no backups")
+            return
+        line = "{:<26} {:<30} {:<8} {:>10} {:>12}  {}".format
+        click.echo(line("ID", "STORE", "STATE", "ROWS", "BYTES", "REVISION"))
         for r in rows:
-            click.echo(f"{r['id']:<26} {r['store']:<30} {r['state']:<8} "
-                       f"{r['rows']:>10} rows {r['size']:>12} bytes  {r['schema_revision']}")
+            click.echo(line(r["id"], r["store"], r["state"], r["rows"], r["size"] or 0,
+                            r["schema_revision"] or "-"))
 
     emit(rows, as_json, render)
 

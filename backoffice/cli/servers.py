@@ -51,9 +51,11 @@ def list_(obj, as_json):
     def render(rows):
         if not rows:
             click.echo("no servers registered: backoffice servers add NAME URL")
+            return
+        line = "{} {:<20} {:<7} {:<9} {:>6}".format
+        click.echo(line(" ", "NAME", "KIND", "STATUS", "STORES") + "   (* the default)")
         for r in rows:
-            mark = "*" if r["default"] else " "
-            click.echo(f"{mark} {r['name']:<20} {r['kind']:<7} {r['status']:<9} "
-                       f"{r['stores']} stores")
+            click.echo(line("*" if r["default"] else " ", r["name"], r["kind"], r["status"],
+                            r["stores"]))
 
     emit(rows, as_json, render)

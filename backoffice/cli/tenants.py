@@ -69,9 +69,12 @@ def list_(obj, as_json, status):
     def render(rows):
         if not rows:
             click.echo("no stores")
+            return
+        line = "{:<30} {:<12} {:<12} {:<32} {}".format
+        click.echo(line("SLUG", "STATUS", "SERVER", "DATABASE", "REVISION"))
         for r in rows:
-            click.echo(f"{r['slug']:<30} {r['status']:<12} {r['server']:<12} "
-                       f"{r['database']:<32} {r['schema_revision'] or '-'}")
+            click.echo(line(r["slug"], r["status"], r["server"], r["database"],
+                            r["schema_revision"] or "-"))
 
     emit(rows, as_json, render)
 

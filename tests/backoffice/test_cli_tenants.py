@@ -58,6 +58,10 @@ def test_create_then_show_and_list(bo, control):
     assert data["slug"] == slug and data["status"] == "active" and data["version"] == 2
     listed = json.loads(bo("tenants", "list", "--json", "--status", "active").stdout)
     assert slug in {row["slug"] for row in listed}
+    table = bo("tenants", "list", "--status", "active").stdout.splitlines()
+    assert table[0].split() == ["SLUG", "STATUS", "SERVER", "DATABASE", "REVISION"]
+    [row] = [line.split() for line in table[1:] if line.split()[0] == slug]
+    assert row[1:4] == ["active", "maria", tenant.database_name]
 
 
 def test_create_twice_is_refused_in_one_line(bo, make_store):
