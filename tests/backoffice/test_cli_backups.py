@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from tests.backoffice.test_cli_tenants import one_error_line
 from tests.backoffice.admin_fixtures import store_engine
+from tests.backoffice.test_cli_tenants import one_error_line
 
 
 @pytest.fixture
