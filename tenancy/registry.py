@@ -42,7 +42,7 @@ from sqlalchemy.pool import QueuePool
 from tenancy.db import (
     CONVERSIONS,
     SharedContextConnection,
-    engine_options,
+    make_engine,
     reset_only_open_transactions,
     shared_ssl_context,
     strip_ssl_query,
@@ -264,8 +264,9 @@ class EngineRegistry:
         if ref.server_kind == "sqlite":
             backend = backend_for("sqlite", self.keyring.decrypt_text(
                 ref.server_admin_url_encrypted, context=f"server:{ref.server_name}:admin_url"))
-            url = backend.runtime_url(ref.database_name, ref.db_user, password)
-            return create_engine(url, **engine_options(url))
+            # make_engine: SQLite's pragmas on every connection (foreign keys, WAL,
+            # busy timeout), as the provisioner's and the CLI's engines have them.
+            return make_engine(backend.runtime_url(ref.database_name, ref.db_user, password))
         admin_url, context = self._server_url(ref)
         budget = self.budget(ref.server_id, ref.server_name)
         connect_args = {
