@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
 import click
 import waitress
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from backoffice.cli.base import cli, friendly, pass_ctx
 from backoffice.config import serving_app
 from backoffice.demo import seed
+from backoffice.payments.configs import GatewaySettings
 from backoffice.schema import store_schema
+from payments.registry import default_registry
 from tenancy.db import make_engine
 from tenancy.keyring import load_keyring
 from tenancy.migrate import init_control
@@ -66,9 +70,13 @@ def demo(obj, serve):
         tenant = Provisioner(control, store_schema).create(StoreRequest(
             slug=DEMO_SLUG, name="Demo Tea Shop", owner_email=DEMO_OWNER[0],
             owner_password=DEMO_OWNER[1]))
+        host, port = _listen(obj.settings)
         engine = make_engine(control.runtime_url(tenant), poolclass=NullPool)
         with engine.begin() as conn:
             seed(conn)
+        with Session(engine) as db, db.begin():
+            _demo_payments(GatewaySettings(db, control.keyring, tenant.id, default_registry()),
+                           f"http://{host}:{port}/s/{DEMO_SLUG}")
         engine.dispose()
         click.echo(f"demo store '{DEMO_SLUG}' created with sample orders")
     host, port = _listen(obj.settings)
@@ -77,6 +85,17 @@ def demo(obj, serve):
     click.echo(f"checkout:     http://{host}:{port}/s/{DEMO_SLUG}/checkout")
     if serve:
         _serve(obj)
+
+
+def _demo_payments(gateways: GatewaySettings, store_url: str) -> None:
+    """The checkout's payment step as a shopper meets it: test card payments (the
+    sandbox gateway, whose card page this server serves itself) and cash on
+    delivery. No real provider is set up."""
+    gateways.save("sandbox", {"page_url": f"{store_url}/payments/sandbox",
+                              "secret": secrets.token_urlsafe(32)}, position=1)
+    gateways.set_enabled("sandbox", True)
+    gateways.save("cod", {}, position=2)
+    gateways.set_enabled("cod", True)
 
 
 def _listen(settings) -> tuple[str, int]:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import shutil
+from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
@@ -16,6 +18,7 @@ from tenancy import settings as app_settings
 from tenancy.db import make_engine
 from tenancy.models import Tenant, TenantStatus
 from tests.backoffice.conftest import run_cli
+from tests.storefront.checkout_fixtures import Shopper
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -80,3 +83,44 @@ def test_the_demo_store_s_pages_on_the_embedded_database(demo_app):
     assert settings.html.select_one("#f-name")["value"] == "Demo Tea Shop"
     # Not a default: read from store_settings, with the staff member.
     assert settings.html.select_one("#f-timezone option[selected]").text == "Europe/Kyiv"
+
+
+def today(app) -> tuple[Decimal, int]:
+    """The dashboard's revenue today and its number of orders today."""
+    page = app.get("/s/demo/admin/dashboard").html
+    revenue = page.select_one(".kpi .value").get_text().replace("€", "").replace(",", "")
+    orders = page.select_one(".kpi .hint").get_text().split()[0]
+    return Decimal(revenue), int(orders)
+
+
+def test_a_shopper_pays_by_test_card_on_the_demo_and_the_owner_sees_it(demo_app):
+    """The quick start's checkout offers the demo's payment methods (test card
+    payments, cash on delivery); a test card payment marks the order paid, and
+    the owner's pages on SQLite (orders, customers, dashboard) show it."""
+    login = demo_app.get("/s/demo/admin/login")
+    form = login.forms[0]
+    form["email"], form["password"] = DEMO_OWNER
+    form.submit(status=303)
+    revenue, orders = today(demo_app)
+
+    shopper = Shopper(demo_app, SimpleNamespace(prefix="/s/demo"))
+    shopper.add("TEA-001", 2)
+    shopper.details()
+    methods = shopper.get("/payment").html.select("input[name='method']")
+    assert [m["value"] for m in methods] == ["sandbox", "cod"]
+    review = shopper.choose("sandbox").follow()
+    res = shopper.form(review, "/checkout/place").submit(status=303)
+    order_url = res.location.rsplit("/pay", 1)[0]
+    card = res.follow(status=303)
+    assert card.location.startswith("http://127.0.0.1:6543/s/demo/payments/sandbox?token=")
+    card = card.follow()
+    card.forms[0]["card"] = "4242 4242 4242 4242"
+    assert card.forms[0].submit(status=303).location == order_url
+
+    found = demo_app.get("/s/demo/admin/orders", params={"q": "Ann Example"})
+    [row] = found.html.select("tbody tr")
+    assert "Paid" in row.get_text() and "€25.80" in row.get_text()
+    customers = demo_app.get("/s/demo/admin/customers", params={"q": "Ann Example"})
+    [row] = customers.html.select("tbody tr")
+    assert [td.get_text() for td in row.select("td")][3] == "1"
+    assert today(demo_app) == (revenue + Decimal("25.80"), orders + 1)
