@@ -17,7 +17,7 @@ from datetime import timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload
 
-from backoffice.models import Checkout, Order, OrderEvent, Product
+from backoffice.models import Checkout, Order, OrderEvent, Payment, Product
 from backoffice.models.base import utcnow
 from backoffice.webhooks.events import ORDER_CREATED, emit_for_order
 from storefront.api.errors import ApiError
@@ -277,3 +277,12 @@ def by_status_token(db: Session, token: str) -> Order | None:
 
 def checkout_of(db: Session, order: Order) -> Checkout | None:
     return db.scalar(select(Checkout).where(Checkout.order_id == order.id))
+
+
+def last_payment_failed(db: Session, order: Order) -> bool:
+    """Whether the order's latest payment attempt reported by a gateway was a
+    failure (a declined card): the order page says so above "pay again"."""
+    kind = db.scalar(select(Payment.kind)
+                     .where(Payment.order_id == order.id, Payment.kind.like("payment.%"))
+                     .order_by(Payment.id.desc()).limit(1))
+    return kind == "payment.failed"

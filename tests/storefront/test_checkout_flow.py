@@ -186,6 +186,35 @@ def test_paying_online_with_the_sandbox_gateway(shopper, store):
     assert order.payment_status == "paid"
 
 
+DECLINED = {"en": "Your payment did not go through. You can try again",
+            "ru": "Оплата не прошла. Можно попробовать ещё раз",
+            "uk": "Оплата не пройшла. Можна спробувати ще раз"}
+
+
+@pytest.mark.parametrize("lang", ["en", "ru", "uk"])
+def test_a_declined_card_says_so_and_the_next_card_pays(shopper, store, lang):
+    review = shopper.through_review(qty=1, method="sandbox", lang=lang)
+    res = shopper.form(review, "/checkout/place").submit(status=303)
+    order_url = res.location.rsplit("/pay", 1)[0]
+    card = res.follow(status=303).follow()
+    card.forms[0]["card"] = "4000 0000 0000 0002"
+    assert card.forms[0].submit(status=303).location == order_url
+    page = shopper.app.get(order_url)
+    [alert] = page.html.select(".pay-now [role=alert]")
+    assert alert.get_text().startswith(DECLINED[lang])
+    assert page.html.select_one(".pay-now a")["href"].endswith("/pay")
+    [order] = store.orders()
+    assert order.payment_status == "unpaid"
+
+    card = shopper.app.get(order_url + "/pay", status=303).follow()
+    card.forms[0]["card"] = "4242 4242 4242 4242"
+    card.forms[0].submit(status=303)
+    page = shopper.app.get(order_url)
+    assert page.html.select("[role=alert]") == [] and page.html.select(".pay-now") == []
+    [order] = store.orders()
+    assert order.payment_status == "paid"
+
+
 def test_an_unpaid_online_order_offers_to_pay_again(shopper, store):
     review = shopper.through_review(qty=1, method="sandbox")
     res = shopper.form(review, "/checkout/place").submit(status=303)

@@ -54,12 +54,14 @@ def order_page(request):
     checkout = services.checkout_of(request.db, order)
     flow = request_order_flow(request)
     translate = request.localizer.translate
+    can_pay = _payable(order) and _online_method(request, checkout) is not None
     return page(request, None, order=order, currency=order.currency,
                 status_label=flow.label(order.status),
                 payment_label=payment_label(translate, order.payment_status),
                 method=method_label(request, checkout.payment_method if checkout else None),
                 instructions=checkout.payment_instructions if checkout else None,
-                can_pay=_payable(order) and _online_method(request, checkout) is not None,
+                can_pay=can_pay,
+                payment_failed=can_pay and services.last_payment_failed(request.db, order),
                 address_lines=(order.shipping_address or "").splitlines(),
                 page_url=request.route_url("checkout.order", token=order.status_token))
 
