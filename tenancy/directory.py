@@ -14,9 +14,9 @@ import hmac
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from tenancy.control import ControlPlane
 from tenancy.models import ApiKeyIndex, DatabaseServer, Domain, Tenant
@@ -44,17 +44,6 @@ class TenantRef:
     @property
     def password_context(self) -> str:
         return f"tenant:{self.id}:db_password"
-
-
-def snapshot(tenant: Tenant) -> TenantRef:
-    server = tenant.server
-    return TenantRef(
-        id=tenant.id, slug=tenant.slug, name=tenant.name, status=tenant.status,
-        version=tenant.version, database_name=tenant.database_name, db_user=tenant.db_user,
-        db_password_encrypted=tenant.db_password_encrypted, server_id=server.id,
-        server_kind=server.kind, server_admin_url_encrypted=server.admin_url_encrypted,
-        server_name=server.name, server_user_host=server.user_host,
-        default_locale=tenant.default_locale or "en")
 
 
 def hash_api_key(key: str) -> str:
@@ -87,29 +76,28 @@ class TenantDirectory:
         self.misses = 0
 
     def by_slug(self, slug: str) -> TenantRef | None:
-        return self._cached(("slug", slug), lambda s: _ref(s.scalar(
-            select(Tenant).join(DatabaseServer).where(Tenant.slug == slug))))
+        return self._cached(("slug", slug), lambda c, _: _ref(c, _BY_SLUG, {"slug": slug}))
 
     def by_host(self, hostname: str) -> TenantRef | None:
-        return self._cached(("host", hostname), lambda s: _ref(s.scalar(
-            select(Tenant).join(Domain, Domain.tenant_id == Tenant.id)
-            .where(Domain.hostname == hostname))))
+        return self._cached(("host", hostname),
+                            lambda c, _: _ref(c, _BY_HOST, {"hostname": hostname}))
 
     def by_id(self, tenant_id: int) -> TenantRef | None:
-        return self._cached(("id", str(tenant_id)), lambda s: _ref(s.get(Tenant, tenant_id)))
+        return self._cached(("id", str(tenant_id)),
+                            lambda c, _: _ref(c, _BY_ID, {"tenant_id": tenant_id}))
 
     def by_api_key(self, key: str) -> TenantRef | None:
         """The store the key belongs to, if the key is real and not revoked."""
         prefix = api_key_prefix(key)
         if prefix is None:
             return None
-        entry = self._cached(("key", prefix), lambda s: _key_entry(s, prefix))
+        entry = self._cached(("key", prefix), lambda c, also: _key_entry(c, prefix, also))
         if entry is None:
             return None
         key_hash, tenant_id = entry
         if not hmac.compare_digest(key_hash, hash_api_key(key)):
             return None
-        return self.by_id(tenant_id)
+        return self.by_id(tenant_id)  # cached by the key's own lookup
 
     def invalidate(self, tenant: TenantRef | None = None) -> None:
         with self._lock:
@@ -122,6 +110,8 @@ class TenantDirectory:
                     del self._cache[cache_key]
 
     def _cached(self, cache_key: tuple[str, str], load):
+        """The cached answer, or ``load(connection, also)``'s; a load may add
+        further (cache key, value) pairs it read on the way to ``also``."""
         now = time.monotonic()
         with self._lock:
             hit = self._cache.get(cache_key)
@@ -130,14 +120,18 @@ class TenantDirectory:
                 return hit[1]
             self.misses += 1
             generation = self._generation
-        with self.control.session() as session:
-            value = load(session)
+        also: list[tuple[tuple[str, str], object]] = []
+        # One Core statement on a connection of its own: no ORM session or
+        # entities to build for a row that becomes a frozen TenantRef.
+        with self.control.engine.connect() as connection:
+            value = load(connection, also)
         with self._lock:
             # A load that raced an invalidate() may have read the old row: serve it
             # to this caller only, never cache it for the next TTL.
             if generation == self._generation:
-                self._cache[cache_key] = (now, value)
-                self._cache.move_to_end(cache_key)
+                for key, item in [*also, (cache_key, value)]:
+                    self._cache[key] = (now, item)
+                    self._cache.move_to_end(key)
                 while len(self._cache) > self.max_entries:
                     self._cache.popitem(last=False)
         return value
@@ -149,11 +143,42 @@ def _belongs_to(value: object, tenant_id: int) -> bool:
     return isinstance(value, tuple) and value[1] == tenant_id  # an API key entry
 
 
-def _ref(tenant: Tenant | None) -> TenantRef | None:
-    return snapshot(tenant) if tenant is not None else None
+# What a TenantRef holds, in one row: the store and its server. The statements
+# are built once (building one and its cache key costs more than running it).
+_REF = select(
+    Tenant.id, Tenant.slug, Tenant.name, Tenant.status, Tenant.version, Tenant.database_name,
+    Tenant.db_user, Tenant.db_password_encrypted, DatabaseServer.id.label("server_id"),
+    DatabaseServer.kind.label("server_kind"),
+    DatabaseServer.admin_url_encrypted.label("server_admin_url_encrypted"),
+    DatabaseServer.name.label("server_name"), DatabaseServer.user_host.label("server_user_host"),
+    Tenant.default_locale,
+).join(DatabaseServer, DatabaseServer.id == Tenant.server_id)
+_BY_SLUG = _REF.where(Tenant.slug == bindparam("slug"))
+_BY_ID = _REF.where(Tenant.id == bindparam("tenant_id"))
+_BY_HOST = (_REF.join(Domain, Domain.tenant_id == Tenant.id)
+            .where(Domain.hostname == bindparam("hostname")))
+_BY_KEY = (_REF.add_columns(ApiKeyIndex.key_hash)
+           .join(ApiKeyIndex, ApiKeyIndex.tenant_id == Tenant.id)
+           .where(ApiKeyIndex.prefix == bindparam("prefix"), ApiKeyIndex.revoked_at.is_(None)))
+_REF_FIELDS = tuple(field.name for field in fields(TenantRef))
 
 
-def _key_entry(session, prefix: str) -> tuple[str, int] | None:
-    row = session.scalar(select(ApiKeyIndex).where(
-        ApiKeyIndex.prefix == prefix, ApiKeyIndex.revoked_at.is_(None)))
-    return (row.key_hash, row.tenant_id) if row is not None else None
+def _row_ref(row) -> TenantRef:
+    values = {name: row._mapping[name] for name in _REF_FIELDS}
+    values["default_locale"] = values["default_locale"] or "en"
+    return TenantRef(**values)
+
+
+def _ref(connection, statement, params: dict) -> TenantRef | None:
+    row = connection.execute(statement, params).first()
+    return _row_ref(row) if row is not None else None
+
+
+def _key_entry(connection, prefix: str, also: list) -> tuple[str, int] | None:
+    """The key's hash and store; the store's TenantRef, read in the same row, is
+    cached as ``by_id``'s answer."""
+    row = connection.execute(_BY_KEY, {"prefix": prefix}).first()
+    if row is None:
+        return None
+    also.append((("id", str(row.id)), _row_ref(row)))
+    return (row.key_hash, row.id)
