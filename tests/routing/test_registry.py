@@ -12,7 +12,7 @@ import time
 from collections import Counter
 
 import pytest
-from sqlalchemy import create_engine, text, update
+from sqlalchemy import create_engine, literal_column, select, text, update
 from sqlalchemy.exc import OperationalError
 from webtest import TestApp
 
@@ -285,4 +285,43 @@ def test_release_is_by_engine_not_by_version(mysql_settings, mysql_control, stor
     registry.release(engine), registry.release(engine)
     with pytest.raises(TypeError):
         registry.release(ref)
+    registry.dispose()
+
+
+def test_a_servers_engines_share_one_dialect_and_statement_cache(mysql_settings, mysql_control,
+                                                                  stores):
+    """The first engine of a server initialises the dialect; the next stores'
+    engines reuse it and its compiled statements, yet each connects as its own
+    user to its own database with the same connection settings (SET NAMES)."""
+    registry = EngineRegistry(mysql_control.keyring, {**mysql_settings, **CAPS})
+    directory = TenantDirectory(mysql_control)
+    refs = [directory.by_slug(s.slug) for s in stores[:3]]
+    query = text("SELECT CURRENT_USER(), DATABASE(), @@character_set_connection, "
+                 "@@collation_connection")
+    seen, engines = [], []
+    for ref in refs:
+        engine = registry.acquire(ref)
+        engines.append(engine)
+        with engine.connect() as conn:
+            seen.append(conn.execute(query).one())
+    first, *others = engines
+    assert all(e.dialect is first.dialect for e in others)
+    assert first.dialect.server_version_info is not None
+    cache = first.get_execution_options()["compiled_cache"]
+    assert all(e.get_execution_options()["compiled_cache"] is cache for e in others)
+    assert len({id(e.pool) for e in engines}) == 3
+    for ref, (user, database, charset, collation) in zip(refs, seen, strict=True):
+        assert (user.split("@")[0], database) == (ref.db_user, ref.database_name)
+        assert (charset, collation) == seen[0][2:]
+    assert seen[0][2] == "utf8mb4"
+    # A statement compiled for one store is not compiled again for the next.
+    before = len(cache)
+    with engines[1].connect() as conn:
+        conn.execute(select(literal_column("7").label("x"))).all()
+    grown = len(cache)
+    with engines[2].connect() as conn:
+        assert conn.execute(select(literal_column("7").label("x"))).scalar() == 7
+    assert grown == before + 1 and len(cache) == grown
+    for engine in engines:
+        registry.release(engine)
     registry.dispose()
