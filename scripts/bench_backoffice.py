@@ -210,6 +210,13 @@ def check_detail(text: str, number: str) -> None:
         raise SystemExit(f"order detail: {number} or its 3 lines missing")
 
 
+def bare_engine(control, tenant):
+    """The baseline's one engine to the store, as its runtime user."""
+    with control.session() as session:
+        return make_engine(control.runtime_url(session.merge(tenant)), pool_size=1,
+                           pool_pre_ping=False)
+
+
 def base_app(engine, statements: dict[str, list]):
     """The floor: pyramid_tm + zope.sqlalchemy, one engine, a view running the page's SQL."""
 
@@ -259,7 +266,8 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:.2f} ms"
 
 
-def measure(pages: dict, routed: Browser, base: Browser, rounds: int) -> dict:
+def measure(pages: dict, routed: Browser, base: Browser, rounds: int,
+            block: int = BLOCK) -> dict:
     """Wall and CPU times per page and side, routed and baseline alternating in blocks."""
     times = {(name, side, clock): [] for name in pages for side in ("routed", "base")
              for clock in ("wall", "cpu")}
@@ -267,7 +275,7 @@ def measure(pages: dict, routed: Browser, base: Browser, rounds: int) -> dict:
         for name, path in pages.items():
             sides = [("routed", routed, path), ("base", base, f"/bench/{name}")]
             for side, browser, url in sides if i % 2 == 0 else sides[::-1]:
-                for _ in range(BLOCK):
+                for _ in range(block):
                     wall, _response, cpu = timed(browser, url)
                     times[(name, side, "wall")].append(wall)
                     times[(name, side, "cpu")].append(cpu)
@@ -361,9 +369,7 @@ def run(args, control) -> None:
             for statement, parameters in seen:
                 print(f"    {' '.join(statement.split())[:200]} {parameters}", file=sys.stderr)
 
-    with control.session() as session:
-        engine = make_engine(control.runtime_url(session.merge(tenant)), pool_size=1,
-                             pool_pre_ping=False)
+    engine = bare_engine(control, tenant)
     base = Browser(base_app(engine, statements), host)
     for name in pages:
         timed(base, f"/bench/{name}")
@@ -404,23 +410,17 @@ def survey(args, control, tenant, routed: Browser, host: str) -> None:
             with recorded(engine) as seen:
                 timed(routed, path)
             statements[name] = seen
-    with control.session() as session:
-        engine = make_engine(control.runtime_url(session.merge(tenant)), pool_size=1,
-                             pool_pre_ping=False)
+    engine = bare_engine(control, tenant)
     base = Browser(base_app(engine, statements), host)
     speed = machine_loop_ms()
-    times = {(name, side): [] for name in pages for side in ("routed", "base")}
-    for i in range(args.rounds):
-        for name, path in pages.items():
-            sides = [("routed", routed, path), ("base", base, f"/bench/{name}")]
-            for side, browser, url in sides if i % 2 == 0 else sides[::-1]:
-                times[(name, side)].append(timed(browser, url)[0])
+    times = measure(pages, routed, base, args.rounds, block=1)
     engine.dispose()
     print(f"orders: {args.orders}, requests per page and side: {args.rounds}; machine: "
           f"{speed:.1f} ms (benchlib.machine_loop_ms)")
     median = statistics.median
     for name, path in pages.items():
-        app_ms, bare_ms = median(times[(name, "routed")]), median(times[(name, "base")])
+        app_ms = median(times[(name, "routed", "wall")])
+        bare_ms = median(times[(name, "base", "wall")])
         print(f"{name:<20} app {ms(app_ms):>10}  bare {ms(bare_ms):>10}  "
               f"{len(statements[name])} statements  {path}")
 

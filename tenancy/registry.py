@@ -74,12 +74,9 @@ class SharedDialect:
 
     CACHE_SIZE = 2000  # statements, for all the server's stores together
 
-    @classmethod
-    def new_cache(cls) -> MutableMapping:
-        return LRUCache(cls.CACHE_SIZE)
-
-    def engine(self, url: URL, creator, pool_args: dict) -> Engine:
-        pool = QueuePool(creator, dialect=self.dialect, **pool_args)
+    def engine(self, url: URL, pool: QueuePool) -> Engine:
+        """What ``create_engine(url, pool=pool)`` makes, on this dialect and cache."""
+        pool._dialect = self.dialect  # as create_engine does with a given pool
         on_connect = self.dialect.on_connect_url(url)  # MySQL: SET NAMES
         if on_connect is not None:
             event.listen(pool, "connect", lambda dbapi_connection, _record:
@@ -319,19 +316,15 @@ class EngineRegistry:
             return BudgetedConnection(**connect_args)
 
         url = admin_url.set(username=ref.db_user, password=None, database=ref.database_name)
-        pool_args = {"pool_size": self.pool_size, "max_overflow": 0,
-                     "timeout": self.wait_seconds, "recycle": 3600, "pre_ping": False,
-                     "reset_on_return": None}
+        pool = QueuePool(connect, pool_size=self.pool_size, max_overflow=0,
+                         timeout=self.wait_seconds, recycle=3600, pre_ping=False,
+                         reset_on_return=None)
         key = (ref.server_id, ref.server_admin_url_encrypted)
         shared = self._dialects.get(key)
         if shared is not None and shared.dialect.server_version_info is not None:
-            return reset_only_open_transactions(shared.engine(url, connect, pool_args))
-        cache = SharedDialect.new_cache()
-        engine = create_engine(
-            url, creator=connect, poolclass=QueuePool, pool_size=self.pool_size,
-            max_overflow=0, pool_timeout=self.wait_seconds, pool_recycle=3600,
-            pool_pre_ping=False, pool_reset_on_return=None,
-            execution_options={"compiled_cache": cache})
+            return reset_only_open_transactions(shared.engine(url, pool))
+        cache = LRUCache(SharedDialect.CACHE_SIZE)
+        engine = create_engine(url, pool=pool, execution_options={"compiled_cache": cache})
         # Its first connection initialises the dialect (server version, SQL
         # mode, ...); from then on this server's engines share it and its cache.
         self._dialects[key] = SharedDialect(engine.dialect, cache)

@@ -30,33 +30,28 @@ def backup_errors(func):
 
 class RowBar:
     """A progress bar on stderr fed with row counts (the total may be unknown at
-    first); only on a terminal: a cron job's or a script's stderr gets no bar
+    first); hidden off a terminal: a cron job's or a script's stderr gets no bar
     text, so an error is its only line there."""
 
     def __init__(self, label: str, total: int | None = None):
-        self.bar = None
-        if sys.stderr.isatty():
-            self.bar = click.progressbar(length=total or 0, label=label, show_pos=True,
-                                         file=sys.stderr)
+        self.bar = click.progressbar(length=total or 0, label=label, show_pos=True,
+                                     file=sys.stderr, hidden=not sys.stderr.isatty())
         self.done = 0
 
     def __enter__(self):
-        if self.bar is not None:
-            self.bar.__enter__()
+        self.bar.__enter__()
         return self
 
     def __exit__(self, *exc):
-        return self.bar.__exit__(*exc) if self.bar is not None else None
+        return self.bar.__exit__(*exc)
 
     def total(self, done: int, total: int) -> None:
-        if self.bar is not None:
-            self.bar.length = max(total, 1)
-            self.bar.update(done - self.done)
+        self.bar.length = max(total, 1)
+        self.bar.update(done - self.done)
         self.done = done
 
     def add(self, n: int) -> None:
-        length = self.bar.length if self.bar is not None else 0
-        self.total(self.done + n, max(length or 0, self.done + n))
+        self.total(self.done + n, max(self.bar.length or 0, self.done + n))
 
 
 def describe(record) -> dict:

@@ -66,11 +66,11 @@ def demo(obj, serve):
     control = obj.control
     with control.session() as session:
         exists = session.scalar(select(Tenant.id).where(Tenant.slug == DEMO_SLUG))
+    host, port = _listen(obj.settings)
     if not exists:
         tenant = Provisioner(control, store_schema).create(StoreRequest(
             slug=DEMO_SLUG, name="Demo Tea Shop", owner_email=DEMO_OWNER[0],
             owner_password=DEMO_OWNER[1]))
-        host, port = _listen(obj.settings)
         engine = make_engine(control.runtime_url(tenant), poolclass=NullPool)
         with engine.begin() as conn:
             seed(conn)
@@ -79,7 +79,6 @@ def demo(obj, serve):
                            f"http://{host}:{port}/s/{DEMO_SLUG}")
         engine.dispose()
         click.echo(f"demo store '{DEMO_SLUG}' created with sample orders")
-    host, port = _listen(obj.settings)
     click.echo(f"back-office:  http://{host}:{port}/s/{DEMO_SLUG}/admin/  "
                f"(log in as {DEMO_OWNER[0]} / {DEMO_OWNER[1]})")
     click.echo(f"checkout:     http://{host}:{port}/s/{DEMO_SLUG}/checkout")
