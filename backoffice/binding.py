@@ -73,8 +73,9 @@ def tenant_tween_factory(handler, registry):
         host = request.headers.get("X-Forwarded-Host") if trusted_proxy else None
         host = (host or request.host or "").split(",")[0]
         try:
-            resolution = resolver.resolve(host, request.path_info,
-                                          request.headers.get("Authorization"))
+            resolution = resolver.resolve(
+                host, request.path_info, request.headers.get("Authorization")
+            )
         except Refused as exc:
             statuses.add("refused")
             raise StoreUnavailable(exc.status, str(exc)) from None
@@ -117,8 +118,11 @@ def get_tenant(request):
 def get_db(request) -> Session:
     tenant = request.tenant
     if tenant is None:
-        raise HTTPNotFound(request.localizer.translate(
-            _("This page belongs to a store: open it at the store's own address.")))
+        raise HTTPNotFound(
+            request.localizer.translate(
+                _("This page belongs to a store: open it at the store's own address.")
+            )
+        )
     engines: EngineRegistry = request.registry["engines"]
     engine = engines.acquire(tenant)
     session = request.registry["store_sessions"](bind=engine)

@@ -15,14 +15,19 @@ from tenancy import settings as app_settings
 from tenancy.control import ControlPlane
 
 
-def configure(settings: Mapping[str, str] | None = None, *, here: str | None = None,
-              control: ControlPlane | None = None) -> Configurator:
+def configure(
+    settings: Mapping[str, str] | None = None,
+    *,
+    here: str | None = None,
+    control: ControlPlane | None = None,
+) -> Configurator:
     settings = app_settings.resolve(settings, here=here or os.getcwd())
     config = Configurator(settings=settings)
     config.registry["control"] = control or ControlPlane(settings)
     config.include("pyramid_jinja2")
-    config.registry.settings.setdefault("jinja2.i18n.gettext",
-                                        "backoffice.translations.TemplateGetText")
+    config.registry.settings.setdefault(
+        "jinja2.i18n.gettext", "backoffice.translations.TemplateGetText"
+    )
     config.add_jinja2_renderer(".jinja2")
     use_escaping_templates(config)
     direct_underscore(config)
@@ -36,8 +41,12 @@ def configure(settings: Mapping[str, str] | None = None, *, here: str | None = N
     return config
 
 
-def make_app(settings: Mapping[str, str] | None = None, *, here: str | None = None,
-             control: ControlPlane | None = None):
+def make_app(
+    settings: Mapping[str, str] | None = None,
+    *,
+    here: str | None = None,
+    control: ControlPlane | None = None,
+):
     return _app_config(settings, here=here, control=control).make_wsgi_app()
 
 
@@ -50,8 +59,12 @@ def _app_config(settings, *, here, control) -> Configurator:
     return config
 
 
-def serving_app(settings: Mapping[str, str] | None = None, *, here: str | None = None,
-                control: ControlPlane | None = None):
+def serving_app(
+    settings: Mapping[str, str] | None = None,
+    *,
+    here: str | None = None,
+    control: ControlPlane | None = None,
+):
     """The app as the servers run it (``pserve``, ``backoffice serve``).
 
     Everything built at start-up (routes, views, models, templates' machinery,
@@ -65,8 +78,7 @@ def serving_app(settings: Mapping[str, str] | None = None, *, here: str | None =
     in one process and use ``make_app``, which does neither.
     """
     config = _app_config(settings, here=here, control=control)
-    between = app_settings.as_bool(config.registry.settings,
-                                   "backoffice.gc_between_requests")
+    between = app_settings.as_bool(config.registry.settings, "backoffice.gc_between_requests")
     freeze = app_settings.as_bool(config.registry.settings, "backoffice.gc_freeze")
     if between:
         collect_between_requests(config)

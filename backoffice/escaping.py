@@ -27,8 +27,9 @@ except ImportError:  # pragma: no cover (no C core, or MarkupSafe rearranged its
     _escape_inner = None
 
 
-def _escape(s, _inner=_escape_inner, _new=str.__new__, _markup=Markup, _str=str,
-            _int=int) -> Markup:
+def _escape(
+    s, _inner=_escape_inner, _new=str.__new__, _markup=Markup, _str=str, _int=int
+) -> Markup:
     cls = s.__class__
     if cls is _str:
         return _new(_markup, _inner(s))

@@ -115,16 +115,27 @@ class MoneyFormat:
         texts = (*pattern.prefix, *pattern.suffix)
         group = get_group_symbol(locale, numbering_system="latn")
         decimal = get_decimal_symbol(locale, numbering_system="latn")
-        if (pattern.exp_prec or pattern.scale or "@" in pattern.pattern
-                or pattern.frac_prec[0] != pattern.frac_prec[1]
-                or any("'" in t or "¤" in t for t in (*texts, group, decimal))):
+        if (
+            pattern.exp_prec
+            or pattern.scale
+            or "@" in pattern.pattern
+            or pattern.frac_prec[0] != pattern.frac_prec[1]
+            or any("'" in t or "¤" in t for t in (*texts, group, decimal))
+        ):
             return None
-        return cls(tuple(pattern.prefix), tuple(pattern.suffix), group, decimal,
-                   tuple(pattern.grouping), pattern.int_prec[0], pattern.frac_prec[0])
+        return cls(
+            tuple(pattern.prefix),
+            tuple(pattern.suffix),
+            group,
+            decimal,
+            tuple(pattern.grouping),
+            pattern.int_prec[0],
+            pattern.frac_prec[0],
+        )
 
     def __call__(self, minor: int) -> str:
         negative = minor < 0
-        whole, fraction = divmod(-minor if negative else minor, 10 ** self.digits)
+        whole, fraction = divmod(-minor if negative else minor, 10**self.digits)
         number = self._grouped(str(whole).rjust(self.min_int, "0"))
         if self.digits:
             number += self.decimal + str(fraction).rjust(self.digits, "0")
@@ -153,14 +164,12 @@ class _Part:
 
     def __init__(self, pattern: DateTimePattern, locale: Locale):
         self.pattern, self.locale = pattern, locale
-        fields = {token[1][0] for token in tokenize_pattern(pattern.pattern)
-                  if token[0] == "field"}
+        fields = {token[1][0] for token in tokenize_pattern(pattern.pattern) if token[0] == "field"}
         if fields <= DATE_FIELDS:
             self.key = lambda moment: moment.toordinal()
         elif fields <= CLOCK_FIELDS:
             seconds = "s" in fields
-            self.key = lambda moment: (moment.hour, moment.minute,
-                                       moment.second if seconds else 0)
+            self.key = lambda moment: (moment.hour, moment.minute, moment.second if seconds else 0)
         else:
             self.key = None
         self.memo: dict = {}
@@ -221,7 +230,8 @@ class Formatter:
         pattern = _money_pattern(self._locale_name, currency)
         if pattern is None:
             return self._currency_pattern.apply(
-                value, self.locale, currency=currency, currency_digits=True)
+                value, self.locale, currency=currency, currency_digits=True
+            )
         return pattern.apply(value, self.locale)
 
     def currency_symbol(self, currency: str) -> str:

@@ -20,9 +20,16 @@ class StoreSchema:
         email = email.strip().lower()
         exists = connection.scalar(select(StaffUser.id).where(StaffUser.email == email))
         if exists is None:
-            connection.execute(StaffUser.__table__.insert().values(
-                email=email, name="", role="owner", password_hash=hash_password(password),
-                is_active=True, failed_logins=0))
+            connection.execute(
+                StaffUser.__table__.insert().values(
+                    email=email,
+                    name="",
+                    role="owner",
+                    password_hash=hash_password(password),
+                    is_active=True,
+                    failed_logins=0,
+                )
+            )
 
 
 store_schema = StoreSchema()

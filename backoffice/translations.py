@@ -104,8 +104,7 @@ def direct_underscore(config, renderer: str = ".jinja2") -> None:
         env = config.get_jinja2_environment(renderer)
         env.globals["_"] = env.globals["gettext"]
 
-    config.action(("backoffice.direct-underscore", renderer), install,
-                  order=ENV_CONFIG_PHASE + 1)
+    config.action(("backoffice.direct-underscore", renderer), install, order=ENV_CONFIG_PHASE + 1)
 
 
 def compile_catalogs(directory: Path = LOCALE_DIR, domain: str = DOMAIN) -> list[Path]:

@@ -39,9 +39,7 @@ class ConfigField:
         return self.kind == "secret"
 
 
-def validate_config(
-    schema: Sequence[ConfigField], values: Mapping[str, Any]
-) -> dict[str, Any]:
+def validate_config(schema: Sequence[ConfigField], values: Mapping[str, Any]) -> dict[str, Any]:
     """Return cleaned settings or raise ``ConfigError`` with one message per field.
 
     Every schema field is present in the result (``default`` when not given);

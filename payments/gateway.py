@@ -52,9 +52,7 @@ class Gateway(abc.ABC):
         return None
 
     @abc.abstractmethod
-    def start_payment(
-        self, request: PaymentRequest, config: Mapping[str, Any]
-    ) -> PaymentStart:
+    def start_payment(self, request: PaymentRequest, config: Mapping[str, Any]) -> PaymentStart:
         """How to send the customer to pay (never marks anything paid)."""
 
     def verify_notification(

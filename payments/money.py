@@ -45,9 +45,7 @@ class Money:
         # bool is an int subclass; True cents is always a bug.
         if type(self.amount) is not int:
             raise TypeError(f"amount must be int minor units, got {self.amount!r}")
-        if not isinstance(self.currency, str) or not _CURRENCY_RE.fullmatch(
-            self.currency
-        ):
+        if not isinstance(self.currency, str) or not _CURRENCY_RE.fullmatch(self.currency):
             raise ValueError(f"currency must be ISO 4217 upper case: {self.currency!r}")
 
     @classmethod

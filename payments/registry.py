@@ -135,8 +135,7 @@ class GatewayRegistry:
             raise GatewayLoadError(f"{point.value!r} is not a payments Gateway")
         if gateway.name != point.name:
             raise GatewayLoadError(
-                f"{point.value!r} calls itself {gateway.name!r}, "
-                f"registered as {point.name!r}"
+                f"{point.value!r} calls itself {gateway.name!r}, registered as {point.name!r}"
             )
         return gateway
 

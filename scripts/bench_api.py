@@ -50,12 +50,19 @@ CREATE_SHARE = 0.2
 
 # --- servers (run as subprocesses of this script) ------------------------------------------
 
+
 def bare_app():
     """The baseline: Pyramid, two JSON views, no database, no router."""
 
     def status(request):
-        return {"number": "000001", "status": "new", "payment_status": "unpaid",
-                "currency": "EUR", "total_minor": 1250, "lines": []}
+        return {
+            "number": "000001",
+            "status": "new",
+            "payment_status": "unpaid",
+            "currency": "EUR",
+            "total_minor": 1250,
+            "lines": [],
+        }
 
     def create(request):
         request.response.status = 201
@@ -74,8 +81,15 @@ def serve(kind: str, port: int, settings_file: str | None) -> None:
         app = bare_app()
     else:
         app = serving_app(json.loads(Path(settings_file).read_text()))
-    waitress.serve(app, host="127.0.0.1", port=port, threads=8, _quiet=True,
-                   connection_limit=200, channel_timeout=60)
+    waitress.serve(
+        app,
+        host="127.0.0.1",
+        port=port,
+        threads=8,
+        _quiet=True,
+        connection_limit=200,
+        channel_timeout=60,
+    )
 
 
 def start_server(kind: str, port: int, settings_file: str | None = None) -> subprocess.Popen:
@@ -96,35 +110,59 @@ def start_server(kind: str, port: int, settings_file: str | None = None) -> subp
 
 # --- stores ----------------------------------------------------------------------------------
 
+
 def provision(control, n: int) -> list[dict]:
     stores = []
     for i in range(n):
         tenant = Provisioner(control, store_schema).create(
-            StoreRequest(slug=f"bench-{i}", name=f"Bench {i}"))
+            StoreRequest(slug=f"bench-{i}", name=f"Bench {i}")
+        )
         engine = make_engine(control.runtime_url(tenant), poolclass=NullPool)
         with control.session() as control_session, Session(engine) as db:
-            db.execute(insert(Product), [
-                {"sku": f"SKU-{k}", "name": f"Product {k}", "description": "",
-                 "price_minor": 100 * (k + 1), "stock": 10**9, "is_active": True}
-                for k in range(5)])
-            order = Order(number=f"B-{i}", currency="EUR", status_token=f"tok-{i}-bench",
-                          total_minor=100, subtotal_minor=100, source="api")
-            order.lines.append(OrderLine(sku="SKU-0", name="Product 0", quantity=1,
-                                         unit_price_minor=100, total_minor=100))
+            db.execute(
+                insert(Product),
+                [
+                    {
+                        "sku": f"SKU-{k}",
+                        "name": f"Product {k}",
+                        "description": "",
+                        "price_minor": 100 * (k + 1),
+                        "stock": 10**9,
+                        "is_active": True,
+                    }
+                    for k in range(5)
+                ],
+            )
+            order = Order(
+                number=f"B-{i}",
+                currency="EUR",
+                status_token=f"tok-{i}-bench",
+                total_minor=100,
+                subtotal_minor=100,
+                source="api",
+            )
+            order.lines.append(
+                OrderLine(
+                    sku="SKU-0", name="Product 0", quantity=1, unit_price_minor=100, total_minor=100
+                )
+            )
             db.add(order)
-            key = ApiKeyService(control_session, db, tenant.id).create(
-                "bench", ["read", "write"]).secret
+            key = (
+                ApiKeyService(control_session, db, tenant.id)
+                .create("bench", ["read", "write"])
+                .secret
+            )
             db.commit()
             control_session.commit()
         engine.dispose()
-        stores.append({"host": f"bench-{i}.{BASE_DOMAIN}", "key": key,
-                       "token": f"tok-{i}-bench"})
+        stores.append({"host": f"bench-{i}.{BASE_DOMAIN}", "key": key, "token": f"tok-{i}-bench"})
         if (i + 1) % 100 == 0:
             print(f"  {i + 1} stores ready", flush=True)
     return stores
 
 
 # --- load ------------------------------------------------------------------------------------
+
 
 def worker(port: int, stores: list[dict], count: int, seed: int, out) -> None:
     rng = random.Random(seed)
@@ -135,8 +173,12 @@ def worker(port: int, stores: list[dict], count: int, seed: int, out) -> None:
         headers = {"Host": store["host"], "Authorization": f"Bearer {store['key']}"}
         if rng.random() < CREATE_SHARE:
             kind, method, path = "create", "POST", "/api/v1/orders"
-            body = json.dumps({"lines": [{"sku": f"SKU-{rng.randrange(5)}", "quantity": 1}],
-                               "customer": {"email": f"c{seed}-{i}@bench.test"}})
+            body = json.dumps(
+                {
+                    "lines": [{"sku": f"SKU-{rng.randrange(5)}", "quantity": 1}],
+                    "customer": {"email": f"c{seed}-{i}@bench.test"},
+                }
+            )
             headers["Content-Type"] = "application/json"
         else:
             kind, method, body = "status", "GET", None
@@ -153,8 +195,10 @@ def worker(port: int, stores: list[dict], count: int, seed: int, out) -> None:
 def load(port: int, stores: list[dict], total: int, clients: int) -> dict:
     queue = multiprocessing.Queue()
     per = total // clients
-    procs = [multiprocessing.Process(target=worker, args=(port, stores, per, seed, queue))
-             for seed in range(clients)]
+    procs = [
+        multiprocessing.Process(target=worker, args=(port, stores, per, seed, queue))
+        for seed in range(clients)
+    ]
     started = time.perf_counter()
     for p in procs:
         p.start()
@@ -180,18 +224,28 @@ def summary(result: dict, kind: str) -> tuple[float, float, dict]:
 
 
 def report(api: dict, bare: dict) -> list[str]:
-    lines = [headline("api_throughput", f"{api['throughput']:.0f} req/s",
-                      f"{bare['throughput']:.0f} req/s", api["throughput"] / bare["throughput"],
-                      "report")]
+    lines = [
+        headline(
+            "api_throughput",
+            f"{api['throughput']:.0f} req/s",
+            f"{bare['throughput']:.0f} req/s",
+            api["throughput"] / bare["throughput"],
+            "report",
+        )
+    ]
     for kind in ("status", "create"):
         p50, p99, statuses = summary(api, kind)
         b50, b99, _ = summary(bare, kind)
-        print(f"order-{kind}: p50 {p50:.2f} ms, p99 {p99:.2f} ms, statuses {statuses}; "
-              f"bare p50 {b50:.2f} ms, p99 {b99:.2f} ms")
-        lines.append(headline(f"order_{kind}_p50", f"{p50:.2f} ms", f"{b50:.2f} ms", p50 / b50,
-                              "-"))
-        lines.append(headline(f"order_{kind}_p99", f"{p99:.2f} ms", f"{b99:.2f} ms", p99 / b99,
-                              "report"))
+        print(
+            f"order-{kind}: p50 {p50:.2f} ms, p99 {p99:.2f} ms, statuses {statuses}; "
+            f"bare p50 {b50:.2f} ms, p99 {b99:.2f} ms"
+        )
+        lines.append(
+            headline(f"order_{kind}_p50", f"{p50:.2f} ms", f"{b50:.2f} ms", p50 / b50, "-")
+        )
+        lines.append(
+            headline(f"order_{kind}_p99", f"{p99:.2f} ms", f"{b99:.2f} ms", p99 / b99, "report")
+        )
     return lines
 
 
@@ -202,8 +256,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stores", type=int)
     parser.add_argument("--requests", type=int)
     parser.add_argument("--clients", type=int, default=8, help="load processes (connections)")
-    parser.add_argument("--engine-cap", type=int, help="backoffice.engine_cap of the app "
-                        "(default: the product's, 200)")
+    parser.add_argument(
+        "--engine-cap",
+        type=int,
+        help="backoffice.engine_cap of the app (default: the product's, 200)",
+    )
     parser.add_argument("--serve", choices=["api", "bare"], help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--settings", help=argparse.SUPPRESS)
@@ -217,15 +274,19 @@ def main(argv: list[str] | None = None) -> int:
     print(f"provisioning {n} stores, prefix {prefix}_", flush=True)
     with bench_control(args.mysql_url, prefix) as control, tempfile.TemporaryDirectory() as tmp:
         stores = provision(control, n)
-        settings = {**control.settings, "backoffice.base_domain": BASE_DOMAIN,
-                    "backoffice.api_rate_limit": "1000000", "backoffice.api_rate_burst": "100000"}
+        settings = {
+            **control.settings,
+            "backoffice.base_domain": BASE_DOMAIN,
+            "backoffice.api_rate_limit": "1000000",
+            "backoffice.api_rate_burst": "100000",
+        }
         if args.engine_cap:
             settings["backoffice.engine_cap"] = str(args.engine_cap)
         settings_file = Path(tmp, "settings.json")
         settings_file.write_text(json.dumps(settings))
         servers = [start_server("api", 18765, str(settings_file)), start_server("bare", 18766)]
         try:
-            load(18765, stores, min(400, total // 10), args.clients)   # warm up engines
+            load(18765, stores, min(400, total // 10), args.clients)  # warm up engines
             load(18766, stores, min(400, total // 10), args.clients)
             print(f"{total} requests, {args.clients} clients, {n} stores", flush=True)
             api = load(18765, stores, total, args.clients)

@@ -44,8 +44,11 @@ from tenancy.provisioning import Provisioner, StoreRequest
 TARGET_TOTAL_PER_1000 = 20.0  # seconds for 1000 stores on 2 cores
 TARGET_PER_STORE = 0.016  # the per-store target, stricter than 20 s / 1000
 # (revision, column, who applies it); each revises the one before it.
-REVISIONS = (("b002", "bench_before", "raw"), ("b003", "bench_note", "product"),
-             ("b004", "bench_after", "raw"))
+REVISIONS = (
+    ("b002", "bench_before", "raw"),
+    ("b003", "bench_note", "product"),
+    ("b004", "bench_after", "raw"),
+)
 
 REVISION_TEMPLATE = '''"""bench: add customers.{column}"""
 
@@ -74,7 +77,8 @@ def scripts_with_bench_revisions(directory: Path) -> Path:
     down = head("tenant")
     for revision, column, _who in REVISIONS:
         (location / "versions" / f"{revision}_bench_{column}.py").write_text(
-            REVISION_TEMPLATE.format(revision=revision, down=down, column=column))
+            REVISION_TEMPLATE.format(revision=revision, down=down, column=column)
+        )
         down = revision
     return location
 
@@ -89,16 +93,19 @@ def provision(control: ControlPlane, prefix: str, n: int, concurrency: int) -> N
         list(pool.map(one, range(n)))
 
 
-def raw_pass(url: str, databases: list[str], revision: str, down: str, column: str,
-             concurrency: int) -> float:
+def raw_pass(
+    url: str, databases: list[str], revision: str, down: str, column: str, concurrency: int
+) -> float:
     """The floor: what the migration sends, over plain PyMySQL; total seconds."""
 
     def one(database: str) -> None:
         with contextlib.closing(admin_connection(url, database)) as conn:
             cur = conn.cursor()
             cur.execute(f"ALTER TABLE customers ADD COLUMN {column} VARCHAR(64) NULL")
-            cur.execute("UPDATE alembic_version SET version_num = %s WHERE version_num = %s",
-                        (revision, down))
+            cur.execute(
+                "UPDATE alembic_version SET version_num = %s WHERE version_num = %s",
+                (revision, down),
+            )
             if cur.rowcount != 1:
                 raise RuntimeError(f"{database} was not at {down}")
 
@@ -108,20 +115,23 @@ def raw_pass(url: str, databases: list[str], revision: str, down: str, column: s
     return timer.seconds
 
 
-def product_pass(control: ControlPlane, location: Path, concurrency: int,
-                 expected: int) -> float:
+def product_pass(control: ControlPlane, location: Path, concurrency: int, expected: int) -> float:
     timer = Timer()
     tenants, _missing = select_stores(control, None)
-    results = migrate_stores(control, tenants, concurrency=concurrency, target="b003",
-                             location=location)
+    results = migrate_stores(
+        control, tenants, concurrency=concurrency, target="b003", location=location
+    )
     seconds = timer.seconds
     failed = [r for r in results if not r.ok or r.revision != "b003"]
     if len(results) != expected or failed:
-        raise SystemExit(f"migration failed: {len(results)} results, first failures "
-                         f"{[(r.slug, r.revision, r.error) for r in failed[:3]]}")
+        raise SystemExit(
+            f"migration failed: {len(results)} results, first failures "
+            f"{[(r.slug, r.revision, r.error) for r in failed[:3]]}"
+        )
     with control.session() as session:
-        recorded = session.scalar(select(func.count()).select_from(Tenant)
-                                  .where(Tenant.schema_revision == "b003"))
+        recorded = session.scalar(
+            select(func.count()).select_from(Tenant).where(Tenant.schema_revision == "b003")
+        )
     if recorded != expected:
         raise SystemExit(f"the control DB records b003 for {recorded} of {expected} stores")
     return seconds
@@ -133,8 +143,7 @@ def measure(url: str, n: int, concurrency: int) -> tuple[float, float, float]:
         location = scripts_with_bench_revisions(Path(tmp))
         timer = Timer()
         provision(control, prefix, n, concurrency)
-        print(f"provisioned {n} stores in {timer.seconds:.1f} s (prefix {prefix}_)",
-              flush=True)
+        print(f"provisioned {n} stores in {timer.seconds:.1f} s (prefix {prefix}_)", flush=True)
         with control.session() as session:
             databases = list(session.scalars(select(Tenant.database_name)))
         down = head("tenant")
@@ -161,14 +170,30 @@ def main(argv: list[str] | None = None) -> int:
     product, before, after = measure(args.mysql_url, n, args.concurrency)
     baseline = (before + after) / 2
     target = TARGET_TOTAL_PER_1000 * n / 1000
-    print(f"N={n}, concurrency {args.concurrency}: migrate_stores {product:.2f} s "
-          f"({ms(product / n)} per store); raw PyMySQL {before:.2f} s before, "
-          f"{after:.2f} s after (mean {ms(baseline / n)} per store)")
+    print(
+        f"N={n}, concurrency {args.concurrency}: migrate_stores {product:.2f} s "
+        f"({ms(product / n)} per store); raw PyMySQL {before:.2f} s before, "
+        f"{after:.2f} s after (mean {ms(baseline / n)} per store)"
+    )
     print()
-    print(headline(f"tenant migration total, N={n}", f"{product:.2f} s", f"{baseline:.2f} s",
-                   product / baseline, f"<= {target:.1f} s"))
-    print(headline(f"tenant migration per store, N={n}", ms(product / n), ms(baseline / n),
-                   product / baseline, f"<= {ms(TARGET_PER_STORE)}"))
+    print(
+        headline(
+            f"tenant migration total, N={n}",
+            f"{product:.2f} s",
+            f"{baseline:.2f} s",
+            product / baseline,
+            f"<= {target:.1f} s",
+        )
+    )
+    print(
+        headline(
+            f"tenant migration per store, N={n}",
+            ms(product / n),
+            ms(baseline / n),
+            product / baseline,
+            f"<= {ms(TARGET_PER_STORE)}",
+        )
+    )
     return 0
 
 

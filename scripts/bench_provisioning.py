@@ -48,8 +48,9 @@ def store_ddl(dialect: Dialect) -> list[str]:
     statements = []
     for table in metadata.sorted_tables:
         statements.append(str(CreateTable(table).compile(dialect=dialect)).strip())
-        statements.extend(str(CreateIndex(index).compile(dialect=dialect)).strip()
-                          for index in table.indexes)
+        statements.extend(
+            str(CreateIndex(index).compile(dialect=dialect)).strip() for index in table.indexes
+        )
     return statements
 
 
@@ -64,11 +65,9 @@ class Floor:
     def create(self, i: int) -> None:
         name = f"{self.prefix}_f{i}"
         cur = self.conn.cursor()
-        cur.execute(f"CREATE DATABASE `{name}` "
-                    "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+        cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
         cur.execute("CREATE USER %s@'%%' IDENTIFIED BY %s", (name, secrets.token_urlsafe(32)))
-        cur.execute(f"GRANT {RUNTIME_PRIVILEGES} ON `{grant_pattern(name)}`.* TO %s@'%%'",
-                    (name,))
+        cur.execute(f"GRANT {RUNTIME_PRIVILEGES} ON `{grant_pattern(name)}`.* TO %s@'%%'", (name,))
         cur.execute(f"USE `{name}`")
         for statement in self.ddl:
             cur.execute(statement)
@@ -77,8 +76,9 @@ class Floor:
         self.conn.close()
 
 
-def measure(control: ControlPlane, url: str, prefix: str, n: int, block: int,
-            owner: bool) -> tuple[list[float], list[float]]:
+def measure(
+    control: ControlPlane, url: str, prefix: str, n: int, block: int, owner: bool
+) -> tuple[list[float], list[float]]:
     """Per-store seconds (product, floor), alternating blocks of *block* stores."""
     provisioner = Provisioner(control, store_schema)
     floor = Floor(url, prefix, control.engine.dialect)
@@ -104,13 +104,17 @@ def measure(control: ControlPlane, url: str, prefix: str, n: int, block: int,
         for round_, start in enumerate(range(0, n, block)):
             stop = min(n, start + block)
             # Swap the order every round so neither side always runs first.
-            first, second = ((product_block, floor_block) if round_ % 2
-                             else (floor_block, product_block))
+            first, second = (
+                (product_block, floor_block) if round_ % 2 else (floor_block, product_block)
+            )
             first(start, stop)
             second(start, stop)
             if stop % max(block, n // 10) == 0 or stop == n:
-                print(f"  {stop}/{n} stores: product {ms(median(product_times))}, "
-                      f"floor {ms(median(floor_times))} (running medians)", flush=True)
+                print(
+                    f"  {stop}/{n} stores: product {ms(median(product_times))}, "
+                    f"floor {ms(median(floor_times))} (running medians)",
+                    flush=True,
+                )
     finally:
         floor.close()
     return product_times, floor_times
@@ -119,17 +123,36 @@ def measure(control: ControlPlane, url: str, prefix: str, n: int, block: int,
 def report(n: int, product: list[float], floor: list[float]) -> list[str]:
     ratio = median(product) / median(floor)
     grow, floor_grow = growth(product), growth(floor)
-    print(f"N={n}: product median {ms(median(product))}, p95 {ms(p95(product))}; "
-          f"floor median {ms(median(floor))}, p95 {ms(p95(floor))}; ratio {ratio:.2f}")
-    print(f"N={n}: growth (median of last 10% / first 10%): product {grow:.2f}x, "
-          f"floor {floor_grow:.2f}x")
+    print(
+        f"N={n}: product median {ms(median(product))}, p95 {ms(p95(product))}; "
+        f"floor median {ms(median(floor))}, p95 {ms(p95(floor))}; ratio {ratio:.2f}"
+    )
+    print(
+        f"N={n}: growth (median of last 10% / first 10%): product {grow:.2f}x, "
+        f"floor {floor_grow:.2f}x"
+    )
     return [
-        headline(f"provisioning median per store, N={n}", ms(median(product)),
-                 ms(median(floor)), ratio, f"<= {TARGET_RATIO}x"),
-        headline(f"provisioning p95 per store, N={n}", ms(p95(product)),
-                 ms(p95(floor)), p95(product) / p95(floor), "none"),
-        headline(f"provisioning growth, N={n}", f"{grow:.2f}x", f"{floor_grow:.2f}x",
-                 grow / floor_grow, f"<= {TARGET_GROWTH}x"),
+        headline(
+            f"provisioning median per store, N={n}",
+            ms(median(product)),
+            ms(median(floor)),
+            ratio,
+            f"<= {TARGET_RATIO}x",
+        ),
+        headline(
+            f"provisioning p95 per store, N={n}",
+            ms(p95(product)),
+            ms(p95(floor)),
+            p95(product) / p95(floor),
+            "none",
+        ),
+        headline(
+            f"provisioning growth, N={n}",
+            f"{grow:.2f}x",
+            f"{floor_grow:.2f}x",
+            grow / floor_grow,
+            f"<= {TARGET_GROWTH}x",
+        ),
     ]
 
 
@@ -139,8 +162,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="N=30 only (under a minute)")
     parser.add_argument("-n", type=int, action="append", help="store counts (repeatable)")
     parser.add_argument("--block", type=int, default=10, help="stores per interleaved block")
-    parser.add_argument("--owner", action="store_true",
-                        help="also create an owner account (argon2 hashing dominates)")
+    parser.add_argument(
+        "--owner",
+        action="store_true",
+        help="also create an owner account (argon2 hashing dominates)",
+    )
     args = parser.parse_args(argv)
     sizes = args.n or ([30] if args.quick else [100, 1000])
     lines: list[str] = []
@@ -148,8 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         prefix = run_prefix()
         print(f"provisioning {n} stores (+{n} floor), prefix {prefix}_", flush=True)
         with bench_control(args.mysql_url, prefix) as control:
-            product, floor = measure(control, args.mysql_url, prefix, n, args.block,
-                                     args.owner)
+            product, floor = measure(control, args.mysql_url, prefix, n, args.block, args.owner)
         lines += report(n, product, floor)
     print()
     for line in lines:

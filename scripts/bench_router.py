@@ -96,9 +96,11 @@ def provision(control, url: str, n: int) -> list:
         cur = conn.cursor()
         for i in range(n):
             tenant = provisioner.create(StoreRequest(slug=f"bench-{i}", name=f"Bench {i}"))
-            cur.execute(f"INSERT INTO `{tenant.database_name}`.customers "
-                        "(email, name, phone, created_at) VALUES (%s, '', '', NOW())",
-                        (f"c{i}@bench.example",))
+            cur.execute(
+                f"INSERT INTO `{tenant.database_name}`.customers "
+                "(email, name, phone, created_at) VALUES (%s, '', '', NOW())",
+                (f"c{i}@bench.example",),
+            )
             stores.append(tenant)
             if (i + 1) % 100 == 0:
                 print(f"  provisioned {i + 1}/{n}", file=sys.stderr)
@@ -133,10 +135,12 @@ class Sampler(threading.Thread):
         with contextlib.closing(admin_connection(self.url)) as conn:
             cur = conn.cursor()
             while not self.stop.is_set():
-                cur.execute("SELECT ID, COMMAND, STATE, TIME_MS "
-                            "FROM information_schema.PROCESSLIST WHERE USER LIKE %s "
-                            "AND COMMAND NOT IN ('Killed','Busy','Quit')",
-                            (self.prefix + r"\_%",))
+                cur.execute(
+                    "SELECT ID, COMMAND, STATE, TIME_MS "
+                    "FROM information_schema.PROCESSLIST WHERE USER LIKE %s "
+                    "AND COMMAND NOT IN ('Killed','Busy','Quit')",
+                    (self.prefix + r"\_%",),
+                )
                 rows = [row for row in cur.fetchall() if row[0] not in self.excluded]
                 if len(rows) > self.peak:
                     self.peak = len(rows)
@@ -178,17 +182,18 @@ def main() -> None:
     with bench_control(args.url, prefix) as control:
         print(f"provisioning {n} stores (prefix {prefix}) ...", file=sys.stderr)
         stores = provision(control, args.url, n)
-        caps = {"backoffice.engine_cap": str(max(n, 1)),
-                "backoffice.server_connection_cap": str(args.cap),
-                "backoffice.engine_pool_size": "1", "backoffice.base_domain": "shops.test"}
+        caps = {
+            "backoffice.engine_cap": str(max(n, 1)),
+            "backoffice.server_connection_cap": str(args.cap),
+            "backoffice.engine_pool_size": "1",
+            "backoffice.base_domain": "shops.test",
+        }
         routed = routed_app(control.settings, control, caps)
         # No pre-ping: the registry's engines do not ping either (a dead connection
         # is a 503 and a rebuilt engine), so both sides send the same statements.
-        engine = make_engine(runtime_url(control, stores[0]), pool_size=1,
-                             pool_pre_ping=False)
+        engine = make_engine(runtime_url(control, stores[0]), pool_size=1, pool_pre_ping=False)
         baseline_ids: set[int] = set()
-        event.listen(engine, "connect",
-                     lambda dbapi, _record: baseline_ids.add(dbapi.thread_id()))
+        event.listen(engine, "connect", lambda dbapi, _record: baseline_ids.add(dbapi.thread_id()))
         baseline = fixed_app(engine)
         hosts = [f"{s.slug}.shops.test" for s in stores]
         sampler = Sampler(args.url, prefix, baseline_ids)
@@ -215,35 +220,80 @@ def main() -> None:
         engine.dispose()
 
     ratio = statistics.median(warm) / statistics.median(base)
-    print(f"stores: {n}, working set: {len(working_set)}, connection cap: {args.cap}, "
-          f"requests per side: {len(warm)} warm, {len(churn)} over all stores")
+    print(
+        f"stores: {n}, working set: {len(working_set)}, connection cap: {args.cap}, "
+        f"requests per side: {len(warm)} warm, {len(churn)} over all stores"
+    )
     print(f"warm routed   median {us(statistics.median(warm))}  p99 {us(p99(warm))}")
     print(f"fixed engine  median {us(statistics.median(base))}  p99 {us(p99(base))}")
-    print(f"all-stores    median {us(statistics.median(churn))}  p99 {us(p99(churn))}  "
-          f"(fixed {us(statistics.median(base_churn))})")
+    print(
+        f"all-stores    median {us(statistics.median(churn))}  p99 {us(p99(churn))}  "
+        f"(fixed {us(statistics.median(base_churn))})"
+    )
     print(f"cold first request median {us(statistics.median(cold))}  p99 {us(p99(cold))}")
     print(f"engines created {stats['engines_created']}, evicted {stats['engines_evicted']}")
-    print(headline("router_warm_median", us(statistics.median(warm)),
-                   us(statistics.median(base)), ratio, f"<= {TARGET_RATIO}"))
-    print(headline("router_same_store_median", us(statistics.median(same)),
-                   us(statistics.median(base_same)),
-                   statistics.median(same) / statistics.median(base_same), f"<= {TARGET_RATIO}"))
-    print(headline("router_same_store_route_last_median", us(statistics.median(last)),
-                   us(statistics.median(base_last)),
-                   statistics.median(last) / statistics.median(base_last), "report"))
-    print(headline("router_warm_p99", us(p99(warm)), us(p99(base)), p99(warm) / p99(base),
-                   "report"))
-    print(headline("router_all_stores_median", us(statistics.median(churn)),
-                   us(statistics.median(base_churn)),
-                   statistics.median(churn) / statistics.median(base_churn), "report"))
-    print(headline("router_cold_first_request", us(statistics.median(cold)),
-                   us(statistics.median(base)), statistics.median(cold) / statistics.median(base),
-                   "report"))
+    print(
+        headline(
+            "router_warm_median",
+            us(statistics.median(warm)),
+            us(statistics.median(base)),
+            ratio,
+            f"<= {TARGET_RATIO}",
+        )
+    )
+    print(
+        headline(
+            "router_same_store_median",
+            us(statistics.median(same)),
+            us(statistics.median(base_same)),
+            statistics.median(same) / statistics.median(base_same),
+            f"<= {TARGET_RATIO}",
+        )
+    )
+    print(
+        headline(
+            "router_same_store_route_last_median",
+            us(statistics.median(last)),
+            us(statistics.median(base_last)),
+            statistics.median(last) / statistics.median(base_last),
+            "report",
+        )
+    )
+    print(
+        headline("router_warm_p99", us(p99(warm)), us(p99(base)), p99(warm) / p99(base), "report")
+    )
+    print(
+        headline(
+            "router_all_stores_median",
+            us(statistics.median(churn)),
+            us(statistics.median(base_churn)),
+            statistics.median(churn) / statistics.median(base_churn),
+            "report",
+        )
+    )
+    print(
+        headline(
+            "router_cold_first_request",
+            us(statistics.median(cold)),
+            us(statistics.median(base)),
+            statistics.median(cold) / statistics.median(base),
+            "report",
+        )
+    )
     peak = max(stats["connections_peak"].values())
-    print(f"connections: registry peak {peak}, server PROCESSLIST peak {sampler.peak}; "
-          f"non-idle sessions at that sample: {sampler.over}")
-    print(headline("router_peak_connections", str(max(peak, sampler.peak)), str(args.cap),
-                   max(peak, sampler.peak) / args.cap, "<= 1.00"))
+    print(
+        f"connections: registry peak {peak}, server PROCESSLIST peak {sampler.peak}; "
+        f"non-idle sessions at that sample: {sampler.over}"
+    )
+    print(
+        headline(
+            "router_peak_connections",
+            str(max(peak, sampler.peak)),
+            str(args.cap),
+            max(peak, sampler.peak) / args.cap,
+            "<= 1.00",
+        )
+    )
 
 
 def runtime_url(control, tenant):

@@ -32,11 +32,16 @@ def run_prefix() -> str:
 def pymysql_args(url: str, database: str | None = None) -> dict:
     """PyMySQL connect() arguments for a SQLAlchemy mysql+pymysql URL."""
     parsed = make_url(url)
-    args = {"host": parsed.host or "127.0.0.1", "port": parsed.port or 3306,
-            "user": parsed.username or "root", "password": parsed.password or "",
-            "charset": "utf8mb4", "autocommit": True,
-            # A floor: no TLS handshake (PyMySQL would build a TLS context per connect).
-            "ssl_disabled": True}
+    args = {
+        "host": parsed.host or "127.0.0.1",
+        "port": parsed.port or 3306,
+        "user": parsed.username or "root",
+        "password": parsed.password or "",
+        "charset": "utf8mb4",
+        "autocommit": True,
+        # A floor: no TLS handshake (PyMySQL would build a TLS context per connect).
+        "ssl_disabled": True,
+    }
     if database:
         args["database"] = database
     return args
@@ -51,14 +56,19 @@ def bench_control(url: str, prefix: str) -> Iterator[ControlPlane]:
     """A ControlPlane whose control DB and stores live under *prefix* on MariaDB."""
     control_db = f"{prefix}_control"
     with contextlib.closing(admin_connection(url)) as conn:
-        conn.cursor().execute(f"CREATE DATABASE `{control_db}` "
-                              "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
-    settings = resolve({
-        "backoffice.control_url": str(make_url(url).set(database=control_db)),
-        "backoffice.keys": generate_key(),
-        "backoffice.db_prefix": f"{prefix}_",
-        "backoffice.environment": "test",
-    }, here=os.getcwd(), environ={})
+        conn.cursor().execute(
+            f"CREATE DATABASE `{control_db}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+        )
+    settings = resolve(
+        {
+            "backoffice.control_url": str(make_url(url).set(database=control_db)),
+            "backoffice.keys": generate_key(),
+            "backoffice.db_prefix": f"{prefix}_",
+            "backoffice.environment": "test",
+        },
+        here=os.getcwd(),
+        environ={},
+    )
     control = ControlPlane(settings)
     try:
         init_control(control.engine)
@@ -76,8 +86,10 @@ def drop_prefixed(url: str, prefix: str) -> int:
     pattern = prefix + r"\_%"
     with contextlib.closing(admin_connection(url)) as conn:
         cur = conn.cursor()
-        cur.execute("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA "
-                    "WHERE SCHEMA_NAME LIKE %s", (pattern,))
+        cur.execute(
+            "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE %s",
+            (pattern,),
+        )
         databases = [row[0] for row in cur.fetchall()]
         for name in databases:
             cur.execute(f"DROP DATABASE IF EXISTS `{name}`")

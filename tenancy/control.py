@@ -35,13 +35,24 @@ class ControlPlane:
         return self.sessions()
 
     # -- servers ---------------------------------------------------------
-    def add_server(self, session: Session, name: str, url: str, *, default: bool = False,
-                   user_host: str | None = None) -> DatabaseServer:
+    def add_server(
+        self,
+        session: Session,
+        name: str,
+        url: str,
+        *,
+        default: bool = False,
+        user_host: str | None = None,
+    ) -> DatabaseServer:
         kind = kind_of(url)
         if session.scalar(select(DatabaseServer).where(DatabaseServer.name == name)):
             raise ServerError(f"a server named {name!r} is already registered")
-        server = DatabaseServer(name=name, kind=kind, is_default=default,
-                                user_host=user_host or self.settings["backoffice.db_user_host"])
+        server = DatabaseServer(
+            name=name,
+            kind=kind,
+            is_default=default,
+            user_host=user_host or self.settings["backoffice.db_user_host"],
+        )
         server.admin_url_encrypted = self.keyring.encrypt_text(url, context=server.secret_context)
         if default or not session.scalar(select(DatabaseServer.id).limit(1)):
             for other in session.scalars(select(DatabaseServer)):
@@ -53,12 +64,18 @@ class ControlPlane:
 
     def server(self, session: Session, name: str | None = None) -> DatabaseServer:
         query = select(DatabaseServer)
-        query = query.where(DatabaseServer.name == name) if name else query.where(
-            DatabaseServer.is_default.is_(True))
+        query = (
+            query.where(DatabaseServer.name == name)
+            if name
+            else query.where(DatabaseServer.is_default.is_(True))
+        )
         server = session.scalar(query)
         if server is None:
-            raise NotFound(f"no database server named {name!r}" if name else
-                           "no default database server: run 'backoffice servers add'")
+            raise NotFound(
+                f"no database server named {name!r}"
+                if name
+                else "no default database server: run 'backoffice servers add'"
+            )
         return server
 
     def admin_url(self, server: DatabaseServer) -> str:
@@ -81,13 +98,15 @@ class ControlPlane:
         return tenant
 
     def password(self, tenant: Tenant) -> str:
-        return self.keyring.decrypt_text(tenant.db_password_encrypted,
-                                         context=tenant.password_context)
+        return self.keyring.decrypt_text(
+            tenant.db_password_encrypted, context=tenant.password_context
+        )
 
     def runtime_url(self, tenant: Tenant) -> URL:
         """How the web app and workers reach the store: its own MySQL user."""
         return self.backend(tenant.server).runtime_url(
-            tenant.database_name, tenant.db_user, self.password(tenant))
+            tenant.database_name, tenant.db_user, self.password(tenant)
+        )
 
     def dispose(self) -> None:
         for backend in self._backends.values():

@@ -62,8 +62,7 @@ class SharedContextConnection(PyMySQLConnection):
         return super()._create_ssl_ctx(sslp)
 
 
-def _fast_datetime(value: str, _parse=datetime.fromisoformat,
-                   _slow=converters.convert_datetime):
+def _fast_datetime(value: str, _parse=datetime.fromisoformat, _slow=converters.convert_datetime):
     """A DATETIME/TIMESTAMP value as PyMySQL returns it, parsed by the C ISO
     parser instead of PyMySQL's regular expression (~10x faster; a list page
     has 50 of them). What that parser refuses (zero dates) goes to PyMySQL's."""
@@ -74,8 +73,11 @@ def _fast_datetime(value: str, _parse=datetime.fromisoformat,
 
 
 # PyMySQL's conversions with the faster DATETIME/TIMESTAMP parser.
-CONVERSIONS = {**converters.conversions, FIELD_TYPE.DATETIME: _fast_datetime,
-               FIELD_TYPE.TIMESTAMP: _fast_datetime}
+CONVERSIONS = {
+    **converters.conversions,
+    FIELD_TYPE.DATETIME: _fast_datetime,
+    FIELD_TYPE.TIMESTAMP: _fast_datetime,
+}
 
 
 def _connect_pymysql(_dialect, _record, cargs, cparams) -> PyMySQLConnection:
@@ -95,7 +97,8 @@ def make_engine(url: str | URL, **kw) -> Engine:
         url = strip_ssl_query(url)
     options.update(kw)
     engine = reset_only_open_transactions(
-        create_engine(url, **{"pool_reset_on_return": None, **options}))
+        create_engine(url, **{"pool_reset_on_return": None, **options})
+    )
     if url.get_driver_name() == "pymysql":
         event.listen(engine, "do_connect", _connect_pymysql)
     if url.get_backend_name() == "sqlite":

@@ -55,7 +55,7 @@ def api_key_prefix(key: str) -> str | None:
     """``bo_live_<8 chars>_<secret>`` -> ``bo_live_<8 chars>``; None if malformed."""
     for start in API_KEY_PREFIXES:
         if key.startswith(start):
-            public, sep, secret = key[len(start):].partition("_")
+            public, sep, secret = key[len(start) :].partition("_")
             if sep and len(public) == 8 and public.isalnum() and len(secret) >= 32:
                 return start + public
     return None
@@ -79,12 +79,14 @@ class TenantDirectory:
         return self._cached(("slug", slug), lambda c, _: _ref(c, _BY_SLUG, {"slug": slug}))
 
     def by_host(self, hostname: str) -> TenantRef | None:
-        return self._cached(("host", hostname),
-                            lambda c, _: _ref(c, _BY_HOST, {"hostname": hostname}))
+        return self._cached(
+            ("host", hostname), lambda c, _: _ref(c, _BY_HOST, {"hostname": hostname})
+        )
 
     def by_id(self, tenant_id: int) -> TenantRef | None:
-        return self._cached(("id", str(tenant_id)),
-                            lambda c, _: _ref(c, _BY_ID, {"tenant_id": tenant_id}))
+        return self._cached(
+            ("id", str(tenant_id)), lambda c, _: _ref(c, _BY_ID, {"tenant_id": tenant_id})
+        )
 
     def by_api_key(self, key: str) -> TenantRef | None:
         """The store the key belongs to, if the key is real and not revoked."""
@@ -146,20 +148,31 @@ def _belongs_to(value: object, tenant_id: int) -> bool:
 # What a TenantRef holds, in one row: the store and its server. The statements
 # are built once (building one and its cache key costs more than running it).
 _REF = select(
-    Tenant.id, Tenant.slug, Tenant.name, Tenant.status, Tenant.version, Tenant.database_name,
-    Tenant.db_user, Tenant.db_password_encrypted, DatabaseServer.id.label("server_id"),
+    Tenant.id,
+    Tenant.slug,
+    Tenant.name,
+    Tenant.status,
+    Tenant.version,
+    Tenant.database_name,
+    Tenant.db_user,
+    Tenant.db_password_encrypted,
+    DatabaseServer.id.label("server_id"),
     DatabaseServer.kind.label("server_kind"),
     DatabaseServer.admin_url_encrypted.label("server_admin_url_encrypted"),
-    DatabaseServer.name.label("server_name"), DatabaseServer.user_host.label("server_user_host"),
+    DatabaseServer.name.label("server_name"),
+    DatabaseServer.user_host.label("server_user_host"),
     Tenant.default_locale,
 ).join(DatabaseServer, DatabaseServer.id == Tenant.server_id)
 _BY_SLUG = _REF.where(Tenant.slug == bindparam("slug"))
 _BY_ID = _REF.where(Tenant.id == bindparam("tenant_id"))
-_BY_HOST = (_REF.join(Domain, Domain.tenant_id == Tenant.id)
-            .where(Domain.hostname == bindparam("hostname")))
-_BY_KEY = (_REF.add_columns(ApiKeyIndex.key_hash)
-           .join(ApiKeyIndex, ApiKeyIndex.tenant_id == Tenant.id)
-           .where(ApiKeyIndex.prefix == bindparam("prefix"), ApiKeyIndex.revoked_at.is_(None)))
+_BY_HOST = _REF.join(Domain, Domain.tenant_id == Tenant.id).where(
+    Domain.hostname == bindparam("hostname")
+)
+_BY_KEY = (
+    _REF.add_columns(ApiKeyIndex.key_hash)
+    .join(ApiKeyIndex, ApiKeyIndex.tenant_id == Tenant.id)
+    .where(ApiKeyIndex.prefix == bindparam("prefix"), ApiKeyIndex.revoked_at.is_(None))
+)
 _REF_FIELDS = tuple(field.name for field in fields(TenantRef))
 
 

@@ -57,11 +57,7 @@ class KeyRing:
     @classmethod
     def from_text(cls, text: str) -> KeyRing:
         """Comma- or newline-separated keys, newest first; ``#`` starts a comment."""
-        parts = [
-            p.strip()
-            for line in text.splitlines()
-            for p in line.split("#", 1)[0].split(",")
-        ]
+        parts = [p.strip() for line in text.splitlines() for p in line.split("#", 1)[0].split(",")]
         return cls(_decode_key(p) for p in parts if p)
 
     @property

@@ -65,17 +65,20 @@ def stamp(conn: Connection, kind: str, revision: str = "head") -> str:
     return head(kind) if revision == "head" else revision
 
 
-def upgrade(conn: Connection, kind: str, target: str = "head",
-            location: str | os.PathLike | None = None) -> str | None:
+def upgrade(
+    conn: Connection, kind: str, target: str = "head", location: str | os.PathLike | None = None
+) -> str | None:
     script = script_directory(kind, location)
 
     def steps(rev, _context):
         return script._upgrade_revs(target, rev)
 
-    with EnvironmentContext(alembic_config(script.dir), script, fn=steps,
-                            destination_rev=target) as env:
-        env.configure(connection=conn, target_metadata=None,
-                      render_as_batch=conn.dialect.name == "sqlite")
+    with EnvironmentContext(
+        alembic_config(script.dir), script, fn=steps, destination_rev=target
+    ) as env:
+        env.configure(
+            connection=conn, target_metadata=None, render_as_batch=conn.dialect.name == "sqlite"
+        )
         with env.begin_transaction():
             env.run_migrations()
     # The version table now holds the target: naming it saves two queries per store.
@@ -112,15 +115,20 @@ class StoreResult:
     seconds: float = 0.0
 
 
-def migrate_store(control: ControlPlane, tenant: Tenant, target: str = "head",
-                  location: str | os.PathLike | None = None) -> str | None:
+def migrate_store(
+    control: ControlPlane,
+    tenant: Tenant,
+    target: str = "head",
+    location: str | os.PathLike | None = None,
+) -> str | None:
     """Upgrade one store; *location* is another tenant script directory (tests, benches)."""
     url = control.backend(tenant.server).ddl_url(tenant.database_name)
     return upgrade_database(url, target, location)
 
 
-def upgrade_database(url: URL, target: str = "head",
-                     location: str | os.PathLike | None = None) -> str | None:
+def upgrade_database(
+    url: URL, target: str = "head", location: str | os.PathLike | None = None
+) -> str | None:
     engine = make_engine(url, poolclass=NullPool)
     try:
         with engine.begin() as conn:
@@ -129,8 +137,9 @@ def upgrade_database(url: URL, target: str = "head",
         engine.dispose()
 
 
-def select_stores(control: ControlPlane, slugs: Iterable[str] | None
-                  ) -> tuple[list[Tenant], list[str]]:
+def select_stores(
+    control: ControlPlane, slugs: Iterable[str] | None
+) -> tuple[list[Tenant], list[str]]:
     """The stores to migrate (all active/suspended if *slugs* is None) and unknown slugs."""
     with control.session() as session:
         query = select(Tenant).order_by(Tenant.id)
@@ -145,10 +154,15 @@ def select_stores(control: ControlPlane, slugs: Iterable[str] | None
     return tenants, missing
 
 
-def migrate_stores(control: ControlPlane, tenants: list[Tenant], *, concurrency: int = 4,
-                   target: str = "head", location: str | os.PathLike | None = None,
-                   on_result: Callable[[StoreResult], None] | None = None,
-                   ) -> list[StoreResult]:
+def migrate_stores(
+    control: ControlPlane,
+    tenants: list[Tenant],
+    *,
+    concurrency: int = 4,
+    target: str = "head",
+    location: str | os.PathLike | None = None,
+    on_result: Callable[[StoreResult], None] | None = None,
+) -> list[StoreResult]:
     """Upgrade *tenants*, *concurrency* at a time; each gets a result, failures included.
 
     Alembic's ``op`` and ``context`` are process-wide proxies: two migrations in
@@ -157,8 +171,10 @@ def migrate_stores(control: ControlPlane, tenants: list[Tenant], *, concurrency:
     each; this process only hands out the stores and records the results.
     """
     location = str(location) if location else None
-    jobs = [(tenant.slug, control.backend(tenant.server).ddl_url(tenant.database_name))
-            for tenant in tenants]
+    jobs = [
+        (tenant.slug, control.backend(tenant.server).ddl_url(tenant.database_name))
+        for tenant in tenants
+    ]
     ids = {tenant.slug: tenant.id for tenant in tenants}
     results: dict[str, StoreResult] = {}
     recorder = _Recorder(control)
@@ -174,8 +190,9 @@ def migrate_stores(control: ControlPlane, tenants: list[Tenant], *, concurrency:
     return [results[slug] for slug, _url in jobs]
 
 
-def _run(jobs: list[tuple[str, URL]], workers: int, target: str, location: str | None
-         ) -> Iterator[StoreResult]:
+def _run(
+    jobs: list[tuple[str, URL]], workers: int, target: str, location: str | None
+) -> Iterator[StoreResult]:
     """Results as stores finish: in this process for one worker, else in a pool."""
     if workers <= 1:
         for chunk in _chunks(jobs, CHUNK):
@@ -188,14 +205,17 @@ def _run(jobs: list[tuple[str, URL]], workers: int, target: str, location: str |
     # Small chunks keep the workers evenly loaded and the progress live.
     size = max(1, min(CHUNK, len(jobs) // (workers * 4)))
     with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        futures = {pool.submit(_migrate_chunk, chunk, target, location): chunk
-                   for chunk in _chunks(jobs, size)}
+        futures = {
+            pool.submit(_migrate_chunk, chunk, target, location): chunk
+            for chunk in _chunks(jobs, size)
+        }
         for future in as_completed(futures):
             try:
                 yield from future.result()
             except Exception as exc:  # the worker itself died (killed, out of memory)
-                yield from (StoreResult(slug, False, error=_reason(exc))
-                            for slug, _url in futures[future])
+                yield from (
+                    StoreResult(slug, False, error=_reason(exc)) for slug, _url in futures[future]
+                )
 
 
 CHUNK = 25
@@ -203,11 +223,12 @@ CHUNK = 25
 
 def _chunks(items: list, size: int) -> Iterator[list]:
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
-def _migrate_chunk(jobs: list[tuple[str, URL]], target: str, location: str | None
-                   ) -> list[StoreResult]:
+def _migrate_chunk(
+    jobs: list[tuple[str, URL]], target: str, location: str | None
+) -> list[StoreResult]:
     """Migrate a few stores, one after the other, reusing a connection per server."""
     engines: dict[URL, Engine] = {}
     try:
@@ -217,8 +238,9 @@ def _migrate_chunk(jobs: list[tuple[str, URL]], target: str, location: str | Non
             engine.dispose()
 
 
-def _migrate_one(engines: dict[URL, Engine], slug: str, url: URL, target: str,
-                 location: str | None) -> StoreResult:
+def _migrate_one(
+    engines: dict[URL, Engine], slug: str, url: URL, target: str, location: str | None
+) -> StoreResult:
     started = time.perf_counter()
     try:
         with _store_connection(engines, url) as conn, conn.begin():
@@ -239,12 +261,12 @@ def _store_connection(engines: dict[URL, Engine], url: URL) -> Connection:
     reflection such as ``has_table`` falls back to) can follow the ``USE``.
     """
     if url.get_backend_name() != "mysql":
-        engine = engines.get(url) or engines.setdefault(url, make_engine(url,
-                                                                         poolclass=NullPool))
+        engine = engines.get(url) or engines.setdefault(url, make_engine(url, poolclass=NullPool))
         return engine.connect()
     key = url.set(database="")
-    engine = engines.get(key) or engines.setdefault(key, make_engine(key, pool_size=1,
-                                                                     max_overflow=0))
+    engine = engines.get(key) or engines.setdefault(
+        key, make_engine(key, pool_size=1, max_overflow=0)
+    )
     conn = engine.connect()
     database = validate_name(url.database)
     conn.exec_driver_sql(f"USE `{database}`")
@@ -283,8 +305,13 @@ class _Recorder:
                 for revision, ids in by_revision.items():
                     session.execute(
                         update(Tenant)
-                        .where(Tenant.id.in_(ids), or_(Tenant.schema_revision.is_(None),
-                                                       Tenant.schema_revision != revision))
-                        .values(schema_revision=revision, updated_at=utcnow()))
+                        .where(
+                            Tenant.id.in_(ids),
+                            or_(
+                                Tenant.schema_revision.is_(None), Tenant.schema_revision != revision
+                            ),
+                        )
+                        .values(schema_revision=revision, updated_at=utcnow())
+                    )
                 session.commit()
         self.pending.clear()

@@ -93,9 +93,7 @@ class Tenant(Base):
     error: Mapped[str | None] = mapped_column(Text)
     default_locale: Mapped[str] = mapped_column(String(8), default="en")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime, default=utcnow, onupdate=utcnow
-    )
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
     server: Mapped[DatabaseServer] = relationship(lazy="joined")
 

@@ -20,9 +20,22 @@ SUFFIX_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
 
 RESERVED_SLUGS = frozenset(
     {
-        "admin", "api", "app", "assets", "backoffice", "control", "demo-admin",
-        "healthz", "metrics", "mail", "root", "static", "status", "support",
-        "system", "www",
+        "admin",
+        "api",
+        "app",
+        "assets",
+        "backoffice",
+        "control",
+        "demo-admin",
+        "healthz",
+        "metrics",
+        "mail",
+        "root",
+        "static",
+        "status",
+        "support",
+        "system",
+        "www",
     }
 )
 

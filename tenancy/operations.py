@@ -27,7 +27,8 @@ class OperationError(RuntimeError):
 def _require(tenant: Tenant, *allowed: str) -> None:
     if tenant.status not in allowed:
         raise OperationError(
-            f"store {tenant.slug!r} is {tenant.status}; this needs {' or '.join(allowed)}")
+            f"store {tenant.slug!r} is {tenant.status}; this needs {' or '.join(allowed)}"
+        )
 
 
 def suspend(control: ControlPlane, session: Session, slug: str) -> Tenant:
@@ -57,8 +58,12 @@ def drop(control: ControlPlane, session: Session, slug: str) -> None:
         raise OperationError(f"store {slug!r} is {tenant.status}; wait for it to finish")
     tenant.status = TenantStatus.DROPPED
     tenant.bump_version()
-    job = Job(kind="drop", tenant_id=tenant.id, tenant_slug=slug,
-              detail={"database": tenant.database_name, "server": tenant.server.name})
+    job = Job(
+        kind="drop",
+        tenant_id=tenant.id,
+        tenant_slug=slug,
+        detail={"database": tenant.database_name, "server": tenant.server.name},
+    )
     session.add(job)
     session.commit()
     backend = control.backend(tenant.server)
@@ -80,10 +85,12 @@ def rotate_password(control: ControlPlane, session: Session, slug: str) -> Tenan
     backend.set_password(tenant.db_user, new)
     try:
         tenant.db_password_encrypted = control.keyring.encrypt_text(
-            new, context=tenant.password_context)
+            new, context=tenant.password_context
+        )
         tenant.bump_version()
-        session.add(Job(kind="rotate-password", tenant_id=tenant.id, tenant_slug=slug,
-                        state="done"))
+        session.add(
+            Job(kind="rotate-password", tenant_id=tenant.id, tenant_slug=slug, state="done")
+        )
         session.commit()
     except Exception:
         session.rollback()
@@ -101,13 +108,16 @@ def rotate_keys(control: ControlPlane, session: Session) -> dict[str, int]:
     for server in session.scalars(select(DatabaseServer)):
         if ring.needs_rotation(server.admin_url_encrypted):
             server.admin_url_encrypted = ring.rotate(
-                server.admin_url_encrypted, context=server.secret_context)
+                server.admin_url_encrypted, context=server.secret_context
+            )
             counts["servers"] += 1
     for tenant in session.scalars(select(Tenant)):
         if tenant.db_password_encrypted != "-" and ring.needs_rotation(
-                tenant.db_password_encrypted):
+            tenant.db_password_encrypted
+        ):
             tenant.db_password_encrypted = ring.rotate(
-                tenant.db_password_encrypted, context=tenant.password_context)
+                tenant.db_password_encrypted, context=tenant.password_context
+            )
             counts["tenants"] += 1
     session.commit()
     return counts

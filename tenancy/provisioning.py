@@ -67,8 +67,9 @@ def new_password() -> str:
 
 
 class Provisioner:
-    def __init__(self, control: ControlPlane, schema: StoreSchema,
-                 fault: Callable[[str], None] | None = None):
+    def __init__(
+        self, control: ControlPlane, schema: StoreSchema, fault: Callable[[str], None] | None = None
+    ):
         self.control = control
         self.schema = schema
         # A test seam: called with each step's name before it runs.
@@ -79,8 +80,9 @@ class Provisioner:
         if not request.name or not request.name.strip():
             raise ProvisioningError("a store name is required")
         with self.control.session() as session:
-            tenant, password = (self._claim(session, request) if resume
-                                else self._insert(session, request))
+            tenant, password = (
+                self._claim(session, request) if resume else self._insert(session, request)
+            )
             job = Job(kind="provision", tenant_id=tenant.id, tenant_slug=tenant.slug)
             session.add(job)
             session.commit()
@@ -105,23 +107,31 @@ class Provisioner:
             raise self._exists(existing)
         server = self.control.server(session, request.server)
         database = self.database_name(request)
-        tenant = Tenant(slug=request.slug, name=request.name.strip(), server=server,
-                        database_name=database, db_user=database,
-                        db_password_encrypted="-", status=TenantStatus.PROVISIONING,
-                        default_locale=request.locale)
+        tenant = Tenant(
+            slug=request.slug,
+            name=request.name.strip(),
+            server=server,
+            database_name=database,
+            db_user=database,
+            db_password_encrypted="-",
+            status=TenantStatus.PROVISIONING,
+            default_locale=request.locale,
+        )
         password = new_password()
         try:
             self.fault("control_row")
             session.add(tenant)
             session.flush()
             tenant.db_password_encrypted = self.control.keyring.encrypt_text(
-                password, context=tenant.password_context)
+                password, context=tenant.password_context
+            )
             tenant.provisioning_step = "control_row"
             session.commit()
         except IntegrityError:
             session.rollback()
-            raise StoreExists(f"store {request.slug!r} already exists "
-                              "(another create won the race)") from None
+            raise StoreExists(
+                f"store {request.slug!r} already exists (another create won the race)"
+            ) from None
         return tenant, password
 
     def _claim(self, session: Session, request: StoreRequest) -> tuple[Tenant, str]:
@@ -130,7 +140,8 @@ class Provisioner:
         if tenant is None:
             return self._insert(session, request)
         claimed = session.execute(
-            update(Tenant).where(Tenant.id == tenant.id, Tenant.status == TenantStatus.FAILED)
+            update(Tenant)
+            .where(Tenant.id == tenant.id, Tenant.status == TenantStatus.FAILED)
             .values(status=TenantStatus.PROVISIONING, error=None, updated_at=utcnow())
         ).rowcount
         session.commit()
@@ -142,8 +153,10 @@ class Provisioner:
     @staticmethod
     def _exists(tenant: Tenant) -> StoreExists:
         if tenant.status == TenantStatus.FAILED:
-            return StoreExists(f"store {tenant.slug!r} exists and its creation failed "
-                               f"({tenant.error}); retry with --resume or drop it")
+            return StoreExists(
+                f"store {tenant.slug!r} exists and its creation failed "
+                f"({tenant.error}); retry with --resume or drop it"
+            )
         return StoreExists(f"store {tenant.slug!r} already exists (status {tenant.status})")
 
     # -- the steps -------------------------------------------------------
@@ -158,7 +171,7 @@ class Provisioner:
             "owner": lambda: self._owner(tenant, password, request),
             "active": lambda: self._activate(tenant),
         }
-        for step in STEPS[done + 1:]:
+        for step in STEPS[done + 1 :]:
             self.fault(step)
             actions[step]()
             tenant.provisioning_step = step
@@ -179,7 +192,8 @@ class Provisioner:
             raise ProvisioningError("an owner e-mail needs an owner password")
         # Runs as the store's own user: proves the grant works before going live.
         url = self.control.backend(tenant.server).runtime_url(
-            tenant.database_name, tenant.db_user, password)
+            tenant.database_name, tenant.db_user, password
+        )
         engine = make_engine(url, poolclass=NullPool)
         try:
             with engine.begin() as conn:

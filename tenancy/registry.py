@@ -79,8 +79,9 @@ class SharedDialect:
         pool._dialect = self.dialect  # as create_engine does with a given pool
         on_connect = self.dialect.on_connect_url(url)  # MySQL: SET NAMES
         if on_connect is not None:
-            event.listen(pool, "connect", lambda dbapi_connection, _record:
-                         on_connect(dbapi_connection))
+            event.listen(
+                pool, "connect", lambda dbapi_connection, _record: on_connect(dbapi_connection)
+            )
         return Engine(pool, self.dialect, url, execution_options={"compiled_cache": self.cache})
 
 
@@ -261,9 +262,16 @@ class EngineRegistry:
         stores whose requests were themselves waiting for a slot.
         """
         with self._lock:
-            victim = next((entry.engine for tenant_id, entry in self._entries.items()
-                           if entry.ref.server_id == server_id and tenant_id != needed_by
-                           and entry.engine.pool.checkedin() > 0), None)
+            victim = next(
+                (
+                    entry.engine
+                    for tenant_id, entry in self._entries.items()
+                    if entry.ref.server_id == server_id
+                    and tenant_id != needed_by
+                    and entry.engine.pool.checkedin() > 0
+                ),
+                None,
+            )
         if victim is None:
             return False
         victim.pool.dispose()  # outside the lock; a racing twin finds nothing to close
@@ -282,31 +290,45 @@ class EngineRegistry:
         key = (ref.server_id, ref.server_admin_url_encrypted)
         cached = self._server_urls.get(key)
         if cached is None:
-            url = make_url(self.keyring.decrypt_text(
-                ref.server_admin_url_encrypted, context=f"server:{ref.server_name}:admin_url"))
+            url = make_url(
+                self.keyring.decrypt_text(
+                    ref.server_admin_url_encrypted, context=f"server:{ref.server_name}:admin_url"
+                )
+            )
             cached = (strip_ssl_query(url), shared_ssl_context(url))
             self._server_urls[key] = cached
         return cached
 
     def _create_engine(self, ref: TenantRef) -> Engine:
-        password = self.keyring.decrypt_text(ref.db_password_encrypted,
-                                             context=ref.password_context)
+        password = self.keyring.decrypt_text(
+            ref.db_password_encrypted, context=ref.password_context
+        )
         if ref.server_kind == "sqlite":
-            backend = backend_for("sqlite", self.keyring.decrypt_text(
-                ref.server_admin_url_encrypted, context=f"server:{ref.server_name}:admin_url"))
+            backend = backend_for(
+                "sqlite",
+                self.keyring.decrypt_text(
+                    ref.server_admin_url_encrypted, context=f"server:{ref.server_name}:admin_url"
+                ),
+            )
             # make_engine: SQLite's pragmas on every connection (foreign keys, WAL,
             # busy timeout), as the provisioner's and the CLI's engines have them.
             return make_engine(backend.runtime_url(ref.database_name, ref.db_user, password))
         admin_url, context = self._server_url(ref)
         budget = self.budget(ref.server_id, ref.server_name)
         connect_args = {
-            "host": admin_url.host or "127.0.0.1", "port": admin_url.port or 3306,
-            "user": ref.db_user, "password": password, "database": ref.database_name,
-            "charset": "utf8mb4", "connect_timeout": 10, "budget": budget,
+            "host": admin_url.host or "127.0.0.1",
+            "port": admin_url.port or 3306,
+            "user": ref.db_user,
+            "password": password,
+            "database": ref.database_name,
+            "charset": "utf8mb4",
+            "connect_timeout": 10,
+            "budget": budget,
             # What SQLAlchemy's dialect would set: UPDATE counts matched rows, not
             # changed ones; without it an UPDATE to the same value (a second sign-in
             # within one second) reads as a lost row (StaleDataError, a 500).
-            "client_flag": CLIENT.FOUND_ROWS, "conv": CONVERSIONS,
+            "client_flag": CLIENT.FOUND_ROWS,
+            "conv": CONVERSIONS,
         }
         if context is not None:
             connect_args["ssl"] = context
@@ -316,9 +338,15 @@ class EngineRegistry:
             return BudgetedConnection(**connect_args)
 
         url = admin_url.set(username=ref.db_user, password=None, database=ref.database_name)
-        pool = QueuePool(connect, pool_size=self.pool_size, max_overflow=0,
-                         timeout=self.wait_seconds, recycle=3600, pre_ping=False,
-                         reset_on_return=None)
+        pool = QueuePool(
+            connect,
+            pool_size=self.pool_size,
+            max_overflow=0,
+            timeout=self.wait_seconds,
+            recycle=3600,
+            pre_ping=False,
+            reset_on_return=None,
+        )
         key = (ref.server_id, ref.server_admin_url_encrypted)
         shared = self._dialects.get(key)
         if shared is not None and shared.dialect.server_version_info is not None:
@@ -345,15 +373,19 @@ class EngineRegistry:
         pools (requests using them, and this one being opened), idle in pools,
         or neither (connections nobody has closed yet: a leak to look for)."""
         with self._lock:
-            entries = {id(e.engine): e for e in (*self._entries.values(), *self._leased.values())
-                       if e.ref.server_id == ref.server_id}.values()
+            entries = {
+                id(e.engine): e
+                for e in (*self._entries.values(), *self._leased.values())
+                if e.ref.server_id == ref.server_id
+            }.values()
             in_use = sum(e.engine.pool.checkedout() for e in entries)
             idle = sum(e.engine.pool.checkedin() for e in entries)
             retired = sum(e.retired for e in entries)
         return CapacityError(
             f"no free connection to server {ref.server_name}: {budget.open} of {budget.cap} "
             f"open, {in_use} checked out (in use or being opened), {idle} idle in pools, "
-            f"{retired} retired engines still leased")
+            f"{retired} retired engines still leased"
+        )
 
     # -- reporting and shutdown -----------------------------------------
     def stats(self) -> dict:

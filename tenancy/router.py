@@ -38,9 +38,9 @@ class Refused(Exception):
 @dataclass(frozen=True)
 class Resolution:
     tenant: TenantRef | None
-    prefix: str = ""          # "/s/<slug>" when the store came from the path
-    rest: str | None = None   # the path below the prefix
-    via: str = "none"         # domain | subdomain | path | api_key | none
+    prefix: str = ""  # "/s/<slug>" when the store came from the path
+    rest: str | None = None  # the path below the prefix
+    via: str = "none"  # domain | subdomain | path | api_key | none
 
 
 def normalise_host(raw: str | None) -> str:

@@ -127,8 +127,9 @@ class MySQLBackend(DatabaseBackend):
                 # 1094: the session ended by itself. Anything else (no CONNECTION
                 # ADMIN) leaves a session with the old password open: say so.
                 if exc.orig is None or exc.orig.args[0] != UNKNOWN_THREAD:
-                    log.warning("could not end session %s of %s: %s", thread_id, user,
-                                exc.orig or exc)
+                    log.warning(
+                        "could not end session %s of %s: %s", thread_id, user, exc.orig or exc
+                    )
         return killed
 
     def runtime_url(self, database, user, password):

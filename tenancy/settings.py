@@ -46,7 +46,7 @@ class SettingsError(ValueError):
 def env_overrides(environ: Mapping[str, str] | None = None) -> dict[str, str]:
     environ = os.environ if environ is None else environ
     return {
-        PREFIX + name[len(ENV_PREFIX):].lower(): value
+        PREFIX + name[len(ENV_PREFIX) :].lower(): value
         for name, value in environ.items()
         if name.startswith(ENV_PREFIX) and name not in _NOT_SETTINGS
     }
@@ -60,9 +60,7 @@ def resolve(
 ) -> dict[str, str]:
     """Merge defaults, the given settings and the environment, in that order."""
     here = Path(here or (settings or {}).get("here") or os.getcwd()).resolve()
-    merged: dict[str, str] = {
-        key: value.format(here=here) for key, value in DEFAULTS.items()
-    }
+    merged: dict[str, str] = {key: value.format(here=here) for key, value in DEFAULTS.items()}
     merged.update({k: v for k, v in (settings or {}).items() if v is not None})
     merged.update(env_overrides(environ))
     merged["here"] = str(here)

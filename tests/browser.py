@@ -61,9 +61,16 @@ def _unavailable(reason: str):
 def chrome_options(chromium: str):
     options = webdriver.ChromeOptions()
     options.binary_location = chromium
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
-                     "--disable-gpu", "--no-first-run", "--disable-extensions",
-                     "--lang=en-US", f"--window-size={WINDOW[0]},{WINDOW[1]}"):
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-extensions",
+        "--lang=en-US",
+        f"--window-size={WINDOW[0]},{WINDOW[1]}",
+    ):
         options.add_argument(argument)
     # English first, so Accept-Language is the same on every machine.
     options.add_experimental_option("prefs", {"intl.accept_languages": "en-US,en"})
@@ -81,8 +88,9 @@ def browser():
     if chromium is None or driver_path is None:
         _unavailable("Chromium or chromedriver not found")
     try:
-        driver = webdriver.Chrome(service=Service(executable_path=driver_path),
-                                  options=chrome_options(chromium))
+        driver = webdriver.Chrome(
+            service=Service(executable_path=driver_path), options=chrome_options(chromium)
+        )
     except WebDriverException as exc:
         _unavailable(f"Chromium did not start: {exc}")
     driver.set_window_size(*WINDOW)
@@ -134,10 +142,20 @@ def save_screenshot(driver, name: str, *, full_page: bool = True) -> Path:
         return path
     size = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
     try:
-        shot = driver.execute_cdp_cmd("Page.captureScreenshot", {
-            "format": "png", "captureBeyondViewport": True,
-            "clip": {"x": 0, "y": 0, "width": size["width"], "height": size["height"],
-                     "scale": 1}})
+        shot = driver.execute_cdp_cmd(
+            "Page.captureScreenshot",
+            {
+                "format": "png",
+                "captureBeyondViewport": True,
+                "clip": {
+                    "x": 0,
+                    "y": 0,
+                    "width": size["width"],
+                    "height": size["height"],
+                    "scale": 1,
+                },
+            },
+        )
     except WebDriverException:  # Chromium refuses now and then (after a resize): the window
         driver.save_screenshot(str(path))
         return path
@@ -147,14 +165,17 @@ def save_screenshot(driver, name: str, *, full_page: bool = True) -> Path:
 
 def console_errors(driver) -> list[str]:
     """Severe messages of the page's console since the last call (failed loads, JS errors)."""
-    return [entry["message"] for entry in driver.get_log("browser")
-            if entry.get("level") == "SEVERE"]
+    return [
+        entry["message"] for entry in driver.get_log("browser") if entry.get("level") == "SEVERE"
+    ]
 
 
 def horizontal_overflow(driver) -> int:
     """How many CSS pixels the page is wider than the window (0 when it fits)."""
-    return driver.execute_script("const root = document.documentElement;"
-                                 "return Math.max(0, root.scrollWidth - root.clientWidth);")
+    return driver.execute_script(
+        "const root = document.documentElement;"
+        "return Math.max(0, root.scrollWidth - root.clientWidth);"
+    )
 
 
 def click_and_wait(driver, wait, element) -> None:
@@ -174,6 +195,7 @@ def click_and_wait(driver, wait, element) -> None:
 def _arrived(driver) -> bool:
     try:
         return driver.execute_script(
-            "return !window.__leaving && document.readyState === 'complete';")
+            "return !window.__leaving && document.readyState === 'complete';"
+        )
     except WebDriverException:  # between two documents
         return False

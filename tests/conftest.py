@@ -34,7 +34,6 @@ def unique_slug(stem: str = "shop") -> str:
     return f"{stem}-{RUN_PREFIX}-{next(_counter)}"
 
 
-
 def pytest_runtest_logreport(report):
     """Count MariaDB tests that really ran, for CI's "did they run?" check."""
     log = os.environ.get("BACKOFFICE_MYSQL_TESTS_LOG")
@@ -63,12 +62,14 @@ def _drop_everything_of_this_run(url: str) -> None:
     engine = create_engine(url)
     with engine.begin() as conn:
         pattern = RUN_PREFIX + r"\_%"
-        for (name,) in conn.execute(text(
-                "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA "
-                "WHERE SCHEMA_NAME LIKE :p"), {"p": pattern}):
+        for (name,) in conn.execute(
+            text("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE :p"),
+            {"p": pattern},
+        ):
             conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
-        for user, host in conn.execute(text(
-                "SELECT User, Host FROM mysql.user WHERE User LIKE :p"), {"p": pattern}):
+        for user, host in conn.execute(
+            text("SELECT User, Host FROM mysql.user WHERE User LIKE :p"), {"p": pattern}
+        ):
             conn.execute(text("DROP USER IF EXISTS :u@:h"), {"u": user, "h": host})
     engine.dispose()
 
@@ -83,17 +84,25 @@ def mysql_settings(mysql_admin_url, test_keys, tmp_path_factory):
     control_db = f"{RUN_PREFIX}_control"
     engine = create_engine(mysql_admin_url)
     with engine.begin() as conn:
-        conn.execute(text(f"CREATE DATABASE IF NOT EXISTS `{control_db}` "
-                          "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
+        conn.execute(
+            text(
+                f"CREATE DATABASE IF NOT EXISTS `{control_db}` "
+                "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+            )
+        )
     engine.dispose()
     here = tmp_path_factory.mktemp("mysql-here")
-    return resolve({
-        "backoffice.control_url": str(make_url(mysql_admin_url).set(database=control_db)),
-        "backoffice.keys": test_keys,
-        "backoffice.db_prefix": f"{RUN_PREFIX}_",
-        "backoffice.base_domain": "shops.test",
-        "backoffice.environment": "test",
-    }, here=here, environ={})
+    return resolve(
+        {
+            "backoffice.control_url": str(make_url(mysql_admin_url).set(database=control_db)),
+            "backoffice.keys": test_keys,
+            "backoffice.db_prefix": f"{RUN_PREFIX}_",
+            "backoffice.base_domain": "shops.test",
+            "backoffice.environment": "test",
+        },
+        here=here,
+        environ={},
+    )
 
 
 @pytest.fixture(scope="session")
@@ -117,8 +126,13 @@ def control(mysql_control):
 def make_store(mysql_control):
     """Provision a store on MariaDB: ``make_store(owner=True, slug=None)``."""
 
-    def make(slug: str | None = None, *, name: str = "Test Shop", owner: bool = False,
-             control: ControlPlane | None = None):
+    def make(
+        slug: str | None = None,
+        *,
+        name: str = "Test Shop",
+        owner: bool = False,
+        control: ControlPlane | None = None,
+    ):
         request = StoreRequest(slug=slug or unique_slug(), name=name)
         if owner:
             request.owner_email, request.owner_password = "owner@example.com", "owner-pass-1"
@@ -129,8 +143,9 @@ def make_store(mysql_control):
 
 @pytest.fixture
 def sqlite_settings(tmp_path, test_keys):
-    return resolve({"backoffice.keys": test_keys, "backoffice.environment": "test"},
-                   here=tmp_path, environ={})
+    return resolve(
+        {"backoffice.keys": test_keys, "backoffice.environment": "test"}, here=tmp_path, environ={}
+    )
 
 
 @pytest.fixture
@@ -139,8 +154,9 @@ def sqlite_control(sqlite_settings):
     control = ControlPlane(sqlite_settings)
     init_control(control.engine)
     with control.session() as session:
-        control.add_server(session, "local", f"sqlite:///{sqlite_settings['backoffice.store_dir']}",
-                           default=True)
+        control.add_server(
+            session, "local", f"sqlite:///{sqlite_settings['backoffice.store_dir']}", default=True
+        )
         session.commit()
     yield control
     control.dispose()

@@ -9,8 +9,13 @@ from __future__ import annotations
 from pyramid.events import BeforeRender
 
 FEATURES = (
-    "backoffice.staff", "backoffice.store", "backoffice.orders", "backoffice.products",
-    "backoffice.customers", "backoffice.dashboard", "backoffice.audit",
+    "backoffice.staff",
+    "backoffice.store",
+    "backoffice.orders",
+    "backoffice.products",
+    "backoffice.customers",
+    "backoffice.dashboard",
+    "backoffice.audit",
 )
 
 

@@ -38,8 +38,10 @@ class NavItem:
 def nav_items(request) -> list[NavItem]:
     route = request.matched_route.name if request.matched_route else ""
     app_url = request.application_url
-    return [NavItem(app_url + path, label, icon, any(route.startswith(p) for p in prefixes))
-            for path, label, icon, prefixes in _menu(request)]
+    return [
+        NavItem(app_url + path, label, icon, any(route.startswith(p) for p in prefixes))
+        for path, label, icon, prefixes in _menu(request)
+    ]
 
 
 def _menu(request) -> tuple:
@@ -56,7 +58,8 @@ def _menu(request) -> tuple:
         menu = cache[key] = tuple(
             (mapper.get_route(name).generate({}), translate(label), icon, tuple(prefix.split()))
             for name, label, icon, permission, prefix in NAV
-            if mapper.get_route(name) is not None and request.has_permission(permission))
+            if mapper.get_route(name) is not None and request.has_permission(permission)
+        )
     return menu
 
 

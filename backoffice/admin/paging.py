@@ -25,7 +25,12 @@ def parse_page(raw: str | None) -> int | None:
 def page_number(request) -> int:
     number = parse_page(request.GET.get("page"))
     if number is None:
-        raise HTTPBadRequest(request.localizer.translate(
-            _("The page number must be a whole number from 1 to ${max}.",
-              mapping={"max": MAX_PAGE})))
+        raise HTTPBadRequest(
+            request.localizer.translate(
+                _(
+                    "The page number must be a whole number from 1 to ${max}.",
+                    mapping={"max": MAX_PAGE},
+                )
+            )
+        )
     return number

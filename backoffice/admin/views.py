@@ -21,7 +21,11 @@ def home(request):
 def forbidden(exc, request):
     """Signed-out people are sent to sign in; signed-in ones lacking a role get 403."""
     path = request.path_info or ""
-    if (request.tenant is not None and request.staff_user is None
-            and path.startswith("/admin") and request.method in {"GET", "HEAD"}):
+    if (
+        request.tenant is not None
+        and request.staff_user is None
+        and path.startswith("/admin")
+        and request.method in {"GET", "HEAD"}
+    ):
         return HTTPSeeOther(request.route_url("staff.login", _query={"next": here(request)}))
     return error_response(request, 403)

@@ -64,8 +64,14 @@ class ApiKeyService:
         scope_text = normalise_scopes(scopes)
         secret = generate_key()
         prefix = api_key_prefix(secret)
-        self.control.add(ApiKeyIndex(prefix=prefix, key_hash=hash_api_key(secret),
-                                     tenant_id=self.tenant_id, scopes=scope_text))
+        self.control.add(
+            ApiKeyIndex(
+                prefix=prefix,
+                key_hash=hash_api_key(secret),
+                tenant_id=self.tenant_id,
+                scopes=scope_text,
+            )
+        )
         record = ApiKey(prefix=prefix, name=name, scopes=scope_text, created_by=created_by)
         self.db.add(record)
         self.db.flush()
@@ -83,9 +89,15 @@ class ApiKeyService:
         now = utcnow()
         if record.revoked_at is None:
             record.revoked_at = now
-        self.control.execute(update(ApiKeyIndex).where(
-            ApiKeyIndex.prefix == record.prefix, ApiKeyIndex.tenant_id == self.tenant_id,
-            ApiKeyIndex.revoked_at.is_(None)).values(revoked_at=now))
+        self.control.execute(
+            update(ApiKeyIndex)
+            .where(
+                ApiKeyIndex.prefix == record.prefix,
+                ApiKeyIndex.tenant_id == self.tenant_id,
+                ApiKeyIndex.revoked_at.is_(None),
+            )
+            .values(revoked_at=now)
+        )
         self.db.flush()
         return record.prefix
 

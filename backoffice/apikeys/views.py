@@ -18,29 +18,42 @@ def service(request) -> ApiKeyService:
 
 
 def _page(request, **extra) -> dict:
-    return {"keys": service(request).list(), "scopes": SCOPES, "errors": {}, "form": {},
-            "created": None, **extra}
+    return {
+        "keys": service(request).list(),
+        "scopes": SCOPES,
+        "errors": {},
+        "form": {},
+        "created": None,
+        **extra,
+    }
 
 
 def _public(key) -> dict:
-    return {"name": key.name, "prefix": key.prefix, "scopes": key.scopes,
-            "revoked_at": key.revoked_at}
+    return {
+        "name": key.name,
+        "prefix": key.prefix,
+        "scopes": key.scopes,
+        "revoked_at": key.revoked_at,
+    }
 
 
-@view_config(route_name="apikeys.list", request_method="GET", permission=PERMISSION,
-             renderer=TEMPLATE)
+@view_config(
+    route_name="apikeys.list", request_method="GET", permission=PERMISSION, renderer=TEMPLATE
+)
 def list_keys(request):
     return _page(request)
 
 
-@view_config(route_name="apikeys.list", request_method="POST", permission=PERMISSION,
-             renderer=TEMPLATE)
+@view_config(
+    route_name="apikeys.list", request_method="POST", permission=PERMISSION, renderer=TEMPLATE
+)
 def create_key(request):
     form = {"name": request.POST.get("name", ""), "scopes": request.POST.getall("scopes")}
     user = request.staff_user
     try:
-        created = service(request).create(form["name"], form["scopes"],
-                                          created_by=user.email if user else "")
+        created = service(request).create(
+            form["name"], form["scopes"], created_by=user.email if user else ""
+        )
     except ApiKeyError as exc:
         request.response.status = 422
         return _page(request, errors={"name": exc.args[0]}, form=form)
@@ -63,6 +76,7 @@ def revoke_key(request):
     directory, tenant = request.registry["directory"], request.tenant
     # After commit: an invalidation before it could let a racing lookup re-cache the old row.
     request.tm.get().addAfterCommitHook(
-        lambda committed: committed and directory.invalidate(tenant))
+        lambda committed: committed and directory.invalidate(tenant)
+    )
     request.session.flash(request.localizer.translate(_("The key was revoked.")), "success")
     return HTTPSeeOther(request.route_url("apikeys.list"))

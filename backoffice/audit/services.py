@@ -28,18 +28,25 @@ def changed(before: dict, after: dict) -> tuple[dict, dict]:
     return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}
 
 
-def record(request, action: str, entity: str, entity_id=None, *, before=None,
-           after=None) -> AuditEntry:
+def record(
+    request, action: str, entity: str, entity_id=None, *, before=None, after=None
+) -> AuditEntry:
     user = request.staff_user
-    entry = AuditEntry(actor=user.email if user else "system", action=action, entity=entity,
-                       entity_id=None if entity_id is None else str(entity_id),
-                       before=_plain(before), after=_plain(after))
+    entry = AuditEntry(
+        actor=user.email if user else "system",
+        action=action,
+        entity=entity,
+        entity_id=None if entity_id is None else str(entity_id),
+        before=_plain(before),
+        after=_plain(after),
+    )
     request.db.add(entry)
     return entry
 
 
-def page(db: Session, *, offset: int, limit: int, entity: str | None = None,
-         actor: str | None = None) -> tuple[list[AuditEntry], bool]:
+def page(
+    db: Session, *, offset: int, limit: int, entity: str | None = None, actor: str | None = None
+) -> tuple[list[AuditEntry], bool]:
     query = select(AuditEntry).order_by(AuditEntry.id.desc())
     if entity:
         query = query.where(AuditEntry.entity == entity)
@@ -50,5 +57,10 @@ def page(db: Session, *, offset: int, limit: int, entity: str | None = None,
 
 
 def entities(db: Session) -> list[str]:
-    return list(db.scalars(select(AuditEntry.entity).group_by(AuditEntry.entity)
-                           .order_by(func.min(AuditEntry.entity))))
+    return list(
+        db.scalars(
+            select(AuditEntry.entity)
+            .group_by(AuditEntry.entity)
+            .order_by(func.min(AuditEntry.entity))
+        )
+    )

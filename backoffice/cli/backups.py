@@ -34,8 +34,13 @@ class RowBar:
     text, so an error is its only line there."""
 
     def __init__(self, label: str, total: int | None = None):
-        self.bar = click.progressbar(length=total or 0, label=label, show_pos=True,
-                                     file=sys.stderr, hidden=not sys.stderr.isatty())
+        self.bar = click.progressbar(
+            length=total or 0,
+            label=label,
+            show_pos=True,
+            file=sys.stderr,
+            hidden=not sys.stderr.isatty(),
+        )
         self.done = 0
 
     def __enter__(self):
@@ -55,11 +60,20 @@ class RowBar:
 
 
 def describe(record) -> dict:
-    return {"id": record.id, "store": record.tenant_slug, "state": record.state,
-            "created_at": record.created_at, "size": record.size,
-            "schema_revision": record.schema_revision, "source": record.source_dialect,
-            "key_id": record.key_id, "rows": sum((record.row_counts or {}).values()),
-            "sha256": record.sha256, "path": record.path, "error": record.error}
+    return {
+        "id": record.id,
+        "store": record.tenant_slug,
+        "state": record.state,
+        "created_at": record.created_at,
+        "size": record.size,
+        "schema_revision": record.schema_revision,
+        "source": record.source_dialect,
+        "key_id": record.key_id,
+        "rows": sum((record.row_counts or {}).values()),
+        "sha256": record.sha256,
+        "path": record.path,
+        "error": record.error,
+    }
 
 
 @tenants.command("backup")
@@ -71,26 +85,34 @@ def backup(obj, slug):
     """Write an encrypted, consistent backup of store SLUG."""
     with RowBar("backing up") as bar:
         record = backup_store(obj.control, slug, on_progress=bar.total)
-    click.echo(f"backup {record.id} of {slug}: {sum(record.row_counts.values())} rows, "
-               f"{record.size} bytes, {record.path}")
+    click.echo(
+        f"backup {record.id} of {slug}: {sum(record.row_counts.values())} rows, "
+        f"{record.size} bytes, {record.path}"
+    )
 
 
 @tenants.command("restore")
 @click.argument("slug")
 @click.option("--backup", "backup_id", required=True, help="The backup's id.")
 @click.option("--as", "as_slug", default=None, help="Restore into a new store instead.")
-@click.option("--server", default=None,
-              help="With --as: the server of the new store (default: the default server).")
+@click.option(
+    "--server",
+    default=None,
+    help="With --as: the server of the new store (default: the default server).",
+)
 @pass_ctx
 @friendly
 @backup_errors
 def restore(obj, slug, backup_id, as_slug, server):
     """Restore store SLUG from a backup into a fresh database, then switch to it."""
     with RowBar("restoring") as bar:
-        tenant = Copier(obj.control).restore(slug, backup_id, as_slug=as_slug,
-                                             server=server, on_rows=bar.add)
-    click.echo(f"store {tenant.slug} restored from {backup_id} (database "
-               f"{tenant.database_name}, revision {tenant.schema_revision})")
+        tenant = Copier(obj.control).restore(
+            slug, backup_id, as_slug=as_slug, server=server, on_rows=bar.add
+        )
+    click.echo(
+        f"store {tenant.slug} restored from {backup_id} (database "
+        f"{tenant.database_name}, revision {tenant.schema_revision})"
+    )
 
 
 @tenants.command("clone")
@@ -103,8 +125,7 @@ def clone(obj, slug, new_slug):
     """Copy store SLUG into a new, independent store NEW_SLUG (a sandbox)."""
     with RowBar("cloning") as bar:
         tenant = Copier(obj.control).clone(slug, new_slug, on_rows=bar.add)
-    click.echo(f"store {tenant.slug} created as a copy of {slug} "
-               f"(database {tenant.database_name})")
+    click.echo(f"store {tenant.slug} created as a copy of {slug} (database {tenant.database_name})")
 
 
 @tenants.command("move")
@@ -117,8 +138,9 @@ def move(obj, slug, server):
     """Copy store SLUG to another server, verify, switch, drop the old copy."""
     with RowBar("moving") as bar:
         tenant = Copier(obj.control).move(slug, server, on_rows=bar.add)
-    click.echo(f"store {tenant.slug} now lives on {tenant.server.name} "
-               f"(database {tenant.database_name})")
+    click.echo(
+        f"store {tenant.slug} now lives on {tenant.server.name} (database {tenant.database_name})"
+    )
 
 
 @cli.group()
@@ -143,8 +165,16 @@ def list_(obj, slug, as_json):
         line = "{:<26} {:<30} {:<8} {:>10} {:>12}  {}".format
         click.echo(line("ID", "STORE", "STATE", "ROWS", "BYTES", "REVISION"))
         for r in rows:
-            click.echo(line(r["id"], r["store"], r["state"], r["rows"], r["size"] or 0,
-                            r["schema_revision"] or "-"))
+            click.echo(
+                line(
+                    r["id"],
+                    r["store"],
+                    r["state"],
+                    r["rows"],
+                    r["size"] or 0,
+                    r["schema_revision"] or "-",
+                )
+            )
 
     emit(rows, as_json, render)
 
@@ -161,17 +191,27 @@ def verify(obj, backup_id, as_json):
 
     def render(m):
         rows = sum(t["rows"] for t in m["tables"].values())
-        click.echo(f"backup {backup_id} is intact: store {m['tenant']}, revision "
-                   f"{m['schema_revision']}, {len(m['tables'])} tables, {rows} rows")
+        click.echo(
+            f"backup {backup_id} is intact: store {m['tenant']}, revision "
+            f"{m['schema_revision']}, {len(m['tables'])} tables, {rows} rows"
+        )
 
     emit(manifest, as_json, render)
 
 
 @backups.command("prune")
-@click.option("--daily", type=int, default=None,
-              help="Days to keep (default: backoffice.backup_keep_daily, 7).")
-@click.option("--weekly", type=int, default=None,
-              help="Weeks to keep (default: backoffice.backup_keep_weekly, 4).")
+@click.option(
+    "--daily",
+    type=int,
+    default=None,
+    help="Days to keep (default: backoffice.backup_keep_daily, 7).",
+)
+@click.option(
+    "--weekly",
+    type=int,
+    default=None,
+    help="Weeks to keep (default: backoffice.backup_keep_weekly, 4).",
+)
 @click.option("--dry-run", is_flag=True, help="Only say what would be deleted.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx

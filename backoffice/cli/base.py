@@ -19,7 +19,12 @@ from tenancy.provisioning import ProvisioningError
 from tenancy.servers import ServerError
 
 EXPECTED = (
-    InvalidName, NotFound, OperationError, ProvisioningError, ServerError, KeyRingError,
+    InvalidName,
+    NotFound,
+    OperationError,
+    ProvisioningError,
+    ServerError,
+    KeyRingError,
     app_settings.SettingsError,
 )
 
@@ -63,7 +68,8 @@ def friendly(func):
             raise click.ClickException(_one_line(exc)) from None
         except OperationalError as exc:
             raise click.ClickException(
-                f"database unreachable or refused: {_one_line(exc.orig or exc)}") from None
+                f"database unreachable or refused: {_one_line(exc.orig or exc)}"
+            ) from None
         except SQLAlchemyError as exc:
             raise click.ClickException(f"database error: {_one_line(exc)}") from None
 
@@ -81,12 +87,19 @@ pass_ctx = click.make_pass_decorator(Context)
 
 
 @click.group()
-@click.option("--config", "-c", envvar="BACKOFFICE_CONFIG", default="development.ini",
-              show_default=True, help="The ini file with the settings.")
+@click.option(
+    "--config",
+    "-c",
+    envvar="BACKOFFICE_CONFIG",
+    default="development.ini",
+    show_default=True,
+    help="The ini file with the settings.",
+)
 @click.pass_context
 def cli(ctx: click.Context, config: str) -> None:
     """Operate the back-office: servers, stores, keys, the web app."""
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
+    )
     ctx.obj = Context(config)
     ctx.call_on_close(ctx.obj.close)

@@ -22,8 +22,9 @@ def generate():
 
 
 @keys.command("rotate")
-@click.option("--new-key", is_flag=True,
-              help="Embedded default: first add a new key to the key file.")
+@click.option(
+    "--new-key", is_flag=True, help="Embedded default: first add a new key to the key file."
+)
 @pass_ctx
 @friendly
 def rotate(obj, new_key):
@@ -33,15 +34,18 @@ def rotate(obj, new_key):
     run this, then remove the old keys."""
     if new_key:
         if obj.settings.get("backoffice.keys"):
-            raise click.ClickException("--new-key works on the key file; with "
-                                       "BACKOFFICE_KEYS, prepend a key there instead")
+            raise click.ClickException(
+                "--new-key works on the key file; with BACKOFFICE_KEYS, prepend a key there instead"
+            )
         kid = add_key_to_file(Path(obj.settings["backoffice.keys_file"]))
         click.echo(f"added key {kid} to {obj.settings['backoffice.keys_file']}")
     control = obj.control
     with control.session() as session:
         counts = rotate_keys(control, session)
-    click.echo(f"re-encrypted under key {control.keyring.current_id}: "
-               f"{counts['servers']} server URLs, {counts['tenants']} store passwords")
+    click.echo(
+        f"re-encrypted under key {control.keyring.current_id}: "
+        f"{counts['servers']} server URLs, {counts['tenants']} store passwords"
+    )
     # Gateway secrets live in each store's own database (docs/payments.md).
     stores = rotate_store_secrets(control)
     click.echo(f"gateway secrets: {sum(s.rotated for s in stores)} in {len(stores)} stores")
@@ -49,5 +53,6 @@ def rotate(obj, new_key):
     for store in failed:
         click.echo(f"store {store.slug}: {store.error}", err=True)
     if failed:
-        raise click.ClickException(f"{len(failed)} stores not rotated: keep the old keys "
-                                   "and run this again")
+        raise click.ClickException(
+            f"{len(failed)} stores not rotated: keep the old keys and run this again"
+        )

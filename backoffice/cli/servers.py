@@ -24,13 +24,14 @@ def add(obj, name, url, make_default, user_host):
     mysql+pymysql://provisioner:secret@db1:3306/ . The URL is stored encrypted."""
     control = obj.control
     with control.session() as session:
-        server = control.add_server(session, name, url, default=make_default,
-                                    user_host=user_host)
+        server = control.add_server(session, name, url, default=make_default, user_host=user_host)
         backend = control.backend(server)
         backend.database_exists("mysql")  # proves the URL works before saving it
         session.commit()
-        click.echo(f"server {name} ({server.kind}) registered"
-                   + (" as the default" if server.is_default else ""))
+        click.echo(
+            f"server {name} ({server.kind}) registered"
+            + (" as the default" if server.is_default else "")
+        )
 
 
 @servers.command("list")
@@ -42,11 +43,17 @@ def list_(obj, as_json):
     with obj.control.session() as session:
         rows = []
         for server in session.scalars(select(DatabaseServer).order_by(DatabaseServer.name)):
-            count = session.scalar(
-                select(func.count()).where(Tenant.server_id == server.id))
-            rows.append({"name": server.name, "kind": server.kind, "status": server.status,
-                         "default": server.is_default, "user_host": server.user_host,
-                         "stores": count})
+            count = session.scalar(select(func.count()).where(Tenant.server_id == server.id))
+            rows.append(
+                {
+                    "name": server.name,
+                    "kind": server.kind,
+                    "status": server.status,
+                    "default": server.is_default,
+                    "user_host": server.user_host,
+                    "stores": count,
+                }
+            )
 
     def render(rows):
         if not rows:
@@ -55,7 +62,8 @@ def list_(obj, as_json):
         line = "{} {:<20} {:<7} {:<9} {:>6}".format
         click.echo(line(" ", "NAME", "KIND", "STATUS", "STORES") + "   (* the default)")
         for r in rows:
-            click.echo(line("*" if r["default"] else " ", r["name"], r["kind"], r["status"],
-                            r["stores"]))
+            click.echo(
+                line("*" if r["default"] else " ", r["name"], r["kind"], r["status"], r["stores"])
+            )
 
     emit(rows, as_json, render)

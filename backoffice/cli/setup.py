@@ -33,11 +33,13 @@ def initialise(obj) -> None:
     keys_from_file = not settings.get("backoffice.keys")
     load_keyring(settings, create=not is_production(settings))
     if keys_from_file:
-        click.echo(f"encryption keys: {settings['backoffice.keys_file']} "
-                   "(keep it secret; back it up with the data)")
+        click.echo(
+            f"encryption keys: {settings['backoffice.keys_file']} "
+            "(keep it secret; back it up with the data)"
+        )
     url = settings["backoffice.control_url"]
     if url.startswith("sqlite:///"):
-        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+        Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
     revision = init_control(obj.control.engine)
     click.echo(f"control database ready at revision {revision}")
     with obj.control.session() as session:
@@ -68,19 +70,28 @@ def demo(obj, serve):
         exists = session.scalar(select(Tenant.id).where(Tenant.slug == DEMO_SLUG))
     host, port = _listen(obj.settings)
     if not exists:
-        tenant = Provisioner(control, store_schema).create(StoreRequest(
-            slug=DEMO_SLUG, name="Demo Tea Shop", owner_email=DEMO_OWNER[0],
-            owner_password=DEMO_OWNER[1]))
+        tenant = Provisioner(control, store_schema).create(
+            StoreRequest(
+                slug=DEMO_SLUG,
+                name="Demo Tea Shop",
+                owner_email=DEMO_OWNER[0],
+                owner_password=DEMO_OWNER[1],
+            )
+        )
         engine = make_engine(control.runtime_url(tenant), poolclass=NullPool)
         with engine.begin() as conn:
             seed(conn)
         with Session(engine) as db, db.begin():
-            _demo_payments(GatewaySettings(db, control.keyring, tenant.id, default_registry()),
-                           f"http://{host}:{port}/s/{DEMO_SLUG}")
+            _demo_payments(
+                GatewaySettings(db, control.keyring, tenant.id, default_registry()),
+                f"http://{host}:{port}/s/{DEMO_SLUG}",
+            )
         engine.dispose()
         click.echo(f"demo store '{DEMO_SLUG}' created with sample orders")
-    click.echo(f"back-office:  http://{host}:{port}/s/{DEMO_SLUG}/admin/  "
-               f"(log in as {DEMO_OWNER[0]} / {DEMO_OWNER[1]})")
+    click.echo(
+        f"back-office:  http://{host}:{port}/s/{DEMO_SLUG}/admin/  "
+        f"(log in as {DEMO_OWNER[0]} / {DEMO_OWNER[1]})"
+    )
     click.echo(f"checkout:     http://{host}:{port}/s/{DEMO_SLUG}/checkout")
     if serve:
         _serve(obj)
@@ -90,8 +101,11 @@ def _demo_payments(gateways: GatewaySettings, store_url: str) -> None:
     """The checkout's payment step as a shopper meets it: test card payments (the
     sandbox gateway, whose card page this server serves itself) and cash on
     delivery. No real provider is set up."""
-    gateways.save("sandbox", {"page_url": f"{store_url}/payments/sandbox",
-                              "secret": secrets.token_urlsafe(32)}, position=1)
+    gateways.save(
+        "sandbox",
+        {"page_url": f"{store_url}/payments/sandbox", "secret": secrets.token_urlsafe(32)},
+        position=1,
+    )
     gateways.set_enabled("sandbox", True)
     gateways.save("cod", {}, position=2)
     gateways.set_enabled("cod", True)
@@ -106,8 +120,13 @@ def _serve(obj) -> None:
     host, port = _listen(obj.settings)
     app = serving_app(obj.settings, control=obj.control)
     click.echo(f"serving on http://{host}:{port} (Ctrl-C stops)")
-    waitress.serve(app, host=host, port=port, threads=int(
-        obj.settings.get("backoffice.threads", "8")), _quiet=True)
+    waitress.serve(
+        app,
+        host=host,
+        port=port,
+        threads=int(obj.settings.get("backoffice.threads", "8")),
+        _quiet=True,
+    )
 
 
 @cli.command()

@@ -18,11 +18,17 @@ from tenancy.provisioning import Provisioner, StoreRequest
 def describe(tenant: Tenant) -> dict:
     """What operators may see of a store: everything but its password."""
     return {
-        "slug": tenant.slug, "name": tenant.name, "status": tenant.status,
-        "server": tenant.server.name, "database": tenant.database_name,
-        "db_user": tenant.db_user, "schema_revision": tenant.schema_revision,
-        "version": tenant.version, "error": tenant.error,
-        "created_at": tenant.created_at, "updated_at": tenant.updated_at,
+        "slug": tenant.slug,
+        "name": tenant.name,
+        "status": tenant.status,
+        "server": tenant.server.name,
+        "database": tenant.database_name,
+        "db_user": tenant.db_user,
+        "schema_revision": tenant.schema_revision,
+        "version": tenant.version,
+        "error": tenant.error,
+        "created_at": tenant.created_at,
+        "updated_at": tenant.updated_at,
     }
 
 
@@ -38,19 +44,31 @@ def tenants() -> None:
 @click.option("--owner-email", default=None)
 @click.option("--owner-password", default=None, help="At least 8 characters.")
 @click.option("--locale", type=click.Choice(["en", "ru", "uk"]), default="en")
-@click.option("--resume", "--retry", "resume", is_flag=True,
-              help="Carry on with (or retry) a create that failed.")
+@click.option(
+    "--resume",
+    "--retry",
+    "resume",
+    is_flag=True,
+    help="Carry on with (or retry) a create that failed.",
+)
 @pass_ctx
 @friendly
 def create(obj, slug, name, server, owner_email, owner_password, locale, resume):
     """Provision store SLUG: database, user, grants, schema, owner."""
     if bool(owner_email) != bool(owner_password):
         raise click.ClickException("--owner-email and --owner-password go together")
-    request = StoreRequest(slug=slug, name=name, server=server, owner_email=owner_email,
-                           owner_password=owner_password, locale=locale)
+    request = StoreRequest(
+        slug=slug,
+        name=name,
+        server=server,
+        owner_email=owner_email,
+        owner_password=owner_password,
+        locale=locale,
+    )
     tenant = Provisioner(obj.control, store_schema).create(request, resume=resume)
-    click.echo(f"store {tenant.slug} is active (database {tenant.database_name} "
-               f"on {tenant.server.name})")
+    click.echo(
+        f"store {tenant.slug} is active (database {tenant.database_name} on {tenant.server.name})"
+    )
 
 
 @tenants.command("list")
@@ -73,8 +91,11 @@ def list_(obj, as_json, status):
         line = "{:<30} {:<12} {:<12} {:<32} {}".format
         click.echo(line("SLUG", "STATUS", "SERVER", "DATABASE", "REVISION"))
         for r in rows:
-            click.echo(line(r["slug"], r["status"], r["server"], r["database"],
-                            r["schema_revision"] or "-"))
+            click.echo(
+                line(
+                    r["slug"], r["status"], r["server"], r["database"], r["schema_revision"] or "-"
+                )
+            )
 
     emit(rows, as_json, render)
 
@@ -109,11 +130,19 @@ def _simple(name: str, action, done: str, help_text: str):
     return command
 
 
-_simple("suspend", operations.suspend, "suspended",
-        "Stop serving the store (403) without touching its data.")
+_simple(
+    "suspend",
+    operations.suspend,
+    "suspended",
+    "Stop serving the store (403) without touching its data.",
+)
 _simple("resume", operations.resume, "is active again", "Serve a suspended store again.")
-_simple("rotate-password", operations.rotate_password, "has a new database password",
-        "Give the store's MySQL user a new password; the old one stops working.")
+_simple(
+    "rotate-password",
+    operations.rotate_password,
+    "has a new database password",
+    "Give the store's MySQL user a new password; the old one stops working.",
+)
 
 
 @tenants.command("drop")
@@ -125,7 +154,8 @@ def drop(obj, slug, yes):
     """Drop the store's database and user, and forget the store."""
     if not yes:
         raise click.ClickException(
-            f"dropping {slug} deletes all its data; repeat with --yes to do it")
+            f"dropping {slug} deletes all its data; repeat with --yes to do it"
+        )
     with obj.control.session() as session:
         operations.drop(obj.control, session, slug)
     click.echo(f"store {slug} dropped")
@@ -143,14 +173,26 @@ def migrate(obj, slugs, all_, concurrency, as_json):
     if bool(slugs) == all_:
         raise click.ClickException("name the stores to migrate, or pass --all (not both)")
     stores, missing = select_stores(obj.control, None if all_ else slugs)
-    rows = [{"slug": s, "ok": False, "revision": None, "error": "no such store",
-             "seconds": 0.0} for s in missing]
-    with click.progressbar(length=len(stores), label="migrating", hidden=as_json,
-                           file=sys.stderr) as bar:
-        results = migrate_stores(obj.control, stores, concurrency=concurrency,
-                                 on_result=lambda _result: bar.update(1))
-    rows += [{"slug": r.slug, "ok": r.ok, "revision": r.revision, "error": r.error,
-              "seconds": round(r.seconds, 3)} for r in results]
+    rows = [
+        {"slug": s, "ok": False, "revision": None, "error": "no such store", "seconds": 0.0}
+        for s in missing
+    ]
+    with click.progressbar(
+        length=len(stores), label="migrating", hidden=as_json, file=sys.stderr
+    ) as bar:
+        results = migrate_stores(
+            obj.control, stores, concurrency=concurrency, on_result=lambda _result: bar.update(1)
+        )
+    rows += [
+        {
+            "slug": r.slug,
+            "ok": r.ok,
+            "revision": r.revision,
+            "error": r.error,
+            "seconds": round(r.seconds, 3),
+        }
+        for r in results
+    ]
     failed = sum(not r["ok"] for r in rows)
 
     def render(rows):

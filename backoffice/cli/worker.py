@@ -10,18 +10,33 @@ from backoffice.tasks.worker import run_worker
 
 
 @cli.command()
-@click.option("--concurrency", type=click.IntRange(1, 512), default=None,
-              help="Worker processes (default: one per CPU).")
-@click.option("--loglevel", type=click.Choice(["debug", "info", "warning", "error"],
-                                               case_sensitive=False),
-              default="info", show_default=True)
-@click.option("--pool", type=click.Choice(["prefork", "threads", "solo"]),
-              default="prefork", show_default=True)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 512),
+    default=None,
+    help="Worker processes (default: one per CPU).",
+)
+@click.option(
+    "--loglevel",
+    type=click.Choice(["debug", "info", "warning", "error"], case_sensitive=False),
+    default="info",
+    show_default=True,
+)
+@click.option(
+    "--pool",
+    type=click.Choice(["prefork", "threads", "solo"]),
+    default="prefork",
+    show_default=True,
+)
 @click.option("--hostname", default=None, help="Node name, e.g. worker1@%h.")
-@click.option("--beat", is_flag=True,
-              help="Also run the periodic tasks (backups prune); in one worker only.")
-@click.option("--schedule-file", default=None,
-              help="Where beat keeps its last-run times (default: celerybeat-schedule).")
+@click.option(
+    "--beat", is_flag=True, help="Also run the periodic tasks (backups prune); in one worker only."
+)
+@click.option(
+    "--schedule-file",
+    default=None,
+    help="Where beat keeps its last-run times (default: celerybeat-schedule).",
+)
 @pass_ctx
 @friendly
 def worker(obj, concurrency, loglevel, pool, hostname, beat, schedule_file):
@@ -32,6 +47,16 @@ def worker(obj, concurrency, loglevel, pool, hostname, beat, schedule_file):
     if app.conf.task_always_eager:
         raise click.ClickException(
             "backoffice.broker_url (BACKOFFICE_BROKER_URL) is not set: tasks run "
-            "eagerly in the web process and need no worker")
-    raise SystemExit(run_worker(app, concurrency=concurrency, loglevel=loglevel, pool=pool,
-                                hostname=hostname, beat=beat, schedule_file=schedule_file))
+            "eagerly in the web process and need no worker"
+        )
+    raise SystemExit(
+        run_worker(
+            app,
+            concurrency=concurrency,
+            loglevel=loglevel,
+            pool=pool,
+            hostname=hostname,
+            beat=beat,
+            schedule_file=schedule_file,
+        )
+    )

@@ -22,25 +22,45 @@ def customer_page(db: Session, *, q: str, page: int) -> tuple[list, bool]:
     ids = select(Customer.id)
     if q:
         text = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        ids = ids.where(or_(Customer.email.like(text.lower() + "%", escape="\\"),
-                            Customer.name.like("%" + text + "%", escape="\\")))
-    ids = (ids.order_by(Customer.name, Customer.id)
-           .offset((page - 1) * PER_PAGE).limit(PER_PAGE + 1).subquery("page"))
+        ids = ids.where(
+            or_(
+                Customer.email.like(text.lower() + "%", escape="\\"),
+                Customer.name.like("%" + text + "%", escape="\\"),
+            )
+        )
+    ids = (
+        ids.order_by(Customer.name, Customer.id)
+        .offset((page - 1) * PER_PAGE)
+        .limit(PER_PAGE + 1)
+        .subquery("page")
+    )
     mine = Order.customer_id == Customer.id
     orders = select(func.count()).select_from(Order).where(mine).scalar_subquery()
     last = select(func.max(Order.created_at)).where(mine).scalar_subquery()
-    query = (select(Customer, orders.label("orders"), last.label("last_order"))
-             .join(ids, ids.c.id == Customer.id).order_by(Customer.name, Customer.id))
+    query = (
+        select(Customer, orders.label("orders"), last.label("last_order"))
+        .join(ids, ids.c.id == Customer.id)
+        .order_by(Customer.name, Customer.id)
+    )
     rows = db.execute(query).all()
     return rows[:PER_PAGE], len(rows) > PER_PAGE
 
 
 def customer_history(db: Session, customer_id: int) -> list:
     return db.execute(
-        select(Order.id, Order.number, Order.status, Order.payment_status, Order.total_minor,
-               Order.currency, Order.created_at)
+        select(
+            Order.id,
+            Order.number,
+            Order.status,
+            Order.payment_status,
+            Order.total_minor,
+            Order.currency,
+            Order.created_at,
+        )
         .where(Order.customer_id == customer_id)
-        .order_by(Order.created_at.desc(), Order.id.desc()).limit(HISTORY_LIMIT)).all()
+        .order_by(Order.created_at.desc(), Order.id.desc())
+        .limit(HISTORY_LIMIT)
+    ).all()
 
 
 def totals(history: list) -> dict[str, int]:

@@ -11,28 +11,33 @@ from backoffice.orders.statuses import payment_label
 T = "backoffice:templates/admin/customers/"
 
 
-@view_config(route_name="customers.list", permission="customers.view",
-             renderer=T + "list.jinja2")
+@view_config(route_name="customers.list", permission="customers.view", renderer=T + "list.jinja2")
 def customer_list(request):
     page = page_number(request)
     q = (request.GET.get("q") or "").strip()[:100]
     rows, has_next = services.customer_page(request.db, q=q, page=page)
 
     def url_for(n):
-        return request.route_url("customers.list",
-                                 _query={k: v for k, v in {"q": q, "page": n}.items() if v})
+        return request.route_url(
+            "customers.list", _query={k: v for k, v in {"q": q, "page": n}.items() if v}
+        )
 
     return {"rows": rows, "has_next": has_next, "page": page, "q": q, "url_for": url_for}
 
 
-@view_config(route_name="customers.detail", permission="customers.view",
-             renderer=T + "detail.jinja2")
+@view_config(
+    route_name="customers.detail", permission="customers.view", renderer=T + "detail.jinja2"
+)
 def customer_detail(request):
     customer = request.db.get(Customer, int(request.matchdict["id"]))
     if customer is None:
         raise HTTPNotFound()
     history = services.customer_history(request.db, customer.id)
     translate = request.localizer.translate
-    return {"customer": customer, "history": history, "spent": services.totals(history),
-            "limit": services.HISTORY_LIMIT, "payment_label": lambda s: payment_label(
-                translate, s)}
+    return {
+        "customer": customer,
+        "history": history,
+        "spent": services.totals(history),
+        "limit": services.HISTORY_LIMIT,
+        "payment_label": lambda s: payment_label(translate, s),
+    }

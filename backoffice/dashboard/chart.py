@@ -36,11 +36,17 @@ def revenue_chart(daily, money, day_label) -> Chart:
     for i, (day, orders, revenue) in enumerate(daily):
         h = max(revenue / peak * plot_h, 1.5 if revenue else 0)
         x = LEFT + i * step + step * 0.15
-        bars.append(Bar(round(x, 1), round(TOP + plot_h - h, 1), round(step * 0.7, 1),
-                        round(h, 1), f"{day_label(day)}: {money(revenue)} ({orders})"))
+        bars.append(
+            Bar(
+                round(x, 1),
+                round(TOP + plot_h - h, 1),
+                round(step * 0.7, 1),
+                round(h, 1),
+                f"{day_label(day)}: {money(revenue)} ({orders})",
+            )
+        )
         if i == len(daily) - 1:  # ends at the last bar's right edge: never cut off
             labels.append((round(x + step * 0.7, 1), day_label(day), "end"))
         elif i % 5 == 0 and i < len(daily) - 3:  # not crowding the last label
             labels.append((round(x + step * 0.35, 1), day_label(day), "middle"))
-    return Chart(WIDTH, HEIGHT, bars, labels, money(peak if peak > 1 else 0),
-                 TOP + plot_h)
+    return Chart(WIDTH, HEIGHT, bars, labels, money(peak if peak > 1 else 0), TOP + plot_h)

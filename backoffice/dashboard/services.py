@@ -52,30 +52,50 @@ def build(db: Session, tz, currency: str, now: datetime | None = None) -> Dashbo
     offset = int(local_now.utcoffset().total_seconds() // 60)
     today = local_now.date()
     first = today - timedelta(days=DAYS - 1)
-    since = (datetime.combine(first, time.min, tzinfo=tz).astimezone(UTC).replace(tzinfo=None))
+    since = datetime.combine(first, time.min, tzinfo=tz).astimezone(UTC).replace(tzinfo=None)
     day = local_day(db, Order.created_at, offset).label("day")
     paid = Order.payment_status.in_(PAID) & (Order.currency == currency)
     rows = db.execute(
-        select(day, func.count(Order.id),
-               func.coalesce(func.sum(case((paid, Order.total_minor), else_=0)), 0),
-               func.coalesce(func.sum(case((paid, 1), else_=0)), 0))
-        .where(Order.created_at >= since).group_by(day)).all()
+        select(
+            day,
+            func.count(Order.id),
+            func.coalesce(func.sum(case((paid, Order.total_minor), else_=0)), 0),
+            func.coalesce(func.sum(case((paid, 1), else_=0)), 0),
+        )
+        .where(Order.created_at >= since)
+        .group_by(day)
+    ).all()
     per_day = {_as_date(d): (n, int(rev), int(npaid)) for d, n, rev, npaid in rows}
-    daily = [(first + timedelta(days=i),) + per_day.get(first + timedelta(days=i), (0, 0, 0))
-             for i in range(DAYS)]
+    daily = [
+        (first + timedelta(days=i),) + per_day.get(first + timedelta(days=i), (0, 0, 0))
+        for i in range(DAYS)
+    ]
     periods = [_period(daily, days) for days in (1, 7, 30)]
-    by_status = db.execute(select(Order.status, func.count(Order.id))
-                           .group_by(Order.status)).all()
+    by_status = db.execute(select(Order.status, func.count(Order.id)).group_by(Order.status)).all()
     top = db.execute(
-        select(OrderLine.sku, func.max(OrderLine.name).label("name"),
-               func.sum(OrderLine.quantity).label("quantity"),
-               func.sum(OrderLine.total_minor).label("revenue"))
+        select(
+            OrderLine.sku,
+            func.max(OrderLine.name).label("name"),
+            func.sum(OrderLine.quantity).label("quantity"),
+            func.sum(OrderLine.total_minor).label("revenue"),
+        )
         .join(Order, Order.id == OrderLine.order_id)
-        .where(Order.created_at >= since, Order.currency == currency,
-               Order.status.not_in(("cancelled", "refunded")))
-        .group_by(OrderLine.sku).order_by(func.sum(OrderLine.total_minor).desc()).limit(5)).all()
-    return Dashboard(periods, [(d, n, rev) for d, n, rev, _ in daily],
-                     [(s, n) for s, n in by_status], top, currency)
+        .where(
+            Order.created_at >= since,
+            Order.currency == currency,
+            Order.status.not_in(("cancelled", "refunded")),
+        )
+        .group_by(OrderLine.sku)
+        .order_by(func.sum(OrderLine.total_minor).desc())
+        .limit(5)
+    ).all()
+    return Dashboard(
+        periods,
+        [(d, n, rev) for d, n, rev, _ in daily],
+        [(s, n) for s, n in by_status],
+        top,
+        currency,
+    )
 
 
 def _as_date(value) -> date:

@@ -17,8 +17,23 @@ from backoffice.models.staff import StaffUser
 from backoffice.payments.models import GatewayConfig, PaymentNotification
 
 __all__ = [
-    "ApiKey", "IdempotencyRecord", "WebhookDelivery", "WebhookEndpoint",
-    "AuditEntry", "Checkout", "Customer", "LoginAttempt", "Order", "OrderEvent", "OrderLine",
-    "Payment", "Product", "StaffUser", "StoreSetting", "TenantBase", "metadata",
-    "GatewayConfig", "PaymentNotification",
+    "ApiKey",
+    "IdempotencyRecord",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "AuditEntry",
+    "Checkout",
+    "Customer",
+    "LoginAttempt",
+    "Order",
+    "OrderEvent",
+    "OrderLine",
+    "Payment",
+    "Product",
+    "StaffUser",
+    "StoreSetting",
+    "TenantBase",
+    "metadata",
+    "GatewayConfig",
+    "PaymentNotification",
 ]

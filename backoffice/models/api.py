@@ -41,13 +41,14 @@ class IdempotencyRecord(TenantBase):
     __table_args__ = (UniqueConstraint("scope", "key"),)
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
-    scope: Mapped[str] = mapped_column(String(40))   # the API key prefix, or "reference"
+    scope: Mapped[str] = mapped_column(String(40))  # the API key prefix, or "reference"
     key: Mapped[str] = mapped_column(String(200))
     request_hash: Mapped[str] = mapped_column(String(64))
     status_code: Mapped[int | None] = mapped_column(Integer)
     response_body: Mapped[str | None] = mapped_column(Text)
-    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"),
-                                                 index=True)
+    order_id: Mapped[int | None] = mapped_column(
+        ForeignKey("orders.id", ondelete="CASCADE"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
 
 
@@ -65,7 +66,8 @@ class WebhookEndpoint(TenantBase):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     deliveries: Mapped[list["WebhookDelivery"]] = relationship(
-        back_populates="endpoint", cascade="all, delete-orphan", passive_deletes=True)
+        back_populates="endpoint", cascade="all, delete-orphan", passive_deletes=True
+    )
 
     def wants(self, event_type: str) -> bool:
         events = self.events.split()
@@ -80,7 +82,8 @@ class WebhookDelivery(TenantBase):
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     endpoint_id: Mapped[int] = mapped_column(
-        ForeignKey("webhook_endpoints.id", ondelete="CASCADE"), index=True)
+        ForeignKey("webhook_endpoints.id", ondelete="CASCADE"), index=True
+    )
     event_id: Mapped[str] = mapped_column(String(40))
     event_type: Mapped[str] = mapped_column(String(40))
     body: Mapped[str] = mapped_column(Text)

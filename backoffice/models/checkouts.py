@@ -30,6 +30,7 @@ class Checkout(TenantBase):
     payment_method: Mapped[str | None] = mapped_column(String(64))
     payment_instructions: Mapped[str | None] = mapped_column(Text)
     order_id: Mapped[int | None] = mapped_column(
-        ForeignKey("orders.id", ondelete="SET NULL"), unique=True)
+        ForeignKey("orders.id", ondelete="SET NULL"), unique=True
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)

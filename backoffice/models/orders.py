@@ -30,9 +30,11 @@ class Order(TenantBase):
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
     lines: Mapped[list["OrderLine"]] = relationship(
-        back_populates="order", order_by="OrderLine.id", cascade="all, delete-orphan")
+        back_populates="order", order_by="OrderLine.id", cascade="all, delete-orphan"
+    )
     events: Mapped[list["OrderEvent"]] = relationship(
-        back_populates="order", order_by="OrderEvent.id", cascade="all, delete-orphan")
+        back_populates="order", order_by="OrderEvent.id", cascade="all, delete-orphan"
+    )
 
 
 # The order list (``orders.services.LIST_COLUMNS``): newest first
@@ -42,11 +44,16 @@ class Order(TenantBase):
 # that finds 50 matches among the 600 newest orders reads 600 index entries,
 # not 600 rows (`docs/benchmarks.md`). Descending keys make the newest-first
 # page a forward scan.
-_LISTED = (Order.number, Order.customer_email, Order.customer_name, Order.payment_status,
-           Order.currency, Order.total_minor)
+_LISTED = (
+    Order.number,
+    Order.customer_email,
+    Order.customer_name,
+    Order.payment_status,
+    Order.currency,
+    Order.total_minor,
+)
 Index("ix_orders_newest", Order.created_at.desc(), Order.id.desc(), Order.status, *_LISTED)
-Index("ix_orders_status_newest", Order.status, Order.created_at.desc(), Order.id.desc(),
-      *_LISTED)
+Index("ix_orders_status_newest", Order.status, Order.created_at.desc(), Order.id.desc(), *_LISTED)
 # A customer's orders, newest first (the customer page's history), and their
 # count and last date for each row of the customer list: an index range each.
 Index("ix_orders_customer_newest", Order.customer_id, Order.created_at.desc(), Order.id.desc())
@@ -56,8 +63,7 @@ class OrderLine(TenantBase):
     __tablename__ = "order_lines"
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"),
-                                          index=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
     product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"), index=True)
     sku: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(200))
@@ -74,8 +80,7 @@ class OrderEvent(TenantBase):
     __tablename__ = "order_events"
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"),
-                                          index=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(32))
     actor: Mapped[str] = mapped_column(String(254), default="system")
     from_status: Mapped[str | None] = mapped_column(String(32))

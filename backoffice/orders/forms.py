@@ -30,10 +30,15 @@ class OrderFilter:
 
     def query(self, **changes) -> dict:
         """The query string of this filter (with changes), without empty values."""
-        values = {"status": self.status, "payment": self.payment,
-                  "from": self.date_from.isoformat() if self.date_from else "",
-                  "to": self.date_to.isoformat() if self.date_to else "", "q": self.q,
-                  "sort": "" if self.sort == "-created" else self.sort, "page": self.page}
+        values = {
+            "status": self.status,
+            "payment": self.payment,
+            "from": self.date_from.isoformat() if self.date_from else "",
+            "to": self.date_to.isoformat() if self.date_to else "",
+            "q": self.q,
+            "sort": "" if self.sort == "-created" else self.sort,
+            "page": self.page,
+        }
         values.update(changes)
         if values.get("page") == 1:
             values["page"] = ""
@@ -52,8 +57,7 @@ def parse_filter(params, status_codes) -> OrderFilter:
         f.status = ""
     f.payment = params.get("payment", "")
     if f.payment and f.payment not in PAYMENT_LABELS:
-        f.errors.append(_("Unknown payment status “${value}”.",
-                          mapping={"value": f.payment[:40]}))
+        f.errors.append(_("Unknown payment status “${value}”.", mapping={"value": f.payment[:40]}))
         f.payment = ""
     f.date_from = _date(params.get("from", ""), f.errors)
     f.date_to = _date(params.get("to", ""), f.errors)
@@ -61,13 +65,13 @@ def parse_filter(params, status_codes) -> OrderFilter:
         f.errors.append(_("The start date is after the end date."))
     f.q = params.get("q", "").strip()
     if len(f.q) > MAX_QUERY:
-        f.errors.append(_("The search text is too long (at most ${n} characters).",
-                          mapping={"n": MAX_QUERY}))
+        f.errors.append(
+            _("The search text is too long (at most ${n} characters).", mapping={"n": MAX_QUERY})
+        )
         f.q = f.q[:MAX_QUERY]
     f.sort = params.get("sort", "") or "-created"
     if f.sort.lstrip("-") not in SORTS:
-        f.errors.append(_("Orders cannot be sorted by “${value}”.",
-                          mapping={"value": f.sort[:40]}))
+        f.errors.append(_("Orders cannot be sorted by “${value}”.", mapping={"value": f.sort[:40]}))
         f.sort = "-created"
     page = parse_page(params.get("page"))
     if page is None:
@@ -84,13 +88,15 @@ def _date(raw: str, errors: list) -> date | None:
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        errors.append(_("“${value}” is not a date (expected YYYY-MM-DD).",
-                        mapping={"value": raw[:40]}))
+        errors.append(
+            _("“${value}” is not a date (expected YYYY-MM-DD).", mapping={"value": raw[:40]})
+        )
         return None
 
 
 def utc_bounds(f: OrderFilter, tz) -> tuple[datetime | None, datetime | None]:
     """The filter's days in the store's timezone, as naive UTC datetimes."""
+
     def utc(day: date) -> datetime:
         return datetime.combine(day, time.min, tzinfo=tz).astimezone(UTC).replace(tzinfo=None)
 

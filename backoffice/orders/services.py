@@ -22,11 +22,23 @@ PER_PAGE = 50
 BULK_LIMIT = 500
 EXPORT_BATCH = 2000
 SORT_COLUMNS = {
-    "created": Order.created_at, "number": Order.number, "total": Order.total_minor,
-    "customer": Order.customer_name, "status": Order.status,
+    "created": Order.created_at,
+    "number": Order.number,
+    "total": Order.total_minor,
+    "customer": Order.customer_name,
+    "status": Order.status,
 }
-LIST_COLUMNS = (Order.id, Order.number, Order.status, Order.payment_status, Order.customer_name,
-                Order.customer_email, Order.currency, Order.total_minor, Order.created_at)
+LIST_COLUMNS = (
+    Order.id,
+    Order.number,
+    Order.status,
+    Order.payment_status,
+    Order.customer_name,
+    Order.customer_email,
+    Order.currency,
+    Order.total_minor,
+    Order.created_at,
+)
 
 
 def _like(text: str) -> str:
@@ -43,14 +55,14 @@ def filtered(f: OrderFilter, tz) -> tuple[Select, dict]:
     if search:
         text = _like(f.q)
         params.update(email=text.lower() + "%", number=text + "%", name="%" + text + "%")
-    shape = (bool(f.status), bool(f.payment), start is not None, end is not None, search,
-             f.sort)
+    shape = (bool(f.status), bool(f.payment), start is not None, end is not None, search, f.sort)
     return _list_statement(*shape), params
 
 
 @functools.lru_cache(maxsize=256)
-def _list_statement(status: bool, payment: bool, start: bool, end: bool, search: str | None,
-                    sort: str) -> Select:
+def _list_statement(
+    status: bool, payment: bool, start: bool, end: bool, search: str | None, sort: str
+) -> Select:
     """Built once per shape of filter: building a statement and working out its
     cache key costs ~0.1 ms a query, SQLAlchemy's compiled cache only saves the
     compiling. The values are bound parameters."""
@@ -66,10 +78,13 @@ def _list_statement(status: bool, payment: bool, start: bool, end: bool, search:
     if search == "email":
         query = query.where(Order.customer_email.like(bindparam("email"), escape="\\"))
     elif search == "text":
-        query = query.where(or_(
-            Order.number.like(bindparam("number"), escape="\\"),
-            Order.customer_email.like(bindparam("email"), escape="\\"),
-            Order.customer_name.like(bindparam("name"), escape="\\")))
+        query = query.where(
+            or_(
+                Order.number.like(bindparam("number"), escape="\\"),
+                Order.customer_email.like(bindparam("email"), escape="\\"),
+                Order.customer_name.like(bindparam("name"), escape="\\"),
+            )
+        )
     column = SORT_COLUMNS[sort.lstrip("-")]
     if sort.startswith("-"):
         return query.order_by(column.desc(), Order.id.desc())
@@ -85,23 +100,47 @@ def order_page(db: Session, f: OrderFilter, tz) -> tuple[list, bool]:
     """One page and whether another follows: no COUNT(*) over a big table per view.
     Plain rows, run on the session's connection (the ORM has nothing to load)."""
     statement, params = filtered(f, tz)
-    rows = db.connection().execute(_page_statement(statement), {
-        **params, "offset": (f.page - 1) * PER_PAGE, "limit": PER_PAGE + 1}).all()
+    rows = (
+        db.connection()
+        .execute(
+            _page_statement(statement),
+            {**params, "offset": (f.page - 1) * PER_PAGE, "limit": PER_PAGE + 1},
+        )
+        .all()
+    )
     return rows[:PER_PAGE], len(rows) > PER_PAGE
 
 
-def export_csv(db: Session, f: OrderFilter, tz, flow: StatusFlow, fmt: Formatter,
-               headers: list[str], payment_label) -> str:
+def export_csv(
+    db: Session,
+    f: OrderFilter,
+    tz,
+    flow: StatusFlow,
+    fmt: Formatter,
+    headers: list[str],
+    payment_label,
+) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(headers)
     statement, params = filtered(f, tz)
     result = db.execute(statement.execution_options(yield_per=EXPORT_BATCH), params)
     for row in result:
-        writer.writerow([_cell(v) for v in (
-            row.number, fmt.local(row.created_at).strftime("%Y-%m-%d %H:%M"),
-            flow.label(row.status), payment_label(row.payment_status), row.customer_name,
-            row.customer_email, to_decimal(row.total_minor, row.currency), row.currency)])
+        writer.writerow(
+            [
+                _cell(v)
+                for v in (
+                    row.number,
+                    fmt.local(row.created_at).strftime("%Y-%m-%d %H:%M"),
+                    flow.label(row.status),
+                    payment_label(row.payment_status),
+                    row.customer_name,
+                    row.customer_email,
+                    to_decimal(row.total_minor, row.currency),
+                    row.currency,
+                )
+            ]
+        )
     return out.getvalue()
 
 
@@ -131,28 +170,56 @@ class OrderDetail:
 
     @property
     def refundable(self) -> bool:
-        return any(p.kind == "payment.succeeded" and p.status == "succeeded"
-                   for p in self.payments)
+        return any(p.kind == "payment.succeeded" and p.status == "succeeded" for p in self.payments)
 
 
 # The order page's statements, built once (see ``_list_statement``). The
 # children are read for what the page shows: not a payment's raw provider
 # notification or an event's JSON data (kilobytes each), and no ids.
 _orders, _customers = Order.__table__, Customer.__table__
-_DETAIL_ORDER = (select(*(c for c in _orders.c if c.key != "status_token"),
-                        _customers.c.name.label("customer_record_name"))
-                 .outerjoin(_customers, _customers.c.id == _orders.c.customer_id)
-                 .where(_orders.c.id == bindparam("order_id")))
-_DETAIL_LINES = (select(OrderLine.sku, OrderLine.name, OrderLine.quantity,
-                        OrderLine.unit_price_minor, OrderLine.total_minor)
-                 .where(OrderLine.order_id == bindparam("order_id")).order_by(OrderLine.id))
-_DETAIL_EVENTS = (select(OrderEvent.kind, OrderEvent.actor, OrderEvent.from_status,
-                         OrderEvent.to_status, OrderEvent.message, OrderEvent.created_at)
-                  .where(OrderEvent.order_id == bindparam("order_id"))
-                  .order_by(OrderEvent.id.desc()))
-_DETAIL_PAYMENTS = (select(Payment.gateway, Payment.kind, Payment.status, Payment.amount_minor,
-                           Payment.currency, Payment.created_at)
-                    .where(Payment.order_id == bindparam("order_id")).order_by(Payment.id))
+_DETAIL_ORDER = (
+    select(
+        *(c for c in _orders.c if c.key != "status_token"),
+        _customers.c.name.label("customer_record_name"),
+    )
+    .outerjoin(_customers, _customers.c.id == _orders.c.customer_id)
+    .where(_orders.c.id == bindparam("order_id"))
+)
+_DETAIL_LINES = (
+    select(
+        OrderLine.sku,
+        OrderLine.name,
+        OrderLine.quantity,
+        OrderLine.unit_price_minor,
+        OrderLine.total_minor,
+    )
+    .where(OrderLine.order_id == bindparam("order_id"))
+    .order_by(OrderLine.id)
+)
+_DETAIL_EVENTS = (
+    select(
+        OrderEvent.kind,
+        OrderEvent.actor,
+        OrderEvent.from_status,
+        OrderEvent.to_status,
+        OrderEvent.message,
+        OrderEvent.created_at,
+    )
+    .where(OrderEvent.order_id == bindparam("order_id"))
+    .order_by(OrderEvent.id.desc())
+)
+_DETAIL_PAYMENTS = (
+    select(
+        Payment.gateway,
+        Payment.kind,
+        Payment.status,
+        Payment.amount_minor,
+        Payment.currency,
+        Payment.created_at,
+    )
+    .where(Payment.order_id == bindparam("order_id"))
+    .order_by(Payment.id)
+)
 
 
 def _children_json(statement: Select, order: str, label: str):
@@ -166,7 +233,8 @@ def _children_json(statement: Select, order: str, label: str):
     return literal_column(
         f"(SELECT CONCAT(COUNT(*), ' [', COALESCE(GROUP_CONCAT(JSON_ARRAY({columns}) "
         f"ORDER BY {table}.{order} SEPARATOR ','), ''), ']') FROM {table} "
-        f"WHERE {table}.order_id = {_orders.name}.id)").label(label)
+        f"WHERE {table}.order_id = {_orders.name}.id)"
+    ).label(label)
 
 
 def _row_type(name: str, statement: Select):
@@ -179,15 +247,20 @@ EventRow = _row_type("EventRow", _DETAIL_EVENTS)
 PaymentRow = _row_type("PaymentRow", _DETAIL_PAYMENTS)
 
 # OrderDetail's child lists: their statement, row type and order in the subquery.
-_CHILDREN = {"lines": (_DETAIL_LINES, LineRow, "id"),
-             "events": (_DETAIL_EVENTS, EventRow, "id DESC"),
-             "payments": (_DETAIL_PAYMENTS, PaymentRow, "id")}
+_CHILDREN = {
+    "lines": (_DETAIL_LINES, LineRow, "id"),
+    "events": (_DETAIL_EVENTS, EventRow, "id DESC"),
+    "payments": (_DETAIL_PAYMENTS, PaymentRow, "id"),
+}
 
 # On MySQL/MariaDB the children come in the order's own row: one round trip
 # instead of four (~0.15-0.7 ms each on a local server, more over a network).
-_DETAIL_ORDER_WITH_CHILDREN = _DETAIL_ORDER.add_columns(*(
-    _children_json(statement, order, f"{name}_json")
-    for name, (statement, _row, order) in _CHILDREN.items()))
+_DETAIL_ORDER_WITH_CHILDREN = _DETAIL_ORDER.add_columns(
+    *(
+        _children_json(statement, order, f"{name}_json")
+        for name, (statement, _row, order) in _CHILDREN.items()
+    )
+)
 
 
 def _children(text: str | None, row) -> list | None:
@@ -216,17 +289,22 @@ def order_detail(db: Session, order_id: int) -> OrderDetail | None:
     own, whole."""
     conn, params = db.connection(), {"order_id": order_id}
     one_trip = conn.dialect.name == "mysql"
-    order = conn.execute(_DETAIL_ORDER_WITH_CHILDREN if one_trip else _DETAIL_ORDER,
-                         params).one_or_none()
+    order = conn.execute(
+        _DETAIL_ORDER_WITH_CHILDREN if one_trip else _DETAIL_ORDER, params
+    ).one_or_none()
     if order is None:
         return None
-    customer = (CustomerLink(order.customer_id, order.customer_record_name)
-                if order.customer_record_name is not None else None)
+    customer = (
+        CustomerLink(order.customer_id, order.customer_record_name)
+        if order.customer_record_name is not None
+        else None
+    )
     children = {}
     for name, (statement, row, _order) in _CHILDREN.items():
         rows = _children(getattr(order, f"{name}_json"), row) if one_trip else None
-        children[name] = rows if rows is not None else [
-            row._make(r) for r in conn.execute(statement, params)]
+        children[name] = (
+            rows if rows is not None else [row._make(r) for r in conn.execute(statement, params)]
+        )
     return OrderDetail(order=order, customer=customer, **children)
 
 
@@ -238,12 +316,19 @@ class TransitionRefused(Exception):
     pass
 
 
-def change_status(db: Session, order: Order, target: str, flow: StatusFlow, *, actor: str,
-                  message: str = "") -> OrderEvent:
+def change_status(
+    db: Session, order: Order, target: str, flow: StatusFlow, *, actor: str, message: str = ""
+) -> OrderEvent:
     if not flow.can_move(order.status, target):
         raise TransitionRefused(order.status, target)
-    event = OrderEvent(order_id=order.id, kind="status_changed", actor=actor,
-                       from_status=order.status, to_status=target, message=message)
+    event = OrderEvent(
+        order_id=order.id,
+        kind="status_changed",
+        actor=actor,
+        from_status=order.status,
+        to_status=target,
+        message=message,
+    )
     order.status = target
     db.add(event)
     return event
@@ -255,11 +340,13 @@ def add_note(db: Session, order: Order, text: str, *, actor: str) -> OrderEvent:
     return event
 
 
-def bulk_change(db: Session, ids: list[int], target: str, flow: StatusFlow, *,
-                actor: str) -> tuple[list[Order], list[Order]]:
+def bulk_change(
+    db: Session, ids: list[int], target: str, flow: StatusFlow, *, actor: str
+) -> tuple[list[Order], list[Order]]:
     """Moves the orders that may move; returns (changed, refused)."""
-    orders = list(db.scalars(select(Order).where(Order.id.in_(ids)).order_by(Order.id)
-                             .with_for_update()))
+    orders = list(
+        db.scalars(select(Order).where(Order.id.in_(ids)).order_by(Order.id).with_for_update())
+    )
     changed, refused = [], []
     for order in orders:
         if flow.can_move(order.status, target):

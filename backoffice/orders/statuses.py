@@ -15,45 +15,68 @@ from backoffice.i18n import _
 
 DEFAULT_FLOW = (
     {"code": "new", "name": "New", "colour": "#1c7ed6", "next": ["confirmed", "cancelled"]},
-    {"code": "confirmed", "name": "Confirmed", "colour": "#7048e8",
-     "next": ["paid", "cancelled"]},
-    {"code": "paid", "name": "Paid", "colour": "#0ca678",
-     "next": ["shipped", "refunded", "cancelled"]},
+    {"code": "confirmed", "name": "Confirmed", "colour": "#7048e8", "next": ["paid", "cancelled"]},
+    {
+        "code": "paid",
+        "name": "Paid",
+        "colour": "#0ca678",
+        "next": ["shipped", "refunded", "cancelled"],
+    },
     {"code": "shipped", "name": "Shipped", "colour": "#f08c00", "next": ["delivered", "refunded"]},
     {"code": "delivered", "name": "Delivered", "colour": "#2b8a3e", "next": ["refunded"]},
     {"code": "cancelled", "name": "Cancelled", "colour": "#868e96", "next": []},
     {"code": "refunded", "name": "Refunded", "colour": "#e03131", "next": []},
 )
 DEFAULT_LABELS = {
-    "new": _("New"), "confirmed": _("Confirmed"), "paid": _("Paid"), "shipped": _("Shipped"),
-    "delivered": _("Delivered"), "cancelled": _("Cancelled"), "refunded": _("Refunded"),
+    "new": _("New"),
+    "confirmed": _("Confirmed"),
+    "paid": _("Paid"),
+    "shipped": _("Shipped"),
+    "delivered": _("Delivered"),
+    "cancelled": _("Cancelled"),
+    "refunded": _("Refunded"),
 }
 PAYMENT_LABELS = {
-    "unpaid": _("Unpaid"), "paid": _("Paid"), "partially_refunded": _("Partially refunded"),
-    "refunded": _("Refunded"), "failed": _("Failed"), "pending": _("Pending"),
+    "unpaid": _("Unpaid"),
+    "paid": _("Paid"),
+    "partially_refunded": _("Partially refunded"),
+    "refunded": _("Refunded"),
+    "failed": _("Failed"),
+    "pending": _("Pending"),
 }
 # Timeline entries other than status changes and notes (see payments.ledger).
 EVENT_LABELS = {
-    "created": _("Order placed"), "status_changed": _("Status changed"),
-    "payment_status": _("Payment status changed"), "note": _("Internal note"),
-    "payment_started": _("Payment started"), "payment_received": _("Payment received"),
-    "payment_pending": _("Payment pending"), "payment_failed": _("Payment failed"),
-    "payment_cancelled": _("Payment cancelled"), "payment_flagged": _("Payment needs attention"),
-    "refund": _("Refund"), "refund_failed": _("Refund failed"),
+    "created": _("Order placed"),
+    "status_changed": _("Status changed"),
+    "payment_status": _("Payment status changed"),
+    "note": _("Internal note"),
+    "payment_started": _("Payment started"),
+    "payment_received": _("Payment received"),
+    "payment_pending": _("Payment pending"),
+    "payment_failed": _("Payment failed"),
+    "payment_cancelled": _("Payment cancelled"),
+    "payment_flagged": _("Payment needs attention"),
+    "refund": _("Refund"),
+    "refund_failed": _("Refund failed"),
     "refund_flagged": _("Refund needs attention"),
 }
 # Rows of the payments table: what happened, and whether it moved money.
 PAYMENT_KIND_LABELS = {
-    "payment.succeeded": _("Payment"), "payment.pending": _("Payment (pending)"),
-    "payment.failed": _("Failed payment"), "payment.cancelled": _("Cancelled payment"),
-    "refund.succeeded": _("Refund"), "refund.pending": _("Refund (pending)"),
+    "payment.succeeded": _("Payment"),
+    "payment.pending": _("Payment (pending)"),
+    "payment.failed": _("Failed payment"),
+    "payment.cancelled": _("Cancelled payment"),
+    "refund.succeeded": _("Refund"),
+    "refund.pending": _("Refund (pending)"),
 }
 PAYMENT_ROW_LABELS = {
-    "succeeded": _("Succeeded"), "pending": _("Pending"), "failed": _("Failed"),
-    "cancelled": _("Cancelled"), "settled": _("Settled"),
+    "succeeded": _("Succeeded"),
+    "pending": _("Pending"),
+    "failed": _("Failed"),
+    "cancelled": _("Cancelled"),
+    "settled": _("Settled"),
 }
-SOURCE_LABELS = {"backoffice": _("Back-office"), "api": _("Store API"),
-                 "checkout": _("Checkout")}
+SOURCE_LABELS = {"backoffice": _("Back-office"), "api": _("Store API"), "checkout": _("Checkout")}
 CODE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 UNKNOWN_COLOUR = "#868e96"
@@ -71,9 +94,16 @@ class Status:
 class StatusFlow:
     def __init__(self, statuses: list[dict] | None, translate=lambda s: s):
         rows = statuses or [dict(s) for s in DEFAULT_FLOW]
-        self.statuses = [Status(r["code"], r["name"], r.get("colour") or UNKNOWN_COLOUR,
-                                int(r.get("position", i)), tuple(r.get("next") or ()))
-                         for i, r in enumerate(rows)]
+        self.statuses = [
+            Status(
+                r["code"],
+                r["name"],
+                r.get("colour") or UNKNOWN_COLOUR,
+                int(r.get("position", i)),
+                tuple(r.get("next") or ()),
+            )
+            for i, r in enumerate(rows)
+        ]
         self.statuses.sort(key=lambda s: (s.position, s.code))
         self.by_code = {s.code: s for s in self.statuses}
         self._translate = translate
@@ -110,8 +140,16 @@ class StatusFlow:
         return [(s.code, self.label(s.code)) for s in self.statuses]
 
     def as_rows(self) -> list[dict]:
-        return [{"code": s.code, "name": s.name, "colour": s.colour, "position": s.position,
-                 "next": list(s.next)} for s in self.statuses]
+        return [
+            {
+                "code": s.code,
+                "name": s.name,
+                "colour": s.colour,
+                "position": s.position,
+                "next": list(s.next),
+            }
+            for s in self.statuses
+        ]
 
 
 def label(translate, labels: dict, code: str) -> str:

@@ -37,18 +37,26 @@ def order_list(request):
     else:
         rows, has_next = services.order_page(request.db, f, request.fmt.tz)
     payment_choices = [(k, translate(v)) for k, v in PAYMENT_LABELS.items()]
-    return {"f": f, "rows": _list_rows(request, rows, dict(payment_choices)),
-            "has_next": has_next,
-            "url_for": lambda n: request.route_url("orders.list", _query=f.query(page=n)),
-            "sort_heads": _sort_heads(request, f, translate),
-            "errors": [translate(e) for e in f.errors],
-            "payment_choices": payment_choices}
+    return {
+        "f": f,
+        "rows": _list_rows(request, rows, dict(payment_choices)),
+        "has_next": has_next,
+        "url_for": lambda n: request.route_url("orders.list", _query=f.query(page=n)),
+        "sort_heads": _sort_heads(request, f, translate),
+        "errors": [translate(e) for e in f.errors],
+        "payment_choices": payment_choices,
+    }
 
 
 # The list's columns after the checkbox: (sort key or None, label, CSS class).
-LIST_HEADS = (("number", _("Number"), ""), ("created", _("Date"), ""),
-              ("customer", _("Customer"), ""), ("status", _("Status"), ""),
-              (None, _("Payment"), ""), ("total", _("Total"), "num"))
+LIST_HEADS = (
+    ("number", _("Number"), ""),
+    ("created", _("Date"), ""),
+    ("customer", _("Customer"), ""),
+    ("status", _("Status"), ""),
+    (None, _("Payment"), ""),
+    ("total", _("Total"), "num"),
+)
 
 
 def _sort_heads(request, f, translate) -> list[tuple]:
@@ -64,9 +72,14 @@ def _sort_heads(request, f, translate) -> list[tuple]:
             heads.append((translate(label), css, None, None))
             continue
         query = f.query(sort=("-" + key) if f.sort == key else key, page=1)
-        heads.append((translate(label), css, base + urlencode(query, doseq=True),
-                      ("descending" if descending else "ascending") if key == current
-                      else None))
+        heads.append(
+            (
+                translate(label),
+                css,
+                base + urlencode(query, doseq=True),
+                ("descending" if descending else "ascending") if key == current else None,
+            )
+        )
     return heads
 
 
@@ -76,11 +89,21 @@ def _list_rows(request, orders, payment_names: dict) -> list[tuple]:
     fmt, flow = request.fmt, request.order_flow
     short, money = fmt.datetimes("short"), fmt.money
     # Rows of services.LIST_COLUMNS, unpacked in that order.
-    return [(id_, number, short(created), customer or "—", email,
-             flow.colour(status), flow.label(status), payment,
-             payment_names.get(payment, payment), money(total, currency))
-            for id_, number, status, payment, customer, email, currency, total, created
-            in orders]
+    return [
+        (
+            id_,
+            number,
+            short(created),
+            customer or "—",
+            email,
+            flow.colour(status),
+            flow.label(status),
+            payment,
+            payment_names.get(payment, payment),
+            money(total, currency),
+        )
+        for id_, number, status, payment, customer, email, currency, total, created in orders
+    ]
 
 
 @view_config(route_name="orders.export", permission="orders.export")
@@ -89,13 +112,35 @@ def order_export(request):
     if f.errors:
         raise HTTPBadRequest(" ".join(request.localizer.translate(e) for e in f.errors))
     translate = request.localizer.translate
-    headers = [translate(h) for h in (_("Number"), _("Date"), _("Status"), _("Payment"),
-                                      _("Customer"), _("E-mail"), _("Total"), _("Currency"))]
-    body = services.export_csv(request.db, f, request.fmt.tz, request.order_flow, request.fmt,
-                               headers, lambda s: payment_label(translate, s))
+    headers = [
+        translate(h)
+        for h in (
+            _("Number"),
+            _("Date"),
+            _("Status"),
+            _("Payment"),
+            _("Customer"),
+            _("E-mail"),
+            _("Total"),
+            _("Currency"),
+        )
+    ]
+    body = services.export_csv(
+        request.db,
+        f,
+        request.fmt.tz,
+        request.order_flow,
+        request.fmt,
+        headers,
+        lambda s: payment_label(translate, s),
+    )
     record(request, "order.export", "order", None, after={"filter": f.query(page="")})
-    return Response(body.encode("utf-8-sig"), content_type="text/csv", charset="utf-8",
-                    content_disposition='attachment; filename="orders.csv"')
+    return Response(
+        body.encode("utf-8-sig"),
+        content_type="text/csv",
+        charset="utf-8",
+        content_disposition='attachment; filename="orders.csv"',
+    )
 
 
 @view_config(route_name="orders.bulk", request_method="POST", permission="orders.bulk")
@@ -111,21 +156,39 @@ def order_bulk(request):
         request.session.flash(translate(_("Choose orders and a new status.")), "error")
         return HTTPSeeOther(back)
     if len(ids) > services.BULK_LIMIT:
-        raise HTTPBadRequest(translate(_("At most ${n} orders at once.",
-                                         mapping={"n": services.BULK_LIMIT})))
-    changed, refused = services.bulk_change(request.db, ids, target, request.order_flow,
-                                            actor=request.staff_user.email)
+        raise HTTPBadRequest(
+            translate(_("At most ${n} orders at once.", mapping={"n": services.BULK_LIMIT}))
+        )
+    changed, refused = services.bulk_change(
+        request.db, ids, target, request.order_flow, actor=request.staff_user.email
+    )
     for order, before in changed:
-        record(request, "order.status", "order", order.id, before={"status": before},
-               after={"status": target})
+        record(
+            request,
+            "order.status",
+            "order",
+            order.id,
+            before={"status": before},
+            after={"status": target},
+        )
     label = request.order_flow.label(target)
-    request.session.flash(translate(_("Orders moved to “${status}”: ${n}.",
-                                      mapping={"n": len(changed), "status": label})), "success")
+    request.session.flash(
+        translate(
+            _("Orders moved to “${status}”: ${n}.", mapping={"n": len(changed), "status": label})
+        ),
+        "success",
+    )
     if refused:
         numbers = ", ".join(o.number for o in refused[:20])
-        request.session.flash(translate(_(
-            "Orders that cannot move to “${status}” from their status (${n}): ${numbers}",
-            mapping={"n": len(refused), "status": label, "numbers": numbers})), "error")
+        request.session.flash(
+            translate(
+                _(
+                    "Orders that cannot move to “${status}” from their status (${n}): ${numbers}",
+                    mapping={"n": len(refused), "status": label, "numbers": numbers},
+                )
+            ),
+            "error",
+        )
     return HTTPSeeOther(back)
 
 
@@ -149,10 +212,14 @@ def order_detail(request):
         raise HTTPNotFound()
     translate = request.localizer.translate
     can_refund = detail.refundable and bool(request.has_permission("orders.refund"))
-    return {"d": detail, "o": detail.order, "next_statuses": request.order_flow.next(
-                detail.order.status),
-            "payment_label": lambda s: payment_label(translate, s), "labels": Labels(translate),
-            "refund_url": refund_url(request, detail.order.id) if can_refund else None}
+    return {
+        "d": detail,
+        "o": detail.order,
+        "next_statuses": request.order_flow.next(detail.order.status),
+        "payment_label": lambda s: payment_label(translate, s),
+        "labels": Labels(translate),
+        "refund_url": refund_url(request, detail.order.id) if can_refund else None,
+    }
 
 
 @view_config(route_name="orders.status", request_method="POST", permission="orders.update")
@@ -165,18 +232,45 @@ def order_status(request):
     message = (request.POST.get("message") or "").strip()[:NOTE_LIMIT]
     before = order.status
     try:
-        services.change_status(request.db, order, target, request.order_flow,
-                               actor=request.staff_user.email, message=message)
+        services.change_status(
+            request.db,
+            order,
+            target,
+            request.order_flow,
+            actor=request.staff_user.email,
+            message=message,
+        )
     except services.TransitionRefused:
-        request.session.flash(translate(_(
-            "An order in status “${current}” cannot move to “${target}”.",
-            mapping={"current": request.order_flow.label(before),
-                     "target": request.order_flow.label(target)})), "error")
+        request.session.flash(
+            translate(
+                _(
+                    "An order in status “${current}” cannot move to “${target}”.",
+                    mapping={
+                        "current": request.order_flow.label(before),
+                        "target": request.order_flow.label(target),
+                    },
+                )
+            ),
+            "error",
+        )
         return HTTPSeeOther(request.route_url("orders.detail", id=order.id))
-    record(request, "order.status", "order", order.id, before={"status": before},
-           after={"status": target})
-    request.session.flash(translate(_("Order ${number} is now “${status}”.", mapping={
-        "number": order.number, "status": request.order_flow.label(target)})), "success")
+    record(
+        request,
+        "order.status",
+        "order",
+        order.id,
+        before={"status": before},
+        after={"status": target},
+    )
+    request.session.flash(
+        translate(
+            _(
+                "Order ${number} is now “${status}”.",
+                mapping={"number": order.number, "status": request.order_flow.label(target)},
+            )
+        ),
+        "success",
+    )
     return HTTPSeeOther(request.route_url("orders.detail", id=order.id))
 
 
@@ -188,8 +282,10 @@ def order_note(request):
         raise HTTPNotFound()
     text = (request.POST.get("text") or "").strip()
     if not text or len(text) > NOTE_LIMIT:
-        request.session.flash(translate(_("A note needs between 1 and ${n} characters.",
-                                          mapping={"n": NOTE_LIMIT})), "error")
+        request.session.flash(
+            translate(_("A note needs between 1 and ${n} characters.", mapping={"n": NOTE_LIMIT})),
+            "error",
+        )
     else:
         services.add_note(request.db, order, text, actor=request.staff_user.email)
         record(request, "order.note", "order", order.id, after={"note": text})

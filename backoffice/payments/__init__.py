@@ -16,8 +16,9 @@ def includeme(config) -> None:
     registry = config.registry
     if "payment_gateways" not in registry:
         registry["payment_gateways"] = GatewayRegistry()
-    config.add_request_method("backoffice.payments.services.gateway_settings",
-                              "payment_settings", reify=True)
+    config.add_request_method(
+        "backoffice.payments.services.gateway_settings", "payment_settings", reify=True
+    )
     config.include("backoffice.payments.routes")
     config.scan("backoffice.payments.views")
     config.scan("backoffice.payments.sandbox")

@@ -43,15 +43,23 @@ def _gateway_or_404(settings: GatewaySettings, name: str):
         raise HTTPNotFound() from None
 
 
-@view_config(route_name="payments.gateways", request_method="GET", permission=CONFIGURE,
-             renderer=T + "gateways.jinja2")
+@view_config(
+    route_name="payments.gateways",
+    request_method="GET",
+    permission=CONFIGURE,
+    renderer=T + "gateways.jinja2",
+)
 def gateway_list(request):
     staff_only(request)
     return {"gateways": request.payment_settings.summaries()}
 
 
-@view_config(route_name="payments.gateway", request_method="GET", permission=CONFIGURE,
-             renderer=T + "gateway.jinja2")
+@view_config(
+    route_name="payments.gateway",
+    request_method="GET",
+    permission=CONFIGURE,
+    renderer=T + "gateway.jinja2",
+)
 def gateway_form(request):
     staff_only(request)
     settings: GatewaySettings = request.payment_settings
@@ -65,12 +73,21 @@ def _form(gateway, summary, values, errors):
     secrets = secret_fields(gateway.config_schema)
     # Secrets never go back to the browser: only whether one is stored.
     shown = {k: ("" if k in secrets else v) for k, v in values.items()}
-    return {"gateway": gateway, "summary": summary, "values": shown, "errors": errors,
-            "secrets": secrets}
+    return {
+        "gateway": gateway,
+        "summary": summary,
+        "values": shown,
+        "errors": errors,
+        "secrets": secrets,
+    }
 
 
-@view_config(route_name="payments.gateway", request_method="POST", permission=CONFIGURE,
-             renderer=T + "gateway.jinja2")
+@view_config(
+    route_name="payments.gateway",
+    request_method="POST",
+    permission=CONFIGURE,
+    renderer=T + "gateway.jinja2",
+)
 def gateway_save(request):
     actor = staff_only(request)
     settings: GatewaySettings = request.payment_settings
@@ -80,24 +97,31 @@ def gateway_save(request):
     for field in gateway.config_schema:
         if field.kind == "bool":
             values[field.name] = field.name in post
-    clear = frozenset(name for name in secret_fields(gateway.config_schema)
-                      if post.get(f"clear_{name}"))
+    clear = frozenset(
+        name for name in secret_fields(gateway.config_schema) if post.get(f"clear_{name}")
+    )
     position = post.get("position", "").strip()
     try:
-        settings.save(gateway.name, values, clear=clear,
-                      position=int(position) if position.lstrip("-").isdigit() else None)
+        settings.save(
+            gateway.name,
+            values,
+            clear=clear,
+            position=int(position) if position.lstrip("-").isdigit() else None,
+        )
     except ConfigError as exc:
         request.response.status = 400
         return _form(gateway, settings.summary(gateway.name), values, exc.errors)
-    request.session.flash(request.localizer.translate(
-        _("Settings of ${gateway} saved.", mapping={"gateway": gateway_title(request, gateway)})),
-        "success")
+    request.session.flash(
+        request.localizer.translate(
+            _("Settings of ${gateway} saved.", mapping={"gateway": gateway_title(request, gateway)})
+        ),
+        "success",
+    )
     _log_change(request, actor, gateway.name, "saved")
     return HTTPSeeOther(request.route_url("payments.gateways"))
 
 
-@view_config(route_name="payments.gateway_enabled", request_method="POST",
-             permission=CONFIGURE)
+@view_config(route_name="payments.gateway_enabled", request_method="POST", permission=CONFIGURE)
 def gateway_enabled(request):
     actor = staff_only(request)
     settings: GatewaySettings = request.payment_settings
@@ -108,9 +132,15 @@ def gateway_enabled(request):
     try:
         settings.set_enabled(gateway.name, enabled)
     except ConfigurationError:
-        request.session.flash(translate(_("${gateway} needs valid settings before it can be "
-                                          "enabled.", mapping={"gateway": title})),
-                              "error")
+        request.session.flash(
+            translate(
+                _(
+                    "${gateway} needs valid settings before it can be enabled.",
+                    mapping={"gateway": title},
+                )
+            ),
+            "error",
+        )
         return HTTPSeeOther(request.route_url("payments.gateway", gateway=gateway.name))
     message = _("${gateway} enabled.") if enabled else _("${gateway} disabled.")
     request.session.flash(translate(_(message, mapping={"gateway": title})), "success")
@@ -121,25 +151,48 @@ def gateway_enabled(request):
 def _log_change(request, actor: str, gateway: str, what: str) -> None:
     # Secrets appear as set / not set only: the audit log must not become a copy of them.
     summary = request.payment_settings.summary(gateway)
-    after = {"enabled": summary.enabled, "position": summary.position, **summary.settings,
-             **{k: ("set" if v else "not set") for k, v in summary.secrets_set.items()}}
-    request.db.add(AuditEntry(actor=actor, action=f"payments.gateway.{what}",
-                              entity="gateway", entity_id=gateway, after=after))
+    after = {
+        "enabled": summary.enabled,
+        "position": summary.position,
+        **summary.settings,
+        **{k: ("set" if v else "not set") for k, v in summary.secrets_set.items()},
+    }
+    request.db.add(
+        AuditEntry(
+            actor=actor,
+            action=f"payments.gateway.{what}",
+            entity="gateway",
+            entity_id=gateway,
+            after=after,
+        )
+    )
 
 
-@view_config(route_name="payments.order", request_method="GET", permission="orders.view",
-             renderer=T + "order_payments.jinja2")
+@view_config(
+    route_name="payments.order",
+    request_method="GET",
+    permission="orders.view",
+    renderer=T + "order_payments.jinja2",
+)
 def order_payments_page(request):
     staff_only(request)
     order = request.db.get(Order, int(request.matchdict["id"]))
     if order is None:
         raise HTTPNotFound()
-    payments = list(request.db.scalars(
-        select(Payment).where(Payment.order_id == order.id).order_by(Payment.id)))
-    events = list(request.db.scalars(
-        select(OrderEvent).where(OrderEvent.order_id == order.id).order_by(OrderEvent.id)))
-    return {"order": order, "payments": payments, "events": events,
-            "labels": Labels(request.localizer.translate)}
+    payments = list(
+        request.db.scalars(select(Payment).where(Payment.order_id == order.id).order_by(Payment.id))
+    )
+    events = list(
+        request.db.scalars(
+            select(OrderEvent).where(OrderEvent.order_id == order.id).order_by(OrderEvent.id)
+        )
+    )
+    return {
+        "order": order,
+        "payments": payments,
+        "events": events,
+        "labels": Labels(request.localizer.translate),
+    }
 
 
 @view_config(route_name="payments.refund", request_method="POST", permission="orders.refund")
@@ -156,11 +209,23 @@ def refund(request):
         request.session.flash(translate(_(exc.message, mapping=exc.mapping)), "error")
     else:
         amount = request.fmt.money(row.amount_minor, row.currency)
-        record(request, "order.refund", "order", order_id,
-               after={"gateway": row.gateway, "amount_minor": row.amount_minor,
-                      "currency": row.currency, "status": row.status})
-        message = (_("Refunded ${amount}.") if row.status == "succeeded"
-                   else _("Refund of ${amount} requested; waiting for the provider."))
+        record(
+            request,
+            "order.refund",
+            "order",
+            order_id,
+            after={
+                "gateway": row.gateway,
+                "amount_minor": row.amount_minor,
+                "currency": row.currency,
+                "status": row.status,
+            },
+        )
+        message = (
+            _("Refunded ${amount}.")
+            if row.status == "succeeded"
+            else _("Refund of ${amount} requested; waiting for the provider.")
+        )
         request.session.flash(translate(_(message, mapping={"amount": amount})), "success")
     return HTTPSeeOther(order_page_url(request, order_id))
 

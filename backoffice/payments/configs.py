@@ -43,8 +43,7 @@ class GatewaySummary:
 class GatewaySettings:
     """The gateway configurations of one store, on that store's session."""
 
-    def __init__(self, db: Session, keyring: KeyRing, tenant_id: int,
-                 gateways: GatewayRegistry):
+    def __init__(self, db: Session, keyring: KeyRing, tenant_id: int, gateways: GatewayRegistry):
         self.db = db
         self.keyring = keyring
         self.tenant_id = tenant_id
@@ -72,8 +71,14 @@ class GatewaySettings:
     def enabled(self) -> list[GatewaySummary]:
         return [s for s in self.summaries() if s.enabled]
 
-    def save(self, name: str, values: Mapping[str, Any], *, clear: frozenset[str] = frozenset(),
-             position: int | None = None) -> GatewayConfig:
+    def save(
+        self,
+        name: str,
+        values: Mapping[str, Any],
+        *,
+        clear: frozenset[str] = frozenset(),
+        position: int | None = None,
+    ) -> GatewayConfig:
         """Validate with the gateway's schema and store; raises ``ConfigError``.
 
         A secret left blank keeps its stored value (forms never show secrets
@@ -94,8 +99,11 @@ class GatewaySettings:
             row = GatewayConfig(gateway=name, enabled=False, position=0)
             self.db.add(row)
         row.settings = {k: v for k, v in cleaned.items() if k not in secrets}
-        row.secrets = {k: self.keyring.encrypt_text(v, context=self._context(name, k))
-                       for k, v in cleaned.items() if k in secrets and v}
+        row.secrets = {
+            k: self.keyring.encrypt_text(v, context=self._context(name, k))
+            for k, v in cleaned.items()
+            if k in secrets and v
+        }
         if position is not None:
             row.position = position
         self.db.flush()
@@ -123,7 +131,8 @@ class GatewaySettings:
                 continue
             try:
                 values[field] = self.keyring.decrypt_text(
-                    token, context=self._context(row.gateway, field))
+                    token, context=self._context(row.gateway, field)
+                )
             except KeyRingError as exc:
                 raise ConfigurationError(
                     f"secret {field!r} of gateway {row.gateway!r} does not decrypt: {exc}"
@@ -134,11 +143,14 @@ class GatewaySettings:
         secrets = secret_fields(gateway.config_schema)
         stored = (row.secrets or {}) if row is not None else {}
         return GatewaySummary(
-            name=gateway.name, title=gateway.title,
-            enabled=bool(row is not None and row.enabled), configured=row is not None,
+            name=gateway.name,
+            title=gateway.title,
+            enabled=bool(row is not None and row.enabled),
+            configured=row is not None,
             position=row.position if row is not None else 0,
             settings=dict(row.settings or {}) if row is not None else {},
-            secrets_set={name: name in stored for name in sorted(secrets)})
+            secrets_set={name: name in stored for name in sorted(secrets)},
+        )
 
     def _context(self, gateway: str, field: str) -> str:
         return secret_context(self.tenant_id, gateway, field)

@@ -69,6 +69,7 @@ class PaymentNotification(TenantBase):
     remote_addr: Mapped[str] = mapped_column(String(64), default="")
     status: Mapped[str] = mapped_column(String(16), default="received", index=True)
     error: Mapped[str] = mapped_column(Text, default="")
-    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="SET NULL"),
-                                                 index=True)
+    order_id: Mapped[int | None] = mapped_column(
+        ForeignKey("orders.id", ondelete="SET NULL"), index=True
+    )
     processed_at: Mapped[datetime | None] = mapped_column(DateTime)

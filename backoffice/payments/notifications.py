@@ -31,8 +31,9 @@ log = logging.getLogger(__name__)
 
 MAX_BODY = 1024 * 1024
 # Never stored: credentials a proxy or a browser may add; signatures are kept.
-PRIVATE_HEADERS = frozenset({"cookie", "authorization", "proxy-authorization", "x-api-key",
-                             "set-cookie"})
+PRIVATE_HEADERS = frozenset(
+    {"cookie", "authorization", "proxy-authorization", "x-api-key", "set-cookie"}
+)
 # Order matters: the most serious outcome of several events wins.
 SEVERITY = ("duplicate", "accepted", "flagged")
 
@@ -49,8 +50,13 @@ class RawNotification:
 
     def incoming(self) -> IncomingNotification:
         return IncomingNotification.from_http(
-            self.method, self.headers, self.body, query_string=self.query_string,
-            remote_addr=self.remote_addr, received_at=self.received_at)
+            self.method,
+            self.headers,
+            self.body,
+            query_string=self.query_string,
+            remote_addr=self.remote_addr,
+            received_at=self.received_at,
+        )
 
     def stored_headers(self) -> list[list[str]]:
         return [[k, v] for k, v in self.headers if k.lower() not in PRIVATE_HEADERS]
@@ -69,10 +75,16 @@ def record(engine: Engine, raw: RawNotification) -> int:
     """Store the notification as received and commit at once; returns its id."""
     with Session(bind=engine) as session, session.begin():
         row = PaymentNotification(
-            gateway=raw.gateway[:64], method=raw.method[:8], query_string=raw.query_string,
-            headers=raw.stored_headers(), body=raw.body, remote_addr=raw.remote_addr[:64],
+            gateway=raw.gateway[:64],
+            method=raw.method[:8],
+            query_string=raw.query_string,
+            headers=raw.stored_headers(),
+            body=raw.body,
+            remote_addr=raw.remote_addr[:64],
             received_at=raw.received_at.astimezone(UTC).replace(tzinfo=None),
-            status="received", error="")
+            status="received",
+            error="",
+        )
         session.add(row)
         session.flush()
         return row.id
@@ -85,16 +97,23 @@ def mark(engine: Engine, notification_id: int, status: str, error: str = "") -> 
 
 
 def _status(notification_id: int, status: str, error: str, order_id: int | None = None):
-    values = {"status": status, "error": error[:2000],
-              "processed_at": datetime.now(UTC).replace(tzinfo=None)}
+    values = {
+        "status": status,
+        "error": error[:2000],
+        "processed_at": datetime.now(UTC).replace(tzinfo=None),
+    }
     if order_id is not None:
         values["order_id"] = order_id
-    return update(PaymentNotification).where(
-        PaymentNotification.id == notification_id).values(**values)
+    return (
+        update(PaymentNotification)
+        .where(PaymentNotification.id == notification_id)
+        .values(**values)
+    )
 
 
-def process(db: Session, settings: GatewaySettings, gateway: Gateway,
-            raw: RawNotification) -> Outcome:
+def process(
+    db: Session, settings: GatewaySettings, gateway: Gateway, raw: RawNotification
+) -> Outcome:
     """Record, verify and apply one notification; never raises a ``PaymentError``."""
     engine = db.get_bind()
     notification_id = record(engine, raw)
@@ -103,10 +122,15 @@ def process(db: Session, settings: GatewaySettings, gateway: Gateway,
         events = gateway.verify_notification(incoming, settings.config_for(gateway.name))
     except PaymentError as exc:
         mark(engine, notification_id, "rejected", _describe(exc))
-        log.warning("payment notification %s for %s refused: %s", notification_id,
-                    gateway.name, type(exc).__name__)
-        return Outcome(notification_id, "rejected", gateway.acknowledge_error(incoming, exc),
-                       _describe(exc))
+        log.warning(
+            "payment notification %s for %s refused: %s",
+            notification_id,
+            gateway.name,
+            type(exc).__name__,
+        )
+        return Outcome(
+            notification_id, "rejected", gateway.acknowledge_error(incoming, exc), _describe(exc)
+        )
     results = [apply_event(db, event) for event in events]
     return _finish(db, gateway, incoming, notification_id, events, results)
 

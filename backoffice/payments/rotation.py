@@ -35,8 +35,9 @@ class StoreRotation:
 
 def rotate_store_secrets(control: ControlPlane) -> list[StoreRotation]:
     with control.session() as session:
-        tenants = list(session.scalars(
-            select(Tenant).where(Tenant.status.in_(WALKED)).order_by(Tenant.id)))
+        tenants = list(
+            session.scalars(select(Tenant).where(Tenant.status.in_(WALKED)).order_by(Tenant.id))
+        )
         return [_rotate_one(control, tenant) for tenant in tenants]
 
 
@@ -47,8 +48,9 @@ def _rotate_one(control: ControlPlane, tenant: Tenant) -> StoreRotation:
         return StoreRotation(tenant.slug, error=str(exc))
     try:
         with Session(engine) as db, db.begin():
-            return StoreRotation(tenant.slug,
-                                 rotate_gateway_secrets(db, control.keyring, tenant.id))
+            return StoreRotation(
+                tenant.slug, rotate_gateway_secrets(db, control.keyring, tenant.id)
+            )
     except KeyRingError as exc:
         return StoreRotation(tenant.slug, error=str(exc))
     except SQLAlchemyError as exc:

@@ -30,18 +30,24 @@ def _sandbox_checkout(request, token: str):
         raise HTTPNotFound() from None
 
 
-@view_config(route_name="payments.sandbox", request_method="GET",
-             renderer=T + "sandbox.jinja2")
+@view_config(route_name="payments.sandbox", request_method="GET", renderer=T + "sandbox.jinja2")
 def sandbox_page(request):
     """Our own fake card page for the demo gateway (see payments.gateways.sandbox)."""
     token = request.GET.get("token", "")
     checkout, _secret = _sandbox_checkout(request, token)
     translate = request.localizer.translate
-    return {"checkout": checkout, "token": token, "csrf_token": get_csrf_token(request),
-            "title": translate(_("Test payment")), "pay": translate(_("Pay")),
-            "cancel": translate(_("Cancel")), "card_label": translate(_("Card number")),
-            "hint": translate(_("Test cards: 4242 4242 4242 4242 succeeds, "
-                                "4000 0000 0000 0002 is declined."))}
+    return {
+        "checkout": checkout,
+        "token": token,
+        "csrf_token": get_csrf_token(request),
+        "title": translate(_("Test payment")),
+        "pay": translate(_("Pay")),
+        "cancel": translate(_("Cancel")),
+        "card_label": translate(_("Card number")),
+        "hint": translate(
+            _("Test cards: 4242 4242 4242 4242 succeeds, 4000 0000 0000 0002 is declined.")
+        ),
+    }
 
 
 @view_config(route_name="payments.sandbox", request_method="POST")
@@ -58,8 +64,13 @@ def sandbox_pay(request):
     checkout, secret = _sandbox_checkout(request, token)
     outcome = sandbox.charge_test_card(request.POST.get("card", ""))
     body, headers = sandbox.build_notification(checkout, outcome, secret, datetime.now(UTC))
-    raw = RawNotification(gateway="sandbox", method="POST", headers=list(headers.items()),
-                          body=body, remote_addr="sandbox-page")
+    raw = RawNotification(
+        gateway="sandbox",
+        method="POST",
+        headers=list(headers.items()),
+        body=body,
+        remote_addr="sandbox-page",
+    )
     gateway = request.payment_settings.gateways.get("sandbox")
     process(request.db, request.payment_settings, gateway, raw)
     return HTTPSeeOther(checkout.return_url)

@@ -42,12 +42,17 @@ class PaymentRefused(Exception):
 
 def gateway_settings(request) -> GatewaySettings:
     """``request.payment_settings``: this store's gateway configurations."""
-    return GatewaySettings(request.db, request.registry["control"].keyring,
-                           request.tenant.id, request.registry["payment_gateways"])
+    return GatewaySettings(
+        request.db,
+        request.registry["control"].keyring,
+        request.tenant.id,
+        request.registry["payment_gateways"],
+    )
 
 
-def start_payment(request, order: Order, gateway_name: str, return_url: str,
-                  cancel_url: str | None = None) -> PaymentStart:
+def start_payment(
+    request, order: Order, gateway_name: str, return_url: str, cancel_url: str | None = None
+) -> PaymentStart:
     """How to send the customer to pay *order* with one of the store's enabled gateways."""
     settings: GatewaySettings = request.payment_settings
     summary = settings.summary(gateway_name)
@@ -55,28 +60,51 @@ def start_payment(request, order: Order, gateway_name: str, return_url: str,
         raise PaymentRefused(_("This payment method is not available."))
     gateway = settings.gateways.get(gateway_name)
     if not gateway.capabilities.accepts(order.currency):
-        raise PaymentRefused(_("This payment method does not accept ${currency}."),
-                             {"currency": order.currency})
+        raise PaymentRefused(
+            _("This payment method does not accept ${currency}."), {"currency": order.currency}
+        )
     attempt = _attempts(request.db, order.id, gateway_name) + 1
     payment_request = PaymentRequest(
-        order_reference=str(order.id), amount=order_money(order),
-        description=f"Order {order.number}", return_url=return_url,
+        order_reference=str(order.id),
+        amount=order_money(order),
+        description=f"Order {order.number}",
+        return_url=return_url,
         cancel_url=cancel_url or return_url,
         notify_url=request.route_url("payments.notify", gateway=gateway_name),
         # Stable per attempt: a retried start does not open a second charge.
         idempotency_key=f"order-{order.id}-{gateway_name}-{attempt}",
-        customer_email=order.customer_email or None, locale=order.locale or "en")
+        customer_email=order.customer_email or None,
+        locale=order.locale or "en",
+    )
     start = gateway.start_payment(payment_request, settings.config_for(gateway_name))
-    request.db.add(OrderEvent(order_id=order.id, kind="payment_started", message=gateway_name,
-                              data={"gateway": gateway_name, "attempt": attempt,
-                                    "provider_reference": start.provider_reference}))
+    request.db.add(
+        OrderEvent(
+            order_id=order.id,
+            kind="payment_started",
+            message=gateway_name,
+            data={
+                "gateway": gateway_name,
+                "attempt": attempt,
+                "provider_reference": start.provider_reference,
+            },
+        )
+    )
     return start
 
 
 def _attempts(db: Session, order_id: int, gateway_name: str) -> int:
-    return db.scalar(select(func.count()).select_from(OrderEvent).where(
-        OrderEvent.order_id == order_id, OrderEvent.kind == "payment_started",
-        OrderEvent.message == gateway_name)) or 0
+    return (
+        db.scalar(
+            select(func.count())
+            .select_from(OrderEvent)
+            .where(
+                OrderEvent.order_id == order_id,
+                OrderEvent.kind == "payment_started",
+                OrderEvent.message == gateway_name,
+            )
+        )
+        or 0
+    )
 
 
 def parse_amount(text: str | None, currency: str) -> Money | None:
@@ -87,8 +115,10 @@ def parse_amount(text: str | None, currency: str) -> Money | None:
     try:
         return Money.from_decimal(text, currency)
     except (ValueError, TypeError):
-        raise PaymentRefused(_("\"${amount}\" is not an amount in ${currency}."),
-                             {"amount": text[:40], "currency": currency}) from None
+        raise PaymentRefused(
+            _('"${amount}" is not an amount in ${currency}.'),
+            {"amount": text[:40], "currency": currency},
+        ) from None
 
 
 def refund_order(request, order_id: int, amount_text: str | None, actor: str) -> Payment:
@@ -101,8 +131,9 @@ def refund_order(request, order_id: int, amount_text: str | None, actor: str) ->
     payment = _refundable_payment(payments)
     if payment is None:
         raise PaymentRefused(_("This order has no payment left to refund."))
-    left = Money(payment.amount_minor - refunded_for(payments, payment, pending=True),
-                 payment.currency)
+    left = Money(
+        payment.amount_minor - refunded_for(payments, payment, pending=True), payment.currency
+    )
     amount = parse_amount(amount_text, order.currency) or left
     _check_amount(amount, left)
     settings: GatewaySettings = request.payment_settings
@@ -111,27 +142,36 @@ def refund_order(request, order_id: int, amount_text: str | None, actor: str) ->
     capable = gateway.capabilities.refund_partial if partial else gateway.capabilities.refund_full
     if not capable:
         title = request.localizer.translate(_(gateway.title))  # English in payments/
-        raise PaymentRefused(_("${gateway} cannot make this refund: do it in the provider's "
-                               "dashboard."), {"gateway": title})
+        raise PaymentRefused(
+            _("${gateway} cannot make this refund: do it in the provider's dashboard."),
+            {"gateway": title},
+        )
     number = sum(1 for p in payments if p.kind in (REFUNDED, REFUND_PENDING)) + 1
-    refund = RefundRequest(provider_reference=payment.provider_reference, amount=amount,
-                           order_reference=str(order.id),
-                           # Same key if this refund is retried after a failed commit.
-                           idempotency_key=f"refund-{order.id}-{number}")
+    refund = RefundRequest(
+        provider_reference=payment.provider_reference,
+        amount=amount,
+        order_reference=str(order.id),
+        # Same key if this refund is retried after a failed commit.
+        idempotency_key=f"refund-{order.id}-{number}",
+    )
     try:
         result = gateway.refund(refund, settings.config_for(payment.gateway))
     except (ConfigurationError, NotSupported, ProviderError, PaymentError) as exc:
         add_event(db, order, "refund_failed", f"{payment.gateway}: {exc}", actor=actor)
-        raise PaymentRefused(_("The refund did not go through: ${error}"),
-                             {"error": str(exc)}) from None
+        raise PaymentRefused(
+            _("The refund did not go through: ${error}"), {"error": str(exc)}
+        ) from None
     return _record_refund(db, order, payment, result, actor)
 
 
 def _refundable_payment(payments: list[Payment]) -> Payment | None:
     # The latest payment with something left (several only after a double payment).
     for payment in reversed(payments):
-        if payment.kind == PAID and payment.status == COUNTED and (
-                refunded_for(payments, payment, pending=True) < payment.amount_minor):
+        if (
+            payment.kind == PAID
+            and payment.status == COUNTED
+            and (refunded_for(payments, payment, pending=True) < payment.amount_minor)
+        ):
             return payment
     return None
 
@@ -145,23 +185,49 @@ def _check_amount(amount: Money, left: Money) -> None:
 
 def _record_refund(db: Session, order: Order, payment: Payment, result, actor: str) -> Payment:
     if result.status == "failed":
-        add_event(db, order, "refund_failed", f"{payment.gateway}: refund refused by provider",
-                  actor=actor, data={"reference": result.provider_reference})
+        add_event(
+            db,
+            order,
+            "refund_failed",
+            f"{payment.gateway}: refund refused by provider",
+            actor=actor,
+            data={"reference": result.provider_reference},
+        )
         raise PaymentRefused(_("The provider refused the refund."))
-    kind, status = (REFUNDED, COUNTED) if result.status == "succeeded" else (
-        REFUND_PENDING, "pending")
-    row = Payment(order_id=order.id, gateway=payment.gateway, kind=kind, status=status,
-                  provider_reference=result.provider_reference,
-                  amount_minor=result.amount.amount, currency=result.amount.currency,
-                  raw={"payment_reference": payment.provider_reference, "by": actor})
+    kind, status = (
+        (REFUNDED, COUNTED) if result.status == "succeeded" else (REFUND_PENDING, "pending")
+    )
+    row = Payment(
+        order_id=order.id,
+        gateway=payment.gateway,
+        kind=kind,
+        status=status,
+        provider_reference=result.provider_reference,
+        amount_minor=result.amount.amount,
+        currency=result.amount.currency,
+        raw={"payment_reference": payment.provider_reference, "by": actor},
+    )
     db.add(row)
     db.flush()
     before = order.payment_status
     settle_payment_status(order, order_payments(db, order.id))
-    add_event(db, order, "refund", f"{payment.gateway}: {result.amount} refund {status} "
-              f"({result.provider_reference})", actor=actor,
-              data={"amount": str(result.amount), "status": status})
+    add_event(
+        db,
+        order,
+        "refund",
+        f"{payment.gateway}: {result.amount} refund {status} ({result.provider_reference})",
+        actor=actor,
+        data={"amount": str(result.amount), "status": status},
+    )
     if order.payment_status != before:
-        db.add(OrderEvent(order_id=order.id, kind="payment_status", actor=actor,
-                          from_status=before, to_status=order.payment_status, message=""))
+        db.add(
+            OrderEvent(
+                order_id=order.id,
+                kind="payment_status",
+                actor=actor,
+                from_status=before,
+                to_status=order.payment_status,
+                message="",
+            )
+        )
     return row

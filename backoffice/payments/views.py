@@ -38,8 +38,13 @@ def raw_notification(request, gateway: str) -> RawNotification:
     if len(body) > MAX_BODY:
         raise HTTPBadRequest("notification too large")
     return RawNotification(
-        gateway=gateway, method=request.method, headers=list(request.headers.items()),
-        body=body, query_string=request.query_string, remote_addr=remote_addr(request))
+        gateway=gateway,
+        method=request.method,
+        headers=list(request.headers.items()),
+        body=body,
+        query_string=request.query_string,
+        remote_addr=remote_addr(request),
+    )
 
 
 def acknowledgement_response(ack: Acknowledgement) -> Response:
@@ -51,8 +56,7 @@ def acknowledgement_response(ack: Acknowledgement) -> Response:
     return response
 
 
-@view_config(route_name="payments.notify", request_method=("POST", "GET"),
-             require_csrf=False)
+@view_config(route_name="payments.notify", request_method=("POST", "GET"), require_csrf=False)
 def notify(request):
     """Server-to-server: the provider authenticates by signature (or IP + re-fetch)."""
     name = request.matchdict["gateway"]
@@ -66,8 +70,7 @@ def notify(request):
     return acknowledgement_response(outcome.acknowledgement)
 
 
-@view_config(route_name="payments.return", request_method="GET",
-             renderer=T + "return.jinja2")
+@view_config(route_name="payments.return", request_method="GET", renderer=T + "return.jinja2")
 def return_page(request):
     """Where the provider sends the shopper back. It only reads: a return URL can be
     forged or replayed by anyone, so the payment is confirmed by notifications alone."""
@@ -76,18 +79,29 @@ def return_page(request):
     if order.payment_status in ("paid", "partially_refunded", "refunded"):
         message = translate(_("Thank you! Your payment has been received."))
     else:
-        message = translate(_("Your payment is being confirmed. This page will show it "
-                              "as soon as the payment provider tells us."))
+        message = translate(
+            _(
+                "Your payment is being confirmed. This page will show it "
+                "as soon as the payment provider tells us."
+            )
+        )
     request.response.headers["Cache-Control"] = "no-store"
-    return {"order": order, "message": message, "paid": order.payment_status == "paid",
-            "title": translate(_("Order ${number}", mapping={"number": order.number}))}
+    return {
+        "order": order,
+        "message": message,
+        "paid": order.payment_status == "paid",
+        "title": translate(_("Order ${number}", mapping={"number": order.number})),
+    }
 
 
 def _order_by_token(request) -> Order:
     order_id = request.GET.get("order", "")
     token = request.GET.get("token", "")
     order = request.db.get(Order, int(order_id)) if order_id.isdigit() else None
-    if order is None or not order.status_token or not hmac.compare_digest(
-            order.status_token.encode(), token.encode()):
+    if (
+        order is None
+        or not order.status_token
+        or not hmac.compare_digest(order.status_token.encode(), token.encode())
+    ):
         raise HTTPNotFound()
     return order

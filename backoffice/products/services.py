@@ -13,8 +13,12 @@ def product_page(db: Session, *, q: str, active: str, page: int) -> tuple[list[P
     query = select(Product).order_by(Product.name, Product.id)
     if q:
         text = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(or_(Product.sku.like(text + "%", escape="\\"),
-                                Product.name.like("%" + text + "%", escape="\\")))
+        query = query.where(
+            or_(
+                Product.sku.like(text + "%", escape="\\"),
+                Product.name.like("%" + text + "%", escape="\\"),
+            )
+        )
     if active in ("yes", "no"):
         query = query.where(Product.is_active.is_(active == "yes"))
     rows = list(db.scalars(query.offset((page - 1) * PER_PAGE).limit(PER_PAGE + 1)))

@@ -14,8 +14,7 @@ from backoffice.products.forms import product_form
 T = "backoffice:templates/admin/products/"
 
 
-@view_config(route_name="products.list", permission="products.view",
-             renderer=T + "list.jinja2")
+@view_config(route_name="products.list", permission="products.view", renderer=T + "list.jinja2")
 def product_list(request):
     page = page_number(request)
     q = (request.GET.get("q") or "").strip()[:100]
@@ -23,11 +22,19 @@ def product_list(request):
     products, has_next = services.product_page(request.db, q=q, active=active, page=page)
 
     def url_for(n):
-        return request.route_url("products.list", _query={
-            k: v for k, v in {"q": q, "active": active, "page": n}.items() if v})
+        return request.route_url(
+            "products.list",
+            _query={k: v for k, v in {"q": q, "active": active, "page": n}.items() if v},
+        )
 
-    return {"products": products, "has_next": has_next, "page": page, "q": q,
-            "active": active, "url_for": url_for}
+    return {
+        "products": products,
+        "has_next": has_next,
+        "page": page,
+        "q": q,
+        "active": active,
+        "url_for": url_for,
+    }
 
 
 def _product(request) -> Product:
@@ -43,14 +50,22 @@ def _form_values(product: Product, currency: str) -> dict:
     return values
 
 
-@view_config(route_name="products.new", request_method="GET", permission="products.edit",
-             renderer=T + "edit.jinja2")
+@view_config(
+    route_name="products.new",
+    request_method="GET",
+    permission="products.edit",
+    renderer=T + "edit.jinja2",
+)
 def product_new(request):
     return {"product": None, "form": {"is_active": True, "stock": 0}, "errors": {}}
 
 
-@view_config(route_name="products.new", request_method="POST", permission="products.edit",
-             renderer=T + "edit.jinja2")
+@view_config(
+    route_name="products.new",
+    request_method="POST",
+    permission="products.edit",
+    renderer=T + "edit.jinja2",
+)
 def product_create(request):
     form = product_form(request.POST, request.store_config.currency)
     if form.ok and services.sku_taken(request.db, form.data["sku"]):
@@ -62,21 +77,36 @@ def product_create(request):
     request.db.add(product)
     request.db.flush()
     record(request, "product.create", "product", product.id, after=services.snapshot(product))
-    request.session.flash(request.localizer.translate(
-        _("Product “${name}” is created.", mapping={"name": product.name})), "success")
+    request.session.flash(
+        request.localizer.translate(
+            _("Product “${name}” is created.", mapping={"name": product.name})
+        ),
+        "success",
+    )
     return HTTPSeeOther(request.route_url("products.list"))
 
 
-@view_config(route_name="products.edit", request_method="GET", permission="products.view",
-             renderer=T + "edit.jinja2")
+@view_config(
+    route_name="products.edit",
+    request_method="GET",
+    permission="products.view",
+    renderer=T + "edit.jinja2",
+)
 def product_edit(request):
     product = _product(request)
-    return {"product": product, "errors": {},
-            "form": _form_values(product, request.store_config.currency)}
+    return {
+        "product": product,
+        "errors": {},
+        "form": _form_values(product, request.store_config.currency),
+    }
 
 
-@view_config(route_name="products.edit", request_method="POST", permission="products.edit",
-             renderer=T + "edit.jinja2")
+@view_config(
+    route_name="products.edit",
+    request_method="POST",
+    permission="products.edit",
+    renderer=T + "edit.jinja2",
+)
 def product_update(request):
     product = _product(request)
     form = product_form(request.POST, request.store_config.currency)
@@ -91,8 +121,12 @@ def product_update(request):
     old, new = changed(before, services.snapshot(product))
     if new:
         record(request, "product.update", "product", product.id, before=old, after=new)
-    request.session.flash(request.localizer.translate(
-        _("Product “${name}” is saved.", mapping={"name": product.name})), "success")
+    request.session.flash(
+        request.localizer.translate(
+            _("Product “${name}” is saved.", mapping={"name": product.name})
+        ),
+        "success",
+    )
     return HTTPSeeOther(request.route_url("products.list"))
 
 
@@ -101,12 +135,19 @@ def product_delete(request):
     product = _product(request)
     translate = request.localizer.translate
     if services.is_ordered(request.db, product.id):
-        request.session.flash(translate(_(
-            "“${name}” appears in orders and cannot be deleted; make it inactive instead.",
-            mapping={"name": product.name})), "error")
+        request.session.flash(
+            translate(
+                _(
+                    "“${name}” appears in orders and cannot be deleted; make it inactive instead.",
+                    mapping={"name": product.name},
+                )
+            ),
+            "error",
+        )
         return HTTPSeeOther(request.route_url("products.edit", id=product.id))
     record(request, "product.delete", "product", product.id, before=services.snapshot(product))
     request.db.delete(product)
-    request.session.flash(translate(_("Product “${name}” is deleted.",
-                                      mapping={"name": product.name})), "success")
+    request.session.flash(
+        translate(_("Product “${name}” is deleted.", mapping={"name": product.name})), "success"
+    )
     return HTTPSeeOther(request.route_url("products.list"))

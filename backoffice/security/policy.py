@@ -30,9 +30,19 @@ def fingerprint(user: StaffUser) -> str:
 # Only what a page asks of the signed-in member; the sign-in bookkeeping
 # (failed logins, lock, last login, created) loads if something reads it.
 _STAFF_WITH_SETTINGS = (
-    select(StaffUser, settings_json()).where(StaffUser.id == bindparam("id"))
-    .options(load_only(StaffUser.email, StaffUser.name, StaffUser.role,
-                       StaffUser.password_hash, StaffUser.locale, StaffUser.is_active)))
+    select(StaffUser, settings_json())
+    .where(StaffUser.id == bindparam("id"))
+    .options(
+        load_only(
+            StaffUser.email,
+            StaffUser.name,
+            StaffUser.role,
+            StaffUser.password_hash,
+            StaffUser.locale,
+            StaffUser.is_active,
+        )
+    )
+)
 
 
 def load_staff_user(request) -> StaffUser | None:

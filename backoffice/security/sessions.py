@@ -40,8 +40,9 @@ def session_secret(settings) -> str:
     if secret:
         return secret
     if is_production(settings):
-        raise SettingsError("backoffice.session_secret is required in production "
-                            "(set BACKOFFICE_SESSION_SECRET)")
+        raise SettingsError(
+            "backoffice.session_secret is required in production (set BACKOFFICE_SESSION_SECRET)"
+        )
     return _development_secret(Path(settings["backoffice.keys_file"]).parent / "session_secret")
 
 
@@ -72,8 +73,7 @@ class StoreSessionFactory:
 
     def __call__(self, request):
         tenant = request.tenant
-        key = (tenant.id if tenant else None, request.scheme == "https",
-               request.script_name or "/")
+        key = (tenant.id if tenant else None, request.scheme == "https", request.script_name or "/")
         factory = self._factories.get(key)
         if factory is None:
             factory = self._build(key)
@@ -82,9 +82,17 @@ class StoreSessionFactory:
     def _build(self, key):
         tenant_id, secure, path = key
         factory = SignedCookieSessionFactory(
-            store_key(self.secret, tenant_id), cookie_name=COOKIE_NAME, path=path,
-            secure=secure, httponly=True, samesite="Lax", timeout=IDLE_TIMEOUT,
-            reissue_time=REISSUE_AFTER, max_age=None, hashalg="sha256")
+            store_key(self.secret, tenant_id),
+            cookie_name=COOKIE_NAME,
+            path=path,
+            secure=secure,
+            httponly=True,
+            samesite="Lax",
+            timeout=IDLE_TIMEOUT,
+            reissue_time=REISSUE_AFTER,
+            max_age=None,
+            hashalg="sha256",
+        )
         with self._lock:
             if len(self._factories) >= _CACHE_CAP:
                 self._factories.clear()

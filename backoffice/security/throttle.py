@@ -23,12 +23,18 @@ MAX_PER_ADDRESS = 20
 
 def is_throttled(db: Session, email: str, ip: str) -> bool:
     since = utcnow() - WINDOW
-    per_account = db.scalar(select(func.count()).select_from(LoginAttempt).where(
-        LoginAttempt.email == email, LoginAttempt.created_at >= since))
+    per_account = db.scalar(
+        select(func.count())
+        .select_from(LoginAttempt)
+        .where(LoginAttempt.email == email, LoginAttempt.created_at >= since)
+    )
     if per_account >= MAX_PER_ACCOUNT:
         return True
-    per_address = db.scalar(select(func.count()).select_from(LoginAttempt).where(
-        LoginAttempt.ip == ip, LoginAttempt.created_at >= since))
+    per_address = db.scalar(
+        select(func.count())
+        .select_from(LoginAttempt)
+        .where(LoginAttempt.ip == ip, LoginAttempt.created_at >= since)
+    )
     return per_address >= MAX_PER_ADDRESS
 
 

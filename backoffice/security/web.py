@@ -14,7 +14,11 @@ from backoffice.security.sessions import StoreSessionFactory, session_secret
 def client_ip(request) -> str:
     """The client address; the first X-Forwarded-For hop behind a trusted proxy."""
     if request.registry.settings.get("backoffice.trusted_proxy", "").lower() in {
-            "1", "true", "yes", "on"}:
+        "1",
+        "true",
+        "yes",
+        "on",
+    }:
         forwarded = request.headers.get("X-Forwarded-For", "")
         if forwarded:
             return forwarded.split(",")[0].strip()

@@ -52,8 +52,11 @@ def email_taken(db: Session, email: str, *, except_id: int | None = None) -> boo
 
 
 def active_owners(db: Session) -> int:
-    return db.scalar(select(func.count()).select_from(StaffUser).where(
-        StaffUser.role == "owner", StaffUser.is_active.is_(True)))
+    return db.scalar(
+        select(func.count())
+        .select_from(StaffUser)
+        .where(StaffUser.role == "owner", StaffUser.is_active.is_(True))
+    )
 
 
 def temporary_password() -> str:
@@ -62,5 +65,10 @@ def temporary_password() -> str:
 
 def public(user: StaffUser) -> dict:
     """What the audit log keeps of an account (never the password hash)."""
-    return {"email": user.email, "name": user.name, "role": user.role,
-            "is_active": user.is_active, "locale": user.locale}
+    return {
+        "email": user.email,
+        "name": user.name,
+        "role": user.role,
+        "is_active": user.is_active,
+        "locale": user.locale,
+    }

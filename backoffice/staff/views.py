@@ -25,31 +25,46 @@ def safe_next(request, value: str | None) -> str:
     return request.route_url("dashboard.home")
 
 
-@view_config(route_name="staff.login", request_method="GET",
-             renderer="backoffice:templates/admin/login.jinja2")
+@view_config(
+    route_name="staff.login",
+    request_method="GET",
+    renderer="backoffice:templates/admin/login.jinja2",
+)
 def login_form(request):
     if request.staff_user is not None:
         return HTTPSeeOther(safe_next(request, request.GET.get("next")))
     return {"error": None, "email": "", "next": request.GET.get("next", "")}
 
 
-@view_config(route_name="staff.login", request_method="POST",
-             renderer="backoffice:templates/admin/login.jinja2")
+@view_config(
+    route_name="staff.login",
+    request_method="POST",
+    renderer="backoffice:templates/admin/login.jinja2",
+)
 def login(request):
     email = (request.POST.get("email") or "").strip()[:254]
     next_path = request.POST.get("next", "")
     translate = request.localizer.translate
     try:
-        user = services.authenticate(request.db, email, request.POST.get("password") or "",
-                                     request.client_ip)
+        user = services.authenticate(
+            request.db, email, request.POST.get("password") or "", request.client_ip
+        )
     except services.Throttled:
         request.response.status = 429
-        return {"error": translate(_("Too many failed attempts. Please wait 15 minutes "
-                                     "and try again.")), "email": email, "next": next_path}
+        return {
+            "error": translate(
+                _("Too many failed attempts. Please wait 15 minutes and try again.")
+            ),
+            "email": email,
+            "next": next_path,
+        }
     if user is None:
         request.response.status = 400
-        return {"error": translate(_("The e-mail or password is not correct.")),
-                "email": email, "next": next_path}
+        return {
+            "error": translate(_("The e-mail or password is not correct.")),
+            "email": email,
+            "next": next_path,
+        }
     request.db.flush()
     headers = remember(request, user.id, user=user)
     return HTTPSeeOther(safe_next(request, next_path), headers=headers)
@@ -68,27 +83,42 @@ def language(request):
     user = request.staff_user
     locale = request.POST.get("locale")
     if locale in LOCALES and locale != user.locale:
-        record(request, "staff.language", "staff", user.id,
-               before={"locale": user.locale}, after={"locale": locale})
+        record(
+            request,
+            "staff.language",
+            "staff",
+            user.id,
+            before={"locale": user.locale},
+            after={"locale": locale},
+        )
         user.locale = locale
     return HTTPSeeOther(safe_next(request, request.POST.get("next")))
 
 
-@view_config(route_name="staff.profile", request_method="GET", permission="profile",
-             renderer=T + "profile.jinja2")
+@view_config(
+    route_name="staff.profile",
+    request_method="GET",
+    permission="profile",
+    renderer=T + "profile.jinja2",
+)
 def profile(request):
     user = request.staff_user
     return {"form": {"name": user.name, "locale": user.locale or ""}, "errors": {}}
 
 
-@view_config(route_name="staff.profile", request_method="POST", permission="profile",
-             renderer=T + "profile.jinja2")
+@view_config(
+    route_name="staff.profile",
+    request_method="POST",
+    permission="profile",
+    renderer=T + "profile.jinja2",
+)
 def profile_save(request):
     user = request.staff_user
     form = profile_form(request.POST)
     new_password = form.data.get("new_password")
-    if new_password and not verify_password(user.password_hash,
-                                            request.POST.get("current_password") or ""):
+    if new_password and not verify_password(
+        user.password_hash, request.POST.get("current_password") or ""
+    ):
         form.error("current_password", _("The current password is not correct."))
     if not form.ok:
         request.response.status = 400
@@ -108,38 +138,60 @@ def profile_save(request):
     return HTTPSeeOther(request.route_url("staff.profile"))
 
 
-@view_config(route_name="staff.list", permission="staff.manage",
-             renderer=T + "list.jinja2")
+@view_config(route_name="staff.list", permission="staff.manage", renderer=T + "list.jinja2")
 def staff_list(request):
     return {"staff": services.staff_list(request.db), "role_labels": ROLE_LABELS}
 
 
-@view_config(route_name="staff.new", request_method="GET", permission="staff.manage",
-             renderer=T + "edit.jinja2")
+@view_config(
+    route_name="staff.new",
+    request_method="GET",
+    permission="staff.manage",
+    renderer=T + "edit.jinja2",
+)
 def staff_new(request):
-    return {"member": None, "form": {"role": "support"}, "errors": {},
-            "role_labels": ROLE_LABELS}
+    return {"member": None, "form": {"role": "support"}, "errors": {}, "role_labels": ROLE_LABELS}
 
 
-@view_config(route_name="staff.new", request_method="POST", permission="staff.manage",
-             renderer=T + "edit.jinja2")
+@view_config(
+    route_name="staff.new",
+    request_method="POST",
+    permission="staff.manage",
+    renderer=T + "edit.jinja2",
+)
 def staff_create(request):
     form = staff_form(request.POST, new=True)
     if form.ok and services.email_taken(request.db, form.data["email"]):
         form.error("email", _("Someone with this e-mail is already on the staff."))
     if not form.ok:
         request.response.status = 400
-        return {"member": None, "form": form.data, "errors": form.errors,
-                "role_labels": ROLE_LABELS}
+        return {
+            "member": None,
+            "form": form.data,
+            "errors": form.errors,
+            "role_labels": ROLE_LABELS,
+        }
     password = form.data["password"] or services.temporary_password()
-    member = StaffUser(email=form.data["email"], name=form.data["name"], role=form.data["role"],
-                       password_hash=hash_password(password), is_active=True, failed_logins=0)
+    member = StaffUser(
+        email=form.data["email"],
+        name=form.data["name"],
+        role=form.data["role"],
+        password_hash=hash_password(password),
+        is_active=True,
+        failed_logins=0,
+    )
     request.db.add(member)
     request.db.flush()
     record(request, "staff.create", "staff", member.id, after=services.public(member))
     # A generated password is shown once, here, to hand over; never stored in the cookie.
-    return {"member": member, "form": form.data, "errors": {}, "role_labels": ROLE_LABELS,
-            "created": True, "temporary_password": None if form.data["password"] else password}
+    return {
+        "member": member,
+        "form": form.data,
+        "errors": {},
+        "role_labels": ROLE_LABELS,
+        "created": True,
+        "temporary_password": None if form.data["password"] else password,
+    }
 
 
 def _member(request) -> StaffUser:
@@ -149,29 +201,48 @@ def _member(request) -> StaffUser:
     return member
 
 
-@view_config(route_name="staff.edit", request_method="GET", permission="staff.manage",
-             renderer=T + "edit.jinja2")
+@view_config(
+    route_name="staff.edit",
+    request_method="GET",
+    permission="staff.manage",
+    renderer=T + "edit.jinja2",
+)
 def staff_edit(request):
     member = _member(request)
-    return {"member": member, "form": services.public(member), "errors": {},
-            "role_labels": ROLE_LABELS}
+    return {
+        "member": member,
+        "form": services.public(member),
+        "errors": {},
+        "role_labels": ROLE_LABELS,
+    }
 
 
-@view_config(route_name="staff.edit", request_method="POST", permission="staff.manage",
-             renderer=T + "edit.jinja2")
+@view_config(
+    route_name="staff.edit",
+    request_method="POST",
+    permission="staff.manage",
+    renderer=T + "edit.jinja2",
+)
 def staff_update(request):
     member = _member(request)
     form = staff_form(request.POST, new=False)
-    losing_owner = member.role == "owner" and member.is_active and (
-        form.data.get("role") != "owner" or not form.data.get("is_active"))
+    losing_owner = (
+        member.role == "owner"
+        and member.is_active
+        and (form.data.get("role") != "owner" or not form.data.get("is_active"))
+    )
     if losing_owner and services.active_owners(request.db) <= 1:
         form.error("role", _("The store needs at least one active owner."))
     if member.id == request.staff_user.id and not form.data.get("is_active"):
         form.error("is_active", _("You cannot disable your own account."))
     if not form.ok:
         request.response.status = 400
-        return {"member": member, "form": {**form.data, "email": member.email},
-                "errors": form.errors, "role_labels": ROLE_LABELS}
+        return {
+            "member": member,
+            "form": {**form.data, "email": member.email},
+            "errors": form.errors,
+            "role_labels": ROLE_LABELS,
+        }
     before = services.public(member)
     member.name, member.role = form.data["name"], form.data["role"]
     member.is_active = form.data["is_active"]
@@ -182,6 +253,8 @@ def staff_update(request):
         new["password"] = "changed"
     if new:
         record(request, "staff.update", "staff", member.id, before=old, after=new)
-    request.session.flash(request.localizer.translate(
-        _("${email} is saved.", mapping={"email": member.email})), "success")
+    request.session.flash(
+        request.localizer.translate(_("${email} is saved.", mapping={"email": member.email})),
+        "success",
+    )
     return HTTPSeeOther(request.route_url("staff.list"))

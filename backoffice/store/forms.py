@@ -29,8 +29,9 @@ def number_format_error(fmt: str):
     """None if ``fmt`` makes good order numbers from ``{seq}``, else the reason."""
     too_long = _("Order numbers must stay within ${n} characters.", mapping={"n": MAX_NUMBER})
     try:
-        fields = [(name, spec) for _t, name, spec, _c in string.Formatter().parse(fmt)
-                  if name is not None]
+        fields = [
+            (name, spec) for _t, name, spec, _c in string.Formatter().parse(fmt) if name is not None
+        ]
         if [name for name, _spec in fields] != ["seq"]:
             return _("Use {seq} exactly once, e.g. A-{seq:06d}.")
         # Widths are checked before formatting: "{seq:999999999d}" builds a gigabyte.
@@ -108,5 +109,9 @@ def _row(form: Form, params, key: str) -> dict:
     else:  # "²" passes isdigit() and int() refuses it; 5,000 digits too
         form.error(f"{key}.position", _("Enter a whole number."))
         position = 0
-    return {"name": name, "colour": colour, "position": position,
-            "next": params.getall(f"{key}.next")}
+    return {
+        "name": name,
+        "colour": colour,
+        "position": position,
+        "next": params.getall(f"{key}.next"),
+    }

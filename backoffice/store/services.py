@@ -59,8 +59,9 @@ def _settings_json_sqlite(element, compiler, **kw) -> str:
 
 
 def load_config(db: Session, tenant) -> StoreConfig:
-    return config_from_rows(dict(db.execute(select(StoreSetting.key, StoreSetting.value)).all()),
-                            tenant)
+    return config_from_rows(
+        dict(db.execute(select(StoreSetting.key, StoreSetting.value)).all()), tenant
+    )
 
 
 def config_from_json(text: str | None, tenant) -> StoreConfig:
@@ -68,8 +69,10 @@ def config_from_json(text: str | None, tenant) -> StoreConfig:
 
 
 def config_from_rows(rows: dict, tenant) -> StoreConfig:
-    config = StoreConfig(name=tenant.name if tenant else "",
-                         default_locale=(tenant.default_locale if tenant else None) or "en")
+    config = StoreConfig(
+        name=tenant.name if tenant else "",
+        default_locale=(tenant.default_locale if tenant else None) or "en",
+    )
     values = {key: rows[key] for key in KEYS if rows.get(key)}
     statuses = rows.get("order_statuses")
     return replace(config, **values, order_statuses=json.loads(statuses) if statuses else None)
@@ -103,5 +106,14 @@ def prime_config(request, text: str | None) -> None:
         request.store_config = config_from_json(text, request.tenant)
 
 
-__all__ = ["KEYS", "StoreConfig", "asdict", "config_from_json", "load_config", "prime_config",
-           "save_config", "save_statuses", "settings_json"]
+__all__ = [
+    "KEYS",
+    "StoreConfig",
+    "asdict",
+    "config_from_json",
+    "load_config",
+    "prime_config",
+    "save_config",
+    "save_statuses",
+    "settings_json",
+]

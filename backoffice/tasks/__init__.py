@@ -26,8 +26,14 @@ from backoffice.tasks.orders import record_order_event
 from tenancy.directory import TenantDirectory
 
 __all__ = [
-    "CappedTask", "DeliveryCapExceeded", "StoreContext", "StoreTask", "plain_task",
-    "prune_backups", "record_order_event", "store_task",
+    "CappedTask",
+    "DeliveryCapExceeded",
+    "StoreContext",
+    "StoreTask",
+    "plain_task",
+    "prune_backups",
+    "record_order_event",
+    "store_task",
 ]
 
 
@@ -37,8 +43,10 @@ def includeme(config) -> None:
     app.registry = config.registry
     # Tasks re-read the store's status before every run (ttl 0 by default):
     # a task may run long after it was queued.
-    ttl = settings.get("backoffice.task_tenant_cache_ttl") or DEFAULTS[
-        "backoffice.task_tenant_cache_ttl"]
+    ttl = (
+        settings.get("backoffice.task_tenant_cache_ttl")
+        or DEFAULTS["backoffice.task_tenant_cache_ttl"]
+    )
     app.directory = TenantDirectory(config.registry["control"], ttl=float(ttl))
     config.registry["celery"] = app
     config.add_directive("add_task", add_task)

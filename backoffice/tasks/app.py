@@ -96,8 +96,12 @@ def beat_schedule(settings: Mapping[str, str]) -> dict:
     hour, _, minute = at.partition(":")
     if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
         raise ValueError(f"backoffice.backup_prune_at must be HH:MM (UTC) or empty, not {at!r}")
-    return {"backups-prune": {"task": "backups.prune",
-                              "schedule": crontab(hour=int(hour), minute=int(minute))}}
+    return {
+        "backups-prune": {
+            "task": "backups.prune",
+            "schedule": crontab(hour=int(hour), minute=int(minute)),
+        }
+    }
 
 
 def transport_options(visibility_timeout: int) -> dict:
@@ -106,9 +110,11 @@ def transport_options(visibility_timeout: int) -> dict:
     start and then (kombu's defaults) on every tenth sweep of ten seconds, so
     a message could wait 100 s past its time; here every worker looks every
     ``min(10, visibility_timeout)`` seconds (one small Redis query)."""
-    return {"visibility_timeout": visibility_timeout,
-            "unacked_restore_interval": min(10, visibility_timeout),
-            "unacked_restore_throttle": 1}
+    return {
+        "visibility_timeout": visibility_timeout,
+        "unacked_restore_interval": min(10, visibility_timeout),
+        "unacked_restore_throttle": 1,
+    }
 
 
 def make_celery(settings: Mapping[str, str]) -> BackofficeCelery:
@@ -133,7 +139,8 @@ def make_celery(settings: Mapping[str, str]) -> BackofficeCelery:
         worker_prefetch_multiplier=1,
         broker_connection_retry_on_startup=True,
         broker_transport_options=transport_options(
-            as_int(merged, "backoffice.task_visibility_timeout", minimum=1)),
+            as_int(merged, "backoffice.task_visibility_timeout", minimum=1)
+        ),
         task_default_queue="backoffice",
         worker_hijack_root_logger=True,
     )

@@ -24,10 +24,15 @@ from tenancy.registry import CapacityError, EngineRegistry
 log = logging.getLogger(__name__)
 
 # The store is being changed or is switched off: try again later.
-WAIT_STATUSES = frozenset({
-    TenantStatus.SUSPENDED, TenantStatus.PROVISIONING, TenantStatus.MIGRATING,
-    TenantStatus.RESTORING, TenantStatus.MOVING,
-})
+WAIT_STATUSES = frozenset(
+    {
+        TenantStatus.SUSPENDED,
+        TenantStatus.PROVISIONING,
+        TenantStatus.MIGRATING,
+        TenantStatus.RESTORING,
+        TenantStatus.MOVING,
+    }
+)
 
 
 class DeliveryCapExceeded(RuntimeError):
@@ -64,11 +69,16 @@ class CappedTask(Task):
             return
         number = counter.count(request.id, request.retries or 0)
         if number > self.app.max_deliveries:
-            log.error("task %s[%s] delivered %d times (cap %d): not run, marked failed",
-                      self.name, request.id, number, self.app.max_deliveries)
+            log.error(
+                "task %s[%s] delivered %d times (cap %d): not run, marked failed",
+                self.name,
+                request.id,
+                number,
+                self.app.max_deliveries,
+            )
             raise DeliveryCapExceeded(
-                f"{self.name}[{request.id}] delivered {number} times, "
-                f"cap {self.app.max_deliveries}")
+                f"{self.name}[{request.id}] delivered {number} times, cap {self.app.max_deliveries}"
+            )
 
 
 class StoreTask(CappedTask):
@@ -85,8 +95,13 @@ class StoreTask(CappedTask):
         """The store if it can run tasks now; None if it is gone; retries if busy."""
         tenant = self.app.directory.by_id(int(tenant_id))
         if tenant is None or tenant.status not in WAIT_STATUSES | {TenantStatus.ACTIVE}:
-            log.warning("task %s[%s]: store %s is %s; task dropped", self.name,
-                        self.request.id, tenant_id, tenant.status if tenant else "unknown")
+            log.warning(
+                "task %s[%s]: store %s is %s; task dropped",
+                self.name,
+                self.request.id,
+                tenant_id,
+                tenant.status if tenant else "unknown",
+            )
             return None
         if tenant.status in WAIT_STATUSES:
             self.wait_for_store(StoreBusy(f"store {tenant.slug} is {tenant.status}"))
@@ -96,10 +111,16 @@ class StoreTask(CappedTask):
         # Eagerly (embedded default) there is no broker to hold the task for later.
         if self.request.is_eager:
             raise exc
-        log.info("task %s[%s]: %s; retrying in %ss", self.name, self.request.id, exc,
-                 self.app.busy_retry_seconds)
-        raise self.retry(countdown=self.app.busy_retry_seconds,
-                         max_retries=self.app.busy_max_retries, exc=exc)
+        log.info(
+            "task %s[%s]: %s; retrying in %ss",
+            self.name,
+            self.request.id,
+            exc,
+            self.app.busy_retry_seconds,
+        )
+        raise self.retry(
+            countdown=self.app.busy_retry_seconds, max_retries=self.app.busy_max_retries, exc=exc
+        )
 
     def run_in_store(self, tenant: TenantRef, args, kwargs):
         engines: EngineRegistry = self.app.registry["engines"]

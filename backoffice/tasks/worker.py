@@ -40,13 +40,25 @@ def install_worker_hooks(app: BackofficeCelery) -> None:
     signals.worker_shutdown.connect(shutdown, weak=False, dispatch_uid="bo-stop")
 
 
-def run_worker(app: BackofficeCelery, *, concurrency: int | None, loglevel: str,
-               pool: str, hostname: str | None, beat: bool = False,
-               schedule_file: str | None = None) -> int:
+def run_worker(
+    app: BackofficeCelery,
+    *,
+    concurrency: int | None,
+    loglevel: str,
+    pool: str,
+    hostname: str | None,
+    beat: bool = False,
+    schedule_file: str | None = None,
+) -> int:
     install_worker_hooks(app)
     options = {"beat": True, "schedule_filename": schedule_file} if beat else {}
-    worker = app.Worker(concurrency=concurrency, loglevel=loglevel.upper(), pool_cls=pool,
-                        hostname=hostname, **options)
+    worker = app.Worker(
+        concurrency=concurrency,
+        loglevel=loglevel.upper(),
+        pool_cls=pool,
+        hostname=hostname,
+        **options,
+    )
     worker.start()
     return worker.exitcode or 0
 

@@ -18,18 +18,33 @@ from tenancy.registry import CapacityError
 log = logging.getLogger(__name__)
 
 TITLES = {
-    400: _("Bad request"), 401: _("Authentication required"), 403: _("Access denied"),
-    404: _("Page not found"), 405: _("Method not allowed"), 409: _("Conflict"),
-    422: _("Cannot process"), 429: _("Too many requests"), 500: _("Something went wrong"),
+    400: _("Bad request"),
+    401: _("Authentication required"),
+    403: _("Access denied"),
+    404: _("Page not found"),
+    405: _("Method not allowed"),
+    409: _("Conflict"),
+    422: _("Cannot process"),
+    429: _("Too many requests"),
+    500: _("Something went wrong"),
     503: _("Temporarily unavailable"),
 }
 MESSAGES = {
     "store suspended": _("This store is suspended. Please contact the store owner."),
     "unknown store": _("There is no store at this address."),
 }
-CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-         405: "method_not_allowed", 409: "conflict", 422: "unprocessable", 429: "rate_limited",
-         500: "internal_error", 503: "unavailable"}
+CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    422: "unprocessable",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "unavailable",
+}
 
 # MySQL errors after which the store's cached engine must not be trusted:
 # access denied (password rotated), unknown database (moved or dropped by
@@ -44,7 +59,8 @@ def wants_json(request) -> bool:
     # The full path: a refused /s/<slug>/api/... still has its prefix in path_info.
     path = (request.script_name or "") + (request.path_info or "")
     if API_PATH_RE.match(path) or request.headers.get("Authorization", "").startswith(
-            ("Bearer", "bearer")):
+        ("Bearer", "bearer")
+    ):
         return True
     accept = request.accept
     if not accept or "text/html" in str(accept):
@@ -53,18 +69,35 @@ def wants_json(request) -> bool:
     return bool(offers) and offers[0][0] == "application/json"
 
 
-def error_response(request, status: int, message: str | None = None, *,
-                   retry_after: int | None = None, details: dict | None = None):
+def error_response(
+    request,
+    status: int,
+    message: str | None = None,
+    *,
+    retry_after: int | None = None,
+    details: dict | None = None,
+):
     localizer = request.localizer
     title = localizer.translate(TITLES.get(status, TITLES[500]))
     text = message or title
     if wants_json(request):
-        response = render_to_response("json", {"error": {
-            "code": CODES.get(status, "error"), "message": text, "details": details or {}}},
-            request=request)
+        response = render_to_response(
+            "json",
+            {
+                "error": {
+                    "code": CODES.get(status, "error"),
+                    "message": text,
+                    "details": details or {},
+                }
+            },
+            request=request,
+        )
     else:
-        response = render_to_response("backoffice:templates/error.jinja2", {
-            "status": status, "title": title, "message": text}, request=request)
+        response = render_to_response(
+            "backoffice:templates/error.jinja2",
+            {"status": status, "title": title, "message": text},
+            request=request,
+        )
     response.status = status
     if status == 401:
         response.headers["WWW-Authenticate"] = "Bearer"
@@ -80,7 +113,8 @@ def store_unavailable(exc, request):
     text = request.localizer.translate(message) if message else None
     if exc.status == 503:
         text = request.localizer.translate(
-            _("This store is being maintained. Please try again in a minute."))
+            _("This store is being maintained. Please try again in a minute.")
+        )
     return error_response(request, exc.status, text or exc.reason, retry_after=exc.retry_after)
 
 

@@ -24,7 +24,8 @@ def check_access(request) -> None:
     if token:
         scheme, _, given = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not hmac.compare_digest(
-                given.strip().encode(), token.encode()):
+            given.strip().encode(), token.encode()
+        ):
             raise HTTPUnauthorized()
     elif request.remote_addr not in LOOPBACK:
         raise HTTPForbidden()
@@ -45,29 +46,66 @@ def _family(name: str, kind: str, text: str, samples) -> list[str]:
 def render(engines: dict, directory, statuses: dict[str, int]) -> str:
     servers = sorted(engines["connections"])
     lines = [
-        *_family("backoffice_engines_open", "gauge", "Store engines in the registry.",
-                 [({}, engines["engines"])]),
-        *_family("backoffice_engines_retired", "gauge",
-                 "Retired engines still leased by a request.",
-                 [({}, engines["retired_engines"])]),
-        *_family("backoffice_engines_created_total", "counter", "Store engines created.",
-                 [({}, engines["engines_created"])]),
-        *_family("backoffice_engines_evicted_total", "counter",
-                 "Store engines evicted or retired.", [({}, engines["engines_evicted"])]),
-        *_family("backoffice_server_connections_open", "gauge",
-                 "Open connections to a database server.",
-                 [({"server": s}, engines["connections"][s]) for s in servers]),
-        *_family("backoffice_server_connections_peak", "gauge",
-                 "Most connections ever open at once to a database server.",
-                 [({"server": s}, engines["connections_peak"][s]) for s in servers]),
-        *_family("backoffice_server_connection_cap", "gauge",
-                 "Connection cap per database server.", [({}, engines["connection_cap"])]),
-        *_family("backoffice_directory_cache_hits_total", "counter",
-                 "Store lookups answered from the cache.", [({}, directory.hits)]),
-        *_family("backoffice_directory_cache_misses_total", "counter",
-                 "Store lookups that read the control database.", [({}, directory.misses)]),
-        *_family("backoffice_requests_total", "counter", "Requests by the store's status.",
-                 [({"status": s}, statuses.get(s, 0)) for s in STATUSES]),
+        *_family(
+            "backoffice_engines_open",
+            "gauge",
+            "Store engines in the registry.",
+            [({}, engines["engines"])],
+        ),
+        *_family(
+            "backoffice_engines_retired",
+            "gauge",
+            "Retired engines still leased by a request.",
+            [({}, engines["retired_engines"])],
+        ),
+        *_family(
+            "backoffice_engines_created_total",
+            "counter",
+            "Store engines created.",
+            [({}, engines["engines_created"])],
+        ),
+        *_family(
+            "backoffice_engines_evicted_total",
+            "counter",
+            "Store engines evicted or retired.",
+            [({}, engines["engines_evicted"])],
+        ),
+        *_family(
+            "backoffice_server_connections_open",
+            "gauge",
+            "Open connections to a database server.",
+            [({"server": s}, engines["connections"][s]) for s in servers],
+        ),
+        *_family(
+            "backoffice_server_connections_peak",
+            "gauge",
+            "Most connections ever open at once to a database server.",
+            [({"server": s}, engines["connections_peak"][s]) for s in servers],
+        ),
+        *_family(
+            "backoffice_server_connection_cap",
+            "gauge",
+            "Connection cap per database server.",
+            [({}, engines["connection_cap"])],
+        ),
+        *_family(
+            "backoffice_directory_cache_hits_total",
+            "counter",
+            "Store lookups answered from the cache.",
+            [({}, directory.hits)],
+        ),
+        *_family(
+            "backoffice_directory_cache_misses_total",
+            "counter",
+            "Store lookups that read the control database.",
+            [({}, directory.misses)],
+        ),
+        *_family(
+            "backoffice_requests_total",
+            "counter",
+            "Requests by the store's status.",
+            [({"status": s}, statuses.get(s, 0)) for s in STATUSES],
+        ),
     ]
     return "\n".join(lines) + "\n"
 
@@ -76,8 +114,9 @@ def render(engines: dict, directory, statuses: dict[str, int]) -> str:
 def metrics(request):
     check_access(request)
     registry = request.registry
-    body = render(registry["engines"].stats(), registry["directory"],
-                  registry["request_statuses"].snapshot())
+    body = render(
+        registry["engines"].stats(), registry["directory"], registry["request_statuses"].snapshot()
+    )
     response = Response(body, content_type="text/plain", charset="utf-8")
     response.headers["Content-Type"] = CONTENT_TYPE + "; charset=utf-8"
     response.headers["Cache-Control"] = "no-store"

@@ -21,8 +21,11 @@ from backoffice.models.base import utcnow
 from backoffice.tasks import StoreContext, store_task
 from backoffice.webhooks.signing import signature_header
 
-DEFAULTS = {"backoffice.webhook_timeout": "10", "backoffice.webhook_max_attempts": "8",
-            "backoffice.webhook_retry_base": "30"}
+DEFAULTS = {
+    "backoffice.webhook_timeout": "10",
+    "backoffice.webhook_max_attempts": "8",
+    "backoffice.webhook_retry_base": "30",
+}
 MAX_BACKOFF = 6 * 3600
 USER_AGENT = "backoffice-webhooks/1"
 
@@ -64,10 +67,14 @@ def post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> Outc
 
 def headers_for(delivery: WebhookDelivery, secret: str) -> dict[str, str]:
     body = delivery.body.encode("utf-8")
-    return {"Content-Type": "application/json", "User-Agent": USER_AGENT,
-            "X-Event-Id": delivery.event_id, "X-Event-Type": delivery.event_type,
-            "X-Delivery-Attempt": str(delivery.attempts + 1),
-            "X-Signature": signature_header(secret, body)}
+    return {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        "X-Event-Id": delivery.event_id,
+        "X-Event-Type": delivery.event_type,
+        "X-Delivery-Attempt": str(delivery.attempts + 1),
+        "X-Signature": signature_header(secret, body),
+    }
 
 
 def record(delivery: WebhookDelivery, outcome: Outcome) -> None:
@@ -75,9 +82,15 @@ def record(delivery: WebhookDelivery, outcome: Outcome) -> None:
     delivery.attempts += 1
     delivery.last_status = outcome.status
     delivery.last_error = outcome.error
-    delivery.history = [*(delivery.history or []), {
-        "at": now.isoformat() + "Z", "status": outcome.status, "error": outcome.error,
-        "ms": outcome.elapsed_ms}]
+    delivery.history = [
+        *(delivery.history or []),
+        {
+            "at": now.isoformat() + "Z",
+            "status": outcome.status,
+            "error": outcome.error,
+            "ms": outcome.elapsed_ms,
+        },
+    ]
     if outcome.ok:
         delivery.state, delivery.delivered_at, delivery.next_attempt_at = "delivered", now, None
 
@@ -91,8 +104,9 @@ def _setting(settings, key: str) -> int:
 
 
 def attempt(delivery: WebhookDelivery, secret: str, timeout: float) -> Outcome:
-    outcome = post(delivery.endpoint.url, delivery.body.encode("utf-8"),
-                   headers_for(delivery, secret), timeout)
+    outcome = post(
+        delivery.endpoint.url, delivery.body.encode("utf-8"), headers_for(delivery, secret), timeout
+    )
     record(delivery, outcome)
     return outcome
 
@@ -109,7 +123,8 @@ def deliver_webhook(task, store: StoreContext, delivery_id: int) -> str:
     registry = task.app.registry
     settings = registry.settings
     secret = registry["control"].keyring.decrypt_text(
-        endpoint.secret_encrypted, context=secret_context(store.tenant.id, endpoint.id))
+        endpoint.secret_encrypted, context=secret_context(store.tenant.id, endpoint.id)
+    )
     timeout = _setting(settings, "backoffice.webhook_timeout")
     max_attempts = _setting(settings, "backoffice.webhook_max_attempts")
     while not attempt(delivery, secret, timeout).ok:
@@ -122,8 +137,9 @@ def deliver_webhook(task, store: StoreContext, delivery_id: int) -> str:
     return delivery.state
 
 
-def _schedule_retry(task, store: StoreContext, delivery: WebhookDelivery, settings,
-                    max_attempts: int):
+def _schedule_retry(
+    task, store: StoreContext, delivery: WebhookDelivery, settings, max_attempts: int
+):
     delay = backoff(delivery.attempts, _setting(settings, "backoffice.webhook_retry_base"))
     delivery.state = "retrying"
     delivery.next_attempt_at = utcnow() + timedelta(seconds=delay)

@@ -28,29 +28,60 @@ def _time(value: datetime | None) -> str | None:
 
 def order_payload(order: Order) -> dict:
     """What a reseller site needs to update its copy; no e-mail, phone or address."""
-    return {"id": order.id, "number": order.number, "status": order.status,
-            "payment_status": order.payment_status, "currency": order.currency,
-            "total_minor": order.total_minor, "external_reference": order.external_reference,
-            "status_token": order.status_token, "created_at": _time(order.created_at),
-            "updated_at": _time(order.updated_at)}
+    return {
+        "id": order.id,
+        "number": order.number,
+        "status": order.status,
+        "payment_status": order.payment_status,
+        "currency": order.currency,
+        "total_minor": order.total_minor,
+        "external_reference": order.external_reference,
+        "status_token": order.status_token,
+        "created_at": _time(order.created_at),
+        "updated_at": _time(order.updated_at),
+    }
 
 
 def event_body(event_id: str, event_type: str, store_slug: str, data: dict) -> str:
-    return json.dumps({"id": event_id, "type": event_type, "created": int(time.time()),
-                       "store": store_slug, "data": data},
-                      ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(
+        {
+            "id": event_id,
+            "type": event_type,
+            "created": int(time.time()),
+            "store": store_slug,
+            "data": data,
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
 
 
 def emit(db: Session, store_slug: str, event_type: str, data: dict) -> list[WebhookDelivery]:
-    endpoints = [e for e in db.scalars(select(WebhookEndpoint).where(
-        WebhookEndpoint.is_active.is_(True)).order_by(WebhookEndpoint.id)) if e.wants(event_type)]
+    endpoints = [
+        e
+        for e in db.scalars(
+            select(WebhookEndpoint)
+            .where(WebhookEndpoint.is_active.is_(True))
+            .order_by(WebhookEndpoint.id)
+        )
+        if e.wants(event_type)
+    ]
     if not endpoints:
         return []
     event_id = "evt_" + secrets.token_hex(12)
     body = event_body(event_id, event_type, store_slug, data)
-    deliveries = [WebhookDelivery(endpoint_id=e.id, event_id=event_id, event_type=event_type,
-                                  body=body, state="pending", attempts=0, history=[])
-                  for e in endpoints]
+    deliveries = [
+        WebhookDelivery(
+            endpoint_id=e.id,
+            event_id=event_id,
+            event_type=event_type,
+            body=body,
+            state="pending",
+            attempts=0,
+            history=[],
+        )
+        for e in endpoints
+    ]
     db.add_all(deliveries)
     db.flush()
     return deliveries

@@ -41,20 +41,32 @@ def _private(host: str) -> bool:
     return address.is_private or address.is_loopback or address.is_link_local
 
 
-def create_endpoint(db: Session, keyring: KeyRing, tenant_id: int, url: str, events,
-                    description: str = "", *, allow_private: bool = False
-                    ) -> tuple[WebhookEndpoint, str]:
+def create_endpoint(
+    db: Session,
+    keyring: KeyRing,
+    tenant_id: int,
+    url: str,
+    events,
+    description: str = "",
+    *,
+    allow_private: bool = False,
+) -> tuple[WebhookEndpoint, str]:
     chosen = [e for e in EVENT_TYPES if e in set(events)]
     if not chosen:
         raise EndpointError(_("Choose at least one event."))
-    endpoint = WebhookEndpoint(url=check_url(url, allow_private=allow_private),
-                               description=(description or "").strip()[:200],
-                               events=" ".join(chosen), is_active=True, secret_encrypted="")
+    endpoint = WebhookEndpoint(
+        url=check_url(url, allow_private=allow_private),
+        description=(description or "").strip()[:200],
+        events=" ".join(chosen),
+        is_active=True,
+        secret_encrypted="",
+    )
     db.add(endpoint)
     db.flush()
     secret = new_secret()
     endpoint.secret_encrypted = keyring.encrypt_text(
-        secret, context=secret_context(tenant_id, endpoint.id))
+        secret, context=secret_context(tenant_id, endpoint.id)
+    )
     db.flush()
     return endpoint, secret
 
@@ -64,5 +76,11 @@ def endpoints(db: Session) -> list[WebhookEndpoint]:
 
 
 def recent_deliveries(db: Session, limit: int = 100) -> list[WebhookDelivery]:
-    return list(db.scalars(select(WebhookDelivery).options(
-        selectinload(WebhookDelivery.endpoint)).order_by(WebhookDelivery.id.desc()).limit(limit)))
+    return list(
+        db.scalars(
+            select(WebhookDelivery)
+            .options(selectinload(WebhookDelivery.endpoint))
+            .order_by(WebhookDelivery.id.desc())
+            .limit(limit)
+        )
+    )

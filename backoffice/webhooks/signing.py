@@ -34,8 +34,14 @@ def signature_header(secret: str, body: bytes, timestamp: int | None = None) -> 
     return f"t={timestamp},v1={compute(secret, timestamp, body)}"
 
 
-def verify(secret: str, header: str | None, body: bytes, *,
-           tolerance: int = DEFAULT_TOLERANCE, now: float | None = None) -> int:
+def verify(
+    secret: str,
+    header: str | None,
+    body: bytes,
+    *,
+    tolerance: int = DEFAULT_TOLERANCE,
+    now: float | None = None,
+) -> int:
     """Check a received signature; returns its timestamp or raises ``SignatureError``."""
     if not secret:
         raise SignatureError("no secret configured")  # never fail open

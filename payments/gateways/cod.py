@@ -25,8 +25,6 @@ class CashOnDeliveryGateway(Gateway):
         ),
     )
 
-    def start_payment(
-        self, request: PaymentRequest, config: Mapping[str, Any]
-    ) -> PaymentStart:
+    def start_payment(self, request: PaymentRequest, config: Mapping[str, Any]) -> PaymentStart:
         settings = self.validate_config(config)
         return PaymentStart.offline(fill_instructions(settings["instructions"], request))

@@ -21,13 +21,12 @@ class ManualGateway(Gateway):
             "instructions",
             N_("Payment instructions"),
             required=True,
-            help=N_("Bank details shown to the customer; {order_reference} and "
-                    "{amount} are replaced."),
+            help=N_(
+                "Bank details shown to the customer; {order_reference} and {amount} are replaced."
+            ),
         ),
     )
 
-    def start_payment(
-        self, request: PaymentRequest, config: Mapping[str, Any]
-    ) -> PaymentStart:
+    def start_payment(self, request: PaymentRequest, config: Mapping[str, Any]) -> PaymentStart:
         settings = self.validate_config(config)
         return PaymentStart.offline(fill_instructions(settings["instructions"], request))

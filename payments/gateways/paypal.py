@@ -55,8 +55,9 @@ def parse_ipn(body: bytes) -> dict[str, str]:
     except LookupError:
         raise VerificationError(f"unknown IPN charset {charset!r}") from None
     try:
-        decoded = parse_qsl(body.decode("ascii"), keep_blank_values=True,
-                            encoding=charset, errors="strict")
+        decoded = parse_qsl(
+            body.decode("ascii"), keep_blank_values=True, encoding=charset, errors="strict"
+        )
     except UnicodeError:
         raise VerificationError("IPN body is not in its declared charset") from None
     return dict(decoded)
@@ -74,17 +75,26 @@ class PayPalGateway(Gateway):
             help=N_("Payments to any other receiver are refused."),
         ),
         ConfigField("receiver_id", N_("PayPal merchant ID"), help=N_("Checked when set.")),
-        ConfigField("webscr_url", N_("Checkout URL"), kind="url", default=WEBSCR_URL,
-                    help=N_("Sandbox: https://www.sandbox.paypal.com/cgi-bin/webscr")),
-        ConfigField("postback_url", N_("IPN validation URL"), kind="url", default=POSTBACK_URL,
-                    help=N_("Sandbox: https://ipnpb.sandbox.paypal.com/cgi-bin/webscr")),
-        ConfigField("accept_test_ipn", N_("Accept sandbox notifications"), kind="bool",
-                    default=False),
+        ConfigField(
+            "webscr_url",
+            N_("Checkout URL"),
+            kind="url",
+            default=WEBSCR_URL,
+            help=N_("Sandbox: https://www.sandbox.paypal.com/cgi-bin/webscr"),
+        ),
+        ConfigField(
+            "postback_url",
+            N_("IPN validation URL"),
+            kind="url",
+            default=POSTBACK_URL,
+            help=N_("Sandbox: https://ipnpb.sandbox.paypal.com/cgi-bin/webscr"),
+        ),
+        ConfigField(
+            "accept_test_ipn", N_("Accept sandbox notifications"), kind="bool", default=False
+        ),
     )
 
-    def start_payment(
-        self, request: PaymentRequest, config: Mapping[str, Any]
-    ) -> PaymentStart:
+    def start_payment(self, request: PaymentRequest, config: Mapping[str, Any]) -> PaymentStart:
         settings = self.validate_config(config)
         fields = [
             ("cmd", "_xclick"),
@@ -121,12 +131,13 @@ class PayPalGateway(Gateway):
     def _postback(self, body: bytes, url: str) -> None:
         # Verbatim bytes: re-encoding the fields would change what PayPal checks.
         response = self.http.request(
-            "POST", url, body=VALIDATE_PREFIX + body,
+            "POST",
+            url,
+            body=VALIDATE_PREFIX + body,
             headers={"Content-Type": "application/x-www-form-urlencoded"},
         )
         if response.status != 200:
-            raise ProviderError(f"IPN postback answered HTTP {response.status}",
-                                response.status)
+            raise ProviderError(f"IPN postback answered HTTP {response.status}", response.status)
         answer = response.body.strip()
         if answer == b"INVALID":
             raise VerificationError("PayPal says the IPN is INVALID")
@@ -142,8 +153,9 @@ class PayPalGateway(Gateway):
         if message.get("test_ipn") == "1" and not settings["accept_test_ipn"]:
             raise VerificationError("sandbox IPN refused by a live store")
 
-    def _event(self, kind: EventKind, message: dict[str, str],
-               notification: IncomingNotification) -> GatewayEvent:
+    def _event(
+        self, kind: EventKind, message: dict[str, str], notification: IncomingNotification
+    ) -> GatewayEvent:
         try:
             txn_id = message["txn_id"]
             # Refunds and reversals carry a negative mc_gross.

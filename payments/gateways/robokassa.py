@@ -80,9 +80,7 @@ class RobokassaGateway(Gateway):
         prefix = "test_" if settings["test_mode"] else ""
         return require_secret(settings, f"{prefix}password{number}")
 
-    def start_payment(
-        self, request: PaymentRequest, config: Mapping[str, Any]
-    ) -> PaymentStart:
+    def start_payment(self, request: PaymentRequest, config: Mapping[str, Any]) -> PaymentStart:
         settings = self.validate_config(config)
         self.require_currency(request.amount.currency)
         inv_id = _inv_id(request.order_reference)
@@ -114,7 +112,9 @@ class RobokassaGateway(Gateway):
         params = notification.params()
         try:
             out_sum, inv_id, received = (
-                params["OutSum"], params["InvId"], params["SignatureValue"]
+                params["OutSum"],
+                params["InvId"],
+                params["SignatureValue"],
             )
         except KeyError as exc:
             raise VerificationError(f"missing Robokassa parameter {exc}") from None

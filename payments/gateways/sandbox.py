@@ -137,9 +137,7 @@ def sign_notification(body: bytes, secret: str, timestamp: int) -> str:
     return f"t={timestamp},v1={mac}"
 
 
-def verify_notification_signature(
-    header: str, body: bytes, secret: str, now: datetime
-) -> None:
+def verify_notification_signature(header: str, body: bytes, secret: str, now: datetime) -> None:
     parts = dict(item.partition("=")[::2] for item in header.split(",") if "=" in item)
     try:
         timestamp = int(parts["t"])
@@ -167,9 +165,7 @@ class SandboxGateway(Gateway):
         ConfigField("secret", N_("Signing secret"), kind="secret", required=True),
     )
 
-    def start_payment(
-        self, request: PaymentRequest, config: Mapping[str, Any]
-    ) -> PaymentStart:
+    def start_payment(self, request: PaymentRequest, config: Mapping[str, Any]) -> PaymentStart:
         settings = self.validate_config(config)
         checkout = SandboxCheckout(
             order_reference=request.order_reference,
@@ -191,16 +187,16 @@ class SandboxGateway(Gateway):
         settings = self.validate_config(config)
         secret = require_secret(settings, "secret")
         header = notification.headers.get(SIGNATURE_HEADER, "")
-        verify_notification_signature(
-            header, notification.body, secret, notification.received_at
-        )
+        verify_notification_signature(header, notification.body, secret, notification.received_at)
         return [self._event(notification)]
 
     def _event(self, notification: IncomingNotification) -> GatewayEvent:
         try:
             data = notification.json()
-            kind = {"payment.succeeded": EventKind.PAYMENT_SUCCEEDED,
-                    "payment.failed": EventKind.PAYMENT_FAILED}[data["type"]]
+            kind = {
+                "payment.succeeded": EventKind.PAYMENT_SUCCEEDED,
+                "payment.failed": EventKind.PAYMENT_FAILED,
+            }[data["type"]]
             return GatewayEvent(
                 gateway=self.name,
                 kind=kind,

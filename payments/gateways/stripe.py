@@ -83,8 +83,9 @@ def sign_payload(body: bytes, secret: str, timestamp: int) -> str:
     return f"t={timestamp},v1={hmac_sha256_hex(secret, f'{timestamp}.'.encode() + body)}"
 
 
-def verify_signature(header: str, body: bytes, secret: str, now: datetime,
-                     tolerance: int = DEFAULT_TOLERANCE) -> None:
+def verify_signature(
+    header: str, body: bytes, secret: str, now: datetime, tolerance: int = DEFAULT_TOLERANCE
+) -> None:
     timestamps, candidates = [], []
     for item in header.split(","):
         key, _, value = item.strip().partition("=")
@@ -107,13 +108,20 @@ class StripeGateway(Gateway):
     capabilities = Capabilities(refund_full=True, refund_partial=True, notifications=True)
     config_schema = (
         ConfigField("secret_key", N_("Secret key (sk_...)"), kind="secret", required=True),
-        ConfigField("webhook_secret", N_("Webhook signing secret (whsec_...)"),
-                    kind="secret", required=True),
+        ConfigField(
+            "webhook_secret", N_("Webhook signing secret (whsec_...)"), kind="secret", required=True
+        ),
         ConfigField("api_base", N_("API base URL"), kind="url", default=API_BASE),
-        ConfigField("tolerance_seconds", N_("Webhook clock tolerance (seconds)"),
-                    default=str(DEFAULT_TOLERANCE)),
-        ConfigField("api_version", N_("Stripe API version (optional)"),
-                    help=N_("Sent as Stripe-Version when set.")),
+        ConfigField(
+            "tolerance_seconds",
+            N_("Webhook clock tolerance (seconds)"),
+            default=str(DEFAULT_TOLERANCE),
+        ),
+        ConfigField(
+            "api_version",
+            N_("Stripe API version (optional)"),
+            help=N_("Sent as Stripe-Version when set."),
+        ),
     )
 
     def check_config(self, config: dict[str, Any]) -> None:
@@ -121,8 +129,9 @@ class StripeGateway(Gateway):
         if not value.isdigit() or not 0 < int(value) <= 3600:
             raise ConfigError({"tolerance_seconds": N_("Whole seconds between 1 and 3600.")})
 
-    def _post(self, settings: dict[str, Any], path: str, params: Mapping[str, Any],
-              idempotency_key: str) -> dict[str, Any]:
+    def _post(
+        self, settings: dict[str, Any], path: str, params: Mapping[str, Any], idempotency_key: str
+    ) -> dict[str, Any]:
         headers = {
             "Authorization": f"Bearer {require_secret(settings, 'secret_key')}",
             "Content-Type": "application/x-www-form-urlencoded",
@@ -134,9 +143,7 @@ class StripeGateway(Gateway):
         url = join_url(settings["api_base"], path)
         return _expect_ok(self.http.request("POST", url, headers=headers, body=body))
 
-    def start_payment(
-        self, request: PaymentRequest, config: Mapping[str, Any]
-    ) -> PaymentStart:
+    def start_payment(self, request: PaymentRequest, config: Mapping[str, Any]) -> PaymentStart:
         settings = self.validate_config(config)
         reference = {"order_reference": request.order_reference}
         params = {
@@ -146,14 +153,16 @@ class StripeGateway(Gateway):
             "client_reference_id": request.order_reference,
             "customer_email": request.customer_email,
             "locale": "auto",  # Stripe knows fewer locales than we do
-            "line_items": [{
-                "quantity": 1,
-                "price_data": {
-                    "currency": request.amount.currency.lower(),
-                    "unit_amount": to_stripe_amount(request.amount),
-                    "product_data": {"name": request.description[:250]},
-                },
-            }],
+            "line_items": [
+                {
+                    "quantity": 1,
+                    "price_data": {
+                        "currency": request.amount.currency.lower(),
+                        "unit_amount": to_stripe_amount(request.amount),
+                        "product_data": {"name": request.description[:250]},
+                    },
+                }
+            ],
             "metadata": reference,
             # Copied to the PaymentIntent and its charges, so refund webhooks
             # can name the order too.
@@ -170,8 +179,11 @@ class StripeGateway(Gateway):
         settings = self.validate_config(config)
         secret = require_secret(settings, "webhook_secret")
         verify_signature(
-            notification.headers.get("Stripe-Signature", ""), notification.body, secret,
-            notification.received_at, int(settings["tolerance_seconds"]),
+            notification.headers.get("Stripe-Signature", ""),
+            notification.body,
+            secret,
+            notification.received_at,
+            int(settings["tolerance_seconds"]),
         )
         try:
             event = notification.json()
@@ -189,9 +201,16 @@ class StripeGateway(Gateway):
             return [self._session_event(_SESSION_KINDS[kind], event, obj)]
         if kind in _INTENT_KINDS:
             amount_key = "amount_received" if kind.endswith("succeeded") else "amount"
-            return [self._event(_INTENT_KINDS[kind], event, obj["id"], obj["id"],
-                                from_stripe_amount(obj[amount_key], obj["currency"]),
-                                obj.get("metadata"))]
+            return [
+                self._event(
+                    _INTENT_KINDS[kind],
+                    event,
+                    obj["id"],
+                    obj["id"],
+                    from_stripe_amount(obj[amount_key], obj["currency"]),
+                    obj.get("metadata"),
+                )
+            ]
         if kind == "charge.refunded":
             return self._refund_events(event, obj)
         return []  # authentic, but nothing the core acts on
@@ -200,8 +219,10 @@ class StripeGateway(Gateway):
         # The PaymentIntent id is the payment's identity: payment_intent.succeeded
         # for the same payment then dedups against this event.
         reference = obj.get("payment_intent") or obj["id"]
-        metadata = {"order_reference": obj.get("client_reference_id"),
-                    **(obj.get("metadata") or {})}
+        metadata = {
+            "order_reference": obj.get("client_reference_id"),
+            **(obj.get("metadata") or {}),
+        }
         amount = from_stripe_amount(obj["amount_total"], obj["currency"])
         return self._event(kind, event, reference, reference, amount, metadata)
 
@@ -210,21 +231,42 @@ class StripeGateway(Gateway):
         refunds = (charge.get("refunds") or {}).get("data")
         if refunds:
             return [
-                self._event(EventKind.REFUND_SUCCEEDED, event, refund["id"], payment,
-                            from_stripe_amount(refund["amount"], refund["currency"]),
-                            charge.get("metadata"))
-                for refund in refunds if refund.get("status") == "succeeded"
+                self._event(
+                    EventKind.REFUND_SUCCEEDED,
+                    event,
+                    refund["id"],
+                    payment,
+                    from_stripe_amount(refund["amount"], refund["currency"]),
+                    charge.get("metadata"),
+                )
+                for refund in refunds
+                if refund.get("status") == "succeeded"
             ]
         # API versions since 2022-11-15 omit the list: report the running
         # total, keyed by it, so each new total is a distinct event.
         total = from_stripe_amount(charge["amount_refunded"], charge["currency"])
-        return [self._event(EventKind.REFUND_SUCCEEDED, event,
-                            f"{charge['id']}:refunded:{total.amount}", payment, total,
-                            charge.get("metadata"), cumulative=True)]
+        return [
+            self._event(
+                EventKind.REFUND_SUCCEEDED,
+                event,
+                f"{charge['id']}:refunded:{total.amount}",
+                payment,
+                total,
+                charge.get("metadata"),
+                cumulative=True,
+            )
+        ]
 
-    def _event(self, kind: EventKind, event: dict, reference: str, payment: str,
-               amount: Money, metadata: Mapping[str, Any] | None,
-               cumulative: bool = False) -> GatewayEvent:
+    def _event(
+        self,
+        kind: EventKind,
+        event: dict,
+        reference: str,
+        payment: str,
+        amount: Money,
+        metadata: Mapping[str, Any] | None,
+        cumulative: bool = False,
+    ) -> GatewayEvent:
         return GatewayEvent(
             gateway=self.name,
             kind=kind,
@@ -270,8 +312,7 @@ def _expect_ok(response: HttpResponse) -> dict[str, Any]:
             message = response.json().get("error", {}).get("message", "")
         except (ProviderError, AttributeError):
             pass
-        raise ProviderError(f"Stripe answered HTTP {response.status}: {message}",
-                            response.status)
+        raise ProviderError(f"Stripe answered HTTP {response.status}: {message}", response.status)
     data = response.json()
     if not isinstance(data, dict):
         raise ProviderError("Stripe answered with a non-object")

@@ -96,13 +96,20 @@ class YooKassaGateway(Gateway):
             raise ConfigError({"allowed_networks": f"Not a network list: {exc}"}) from None
 
     def _call(
-        self, settings: dict[str, Any], method: str, path: str,
-        payload: dict | None = None, idempotency_key: str | None = None,
-        *, missing_is_forged: bool = False,
+        self,
+        settings: dict[str, Any],
+        method: str,
+        path: str,
+        payload: dict | None = None,
+        idempotency_key: str | None = None,
+        *,
+        missing_is_forged: bool = False,
     ) -> dict[str, Any]:
         secret = require_secret(settings, "secret_key")
-        headers = {"Authorization": basic_auth(settings["shop_id"], secret),
-                   "Accept": "application/json"}
+        headers = {
+            "Authorization": basic_auth(settings["shop_id"], secret),
+            "Accept": "application/json",
+        }
         body = None
         if payload is not None:
             headers["Content-Type"] = "application/json"
@@ -116,17 +123,17 @@ class YooKassaGateway(Gateway):
             raise VerificationError("YooKassa does not know this object")
         return _expect_ok(response)
 
-    def start_payment(
-        self, request: PaymentRequest, config: Mapping[str, Any]
-    ) -> PaymentStart:
+    def start_payment(self, request: PaymentRequest, config: Mapping[str, Any]) -> PaymentStart:
         settings = self.validate_config(config)
         self.require_currency(request.amount.currency)
         payload = {
-            "amount": {"value": request.amount.format_plain(),
-                       "currency": request.amount.currency},
+            "amount": {"value": request.amount.format_plain(), "currency": request.amount.currency},
             "capture": True,
-            "confirmation": {"type": "redirect", "return_url": request.return_url,
-                             "locale": "ru_RU" if request.locale.startswith("ru") else "en_US"},
+            "confirmation": {
+                "type": "redirect",
+                "return_url": request.return_url,
+                "locale": "ru_RU" if request.locale.startswith("ru") else "en_US",
+            },
             "description": request.description[:128],
             "metadata": {"order_reference": request.order_reference},
         }
@@ -147,12 +154,14 @@ class YooKassaGateway(Gateway):
             raise VerificationError(f"sender {notification.remote_addr!r} is not YooKassa")
         event, object_id = _notification_subject(notification)
         if event.startswith("refund."):
-            refund = self._call(settings, "GET", f"/v3/refunds/{quote(object_id)}",
-                                missing_is_forged=True)
+            refund = self._call(
+                settings, "GET", f"/v3/refunds/{quote(object_id)}", missing_is_forged=True
+            )
             return self._refund_events(refund, object_id)
         if event.startswith("payment."):
-            payment = self._call(settings, "GET", f"/v3/payments/{quote(object_id)}",
-                                 missing_is_forged=True)
+            payment = self._call(
+                settings, "GET", f"/v3/payments/{quote(object_id)}", missing_is_forged=True
+            )
             return self._payment_events(payment, object_id)
         return []
 
@@ -162,31 +171,59 @@ class YooKassaGateway(Gateway):
         kind = _PAYMENT_KINDS.get(status)
         if status == "canceled":
             reason = (payment.get("cancellation_details") or {}).get("reason")
-            kind = (EventKind.PAYMENT_CANCELLED if reason in _CANCEL_REASONS
-                    else EventKind.PAYMENT_FAILED)
+            kind = (
+                EventKind.PAYMENT_CANCELLED
+                if reason in _CANCEL_REASONS
+                else EventKind.PAYMENT_FAILED
+            )
         if kind is None:
             return []
-        return [self._event(kind, payment, object_id, object_id,
-                            (payment.get("metadata") or {}).get("order_reference"))]
+        return [
+            self._event(
+                kind,
+                payment,
+                object_id,
+                object_id,
+                (payment.get("metadata") or {}).get("order_reference"),
+            )
+        ]
 
     def _refund_events(self, refund: dict[str, Any], object_id: str) -> list[GatewayEvent]:
         _same_object(refund, object_id)
         if refund.get("status") != "succeeded":
             return []
-        return [self._event(EventKind.REFUND_SUCCEEDED, refund, object_id,
-                            str(refund.get("payment_id", "")), None)]
+        return [
+            self._event(
+                EventKind.REFUND_SUCCEEDED,
+                refund,
+                object_id,
+                str(refund.get("payment_id", "")),
+                None,
+            )
+        ]
 
-    def _event(self, kind: EventKind, obj: dict[str, Any], reference: str,
-               payment_reference: str, order_reference: str | None) -> GatewayEvent:
+    def _event(
+        self,
+        kind: EventKind,
+        obj: dict[str, Any],
+        reference: str,
+        payment_reference: str,
+        order_reference: str | None,
+    ) -> GatewayEvent:
         try:
             amount = _money(obj["amount"])
             occurred = parse_datetime(obj.get("captured_at") or obj["created_at"])
         except (KeyError, TypeError, ValueError) as exc:
             raise ProviderError(f"unreadable YooKassa object: {exc}") from None
         return GatewayEvent(
-            gateway=self.name, kind=kind, provider_reference=reference,
-            payment_reference=payment_reference, order_reference=order_reference,
-            amount=amount, occurred_at=occurred, raw=obj,
+            gateway=self.name,
+            kind=kind,
+            provider_reference=reference,
+            payment_reference=payment_reference,
+            order_reference=order_reference,
+            amount=amount,
+            occurred_at=occurred,
+            raw=obj,
         )
 
     def acknowledge(
@@ -198,15 +235,12 @@ class YooKassaGateway(Gateway):
         settings = self.validate_config(config)
         payload = {
             "payment_id": request.provider_reference,
-            "amount": {"value": request.amount.format_plain(),
-                       "currency": request.amount.currency},
+            "amount": {"value": request.amount.format_plain(), "currency": request.amount.currency},
         }
         if request.reason:
             payload["description"] = request.reason[:250]
         data = self._call(settings, "POST", "/v3/refunds", payload, request.idempotency_key)
-        status = {"succeeded": "succeeded", "canceled": "failed"}.get(
-            data.get("status"), "pending"
-        )
+        status = {"succeeded": "succeeded", "canceled": "failed"}.get(data.get("status"), "pending")
         try:
             return RefundResult(status, str(data["id"]), _money(data["amount"]), raw=data)
         except (KeyError, TypeError, ValueError):
@@ -236,4 +270,3 @@ def _expect_ok(response: HttpResponse) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ProviderError("YooKassa answered with a non-object")
     return data
-

@@ -41,19 +41,31 @@ def require_key(request, scope: str) -> ApiKey:
         headers = decision.headers()
         request.add_response_callback(lambda _req, response: response.headers.update(headers))
         if not decision.allowed:
-            raise ApiError(429, "rate_limited", "too many requests for this API key",
-                           {"retry_after": decision.retry_after})
+            raise ApiError(
+                429,
+                "rate_limited",
+                "too many requests for this API key",
+                {"retry_after": decision.retry_after},
+            )
     key = active_key(request.db, prefix)
     if key is None:
         raise unauthorized("this API key has been revoked")
     if scope not in key.scope_set:
-        raise ApiError(403, "insufficient_scope", f"this API key lacks the {scope} scope",
-                       {"required_scope": scope, "key_scopes": sorted(key.scope_set)})
+        raise ApiError(
+            403,
+            "insufficient_scope",
+            f"this API key lacks the {scope} scope",
+            {"required_scope": scope, "key_scopes": sorted(key.scope_set)},
+        )
     now = utcnow()
     # One write a minute per key at most: "last used" is for owners, not an audit trail.
     # A Core UPDATE: two requests in the same second write the same value, which the
     # ORM would take for a lost row (the engines report changed, not matched, rows).
     if key.last_used_at is None or now - key.last_used_at > LAST_USED_PRECISION:
-        request.db.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now)
-                           .execution_options(synchronize_session=False))
+        request.db.execute(
+            update(ApiKey)
+            .where(ApiKey.id == key.id)
+            .values(last_used_at=now)
+            .execution_options(synchronize_session=False)
+        )
     return key

@@ -13,8 +13,14 @@ from storefront.api.jsonbody import dumps
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, details: dict | None = None,
-                 headers: dict | None = None):
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        details: dict | None = None,
+        headers: dict | None = None,
+    ):
         super().__init__(message)
         self.status = status
         self.code = code
@@ -35,11 +41,11 @@ def not_found(what: str) -> ApiError:
     return ApiError(404, "not_found", f"{what} not found")
 
 
-def envelope(status: int, code: str, message: str, details: dict | None = None,
-             headers: dict | None = None) -> Response:
+def envelope(
+    status: int, code: str, message: str, details: dict | None = None, headers: dict | None = None
+) -> Response:
     body = dumps({"error": {"code": code, "message": message, "details": details or {}}})
-    response = Response(body=body, status=status, content_type="application/json",
-                        charset="utf-8")
+    response = Response(body=body, status=status, content_type="application/json", charset="utf-8")
     response.headers["Cache-Control"] = "no-store"
     response.headers.update(headers or {})
     return response

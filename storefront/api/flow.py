@@ -30,8 +30,11 @@ def store_flow(db: Session) -> dict[str, tuple[str, ...]]:
     if row is None or not row.value:
         return DEFAULT_FLOW
     try:
-        custom = {item["code"]: tuple(item.get("next", ())) for item in json.loads(row.value)
-                  if isinstance(item, dict) and "code" in item}
+        custom = {
+            item["code"]: tuple(item.get("next", ()))
+            for item in json.loads(row.value)
+            if isinstance(item, dict) and "code" in item
+        }
     except (ValueError, TypeError):
         return DEFAULT_FLOW
     # A list without transitions describes names and colours only: keep the default moves.

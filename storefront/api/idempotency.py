@@ -40,8 +40,10 @@ def idempotency_key(request) -> str | None:
         return None
     key = key.strip()
     if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
-        raise bad_request(f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable characters",
-                          {"header": "Idempotency-Key"})
+        raise bad_request(
+            f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable characters",
+            {"header": "Idempotency-Key"},
+        )
     return key
 
 
@@ -67,17 +69,26 @@ def _claim(db, scope, key, request_hash, claims) -> IdempotencyRecord | None:
             db.add(record)
             db.flush()
     except IntegrityError:
-        return db.scalar(select(IdempotencyRecord).where(
-            IdempotencyRecord.scope == scope, IdempotencyRecord.key == key).with_for_update())
+        return db.scalar(
+            select(IdempotencyRecord)
+            .where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
+            .with_for_update()
+        )
     claims.new.append(record)
     return None
 
 
 def _mismatch(scope: str, key: str) -> ApiError:
     if scope == REFERENCE_SCOPE:
-        return ApiError(409, "duplicate_external_reference",
-                        "an order with this external_reference exists with other content",
-                        {"external_reference": key})
-    return ApiError(422, "idempotency_key_reused",
-                    "this Idempotency-Key was used with a different request",
-                    {"idempotency_key": key})
+        return ApiError(
+            409,
+            "duplicate_external_reference",
+            "an order with this external_reference exists with other content",
+            {"external_reference": key},
+        )
+    return ApiError(
+        422,
+        "idempotency_key_reused",
+        "this Idempotency-Key was used with a different request",
+        {"idempotency_key": key},
+    )

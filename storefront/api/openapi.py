@@ -11,13 +11,17 @@ ERROR_STATUSES = {
     "404": "No such object in this store.",
     "409": "Conflict: out of stock, or the external_reference exists with other content.",
     "422": "Valid JSON that cannot be processed (validation, unknown SKU, transition, "
-           "Idempotency-Key reused with another body).",
+    "Idempotency-Key reused with another body).",
     "429": "Rate limit of the key exhausted; see Retry-After.",
 }
-RATE_HEADERS = {name: {"description": text, "schema": {"type": "integer"}} for name, text in (
-    ("RateLimit-Limit", "Requests the key may burst."),
-    ("RateLimit-Remaining", "Requests left in the bucket now."),
-    ("RateLimit-Reset", "Seconds until the bucket is full again."))}
+RATE_HEADERS = {
+    name: {"description": text, "schema": {"type": "integer"}}
+    for name, text in (
+        ("RateLimit-Limit", "Requests the key may burst."),
+        ("RateLimit-Remaining", "Requests left in the bucket now."),
+        ("RateLimit-Reset", "Seconds until the bucket is full again."),
+    )
+}
 
 
 def _ref(name: str) -> dict:
@@ -25,8 +29,10 @@ def _ref(name: str) -> dict:
 
 
 def _json(schema: str, description: str, headers: dict | None = None) -> dict:
-    response = {"description": description,
-                "content": {"application/json": {"schema": _ref(schema)}}}
+    response = {
+        "description": description,
+        "content": {"application/json": {"schema": _ref(schema)}},
+    }
     if headers:
         response["headers"] = headers
     return response
@@ -34,47 +40,80 @@ def _json(schema: str, description: str, headers: dict | None = None) -> dict:
 
 ORDER_LINKS = {
     "getOrder": {"operationId": "getOrder", "parameters": {"id": "$response.body#/id"}},
-    "changeOrderStatus": {"operationId": "changeOrderStatus",
-                          "parameters": {"id": "$response.body#/id"}},
+    "changeOrderStatus": {
+        "operationId": "changeOrderStatus",
+        "parameters": {"id": "$response.body#/id"},
+    },
     "addOrderNote": {"operationId": "addOrderNote", "parameters": {"id": "$response.body#/id"}},
-    "getOrderStatus": {"operationId": "getOrderStatus",
-                       "parameters": {"token": "$response.body#/status_token"}},
-    "getCustomer": {"operationId": "getCustomer",
-                    "parameters": {"id": "$response.body#/customer/id"}},
+    "getOrderStatus": {
+        "operationId": "getOrderStatus",
+        "parameters": {"token": "$response.body#/status_token"},
+    },
+    "getCustomer": {
+        "operationId": "getCustomer",
+        "parameters": {"id": "$response.body#/customer/id"},
+    },
 }
 
 
 def _errors(*statuses: str) -> dict:
-    return {status: {"$ref": f"#/components/responses/E{status}"}
-            for status in ("401", "403", "429", *statuses)}
+    return {
+        status: {"$ref": f"#/components/responses/E{status}"}
+        for status in ("401", "403", "429", *statuses)
+    }
 
 
 def _query(name: str, description: str, schema: dict | None = None) -> dict:
-    return {"name": name, "in": "query", "required": False, "description": description,
-            "schema": schema or {"type": "string"}}
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": schema or {"type": "string"},
+    }
 
 
 PAGING = [
-    _query("limit", "Page size, 1 to 100 (default 20).",
-           {"type": "integer", "minimum": 1, "maximum": 100}),
+    _query(
+        "limit",
+        "Page size, 1 to 100 (default 20).",
+        {"type": "integer", "minimum": 1, "maximum": 100},
+    ),
     _query("cursor", "The next_cursor of the previous page."),
 ]
 
 
 def _path_id(name: str = "id") -> dict:
-    return {"name": name, "in": "path", "required": True,
-            "schema": {"type": "integer", "minimum": 1, "maximum": 999999999999999999}}
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 1, "maximum": 999999999999999999},
+    }
 
 
-def _operation(op_id: str, summary: str, scope: str, ok: dict, errors: dict,
-               parameters=None, body: str | None = None) -> dict:
-    operation = {"operationId": op_id, "summary": summary, "security": [{"apiKey": [scope]}],
-                 "responses": {**ok, **errors}}
+def _operation(
+    op_id: str,
+    summary: str,
+    scope: str,
+    ok: dict,
+    errors: dict,
+    parameters=None,
+    body: str | None = None,
+) -> dict:
+    operation = {
+        "operationId": op_id,
+        "summary": summary,
+        "security": [{"apiKey": [scope]}],
+        "responses": {**ok, **errors},
+    }
     if parameters:
         operation["parameters"] = parameters
     if body:
-        operation["requestBody"] = {"required": True, "content": {
-            "application/json": {"schema": _ref(body)}}}
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": _ref(body)}},
+        }
     return operation
 
 
@@ -85,86 +124,187 @@ def _with_links(operation: dict, status: str, links: dict) -> dict:
 
 def paths() -> dict:
     return {
-        "/api/v1/products": {"get": _operation(
-            "listProducts", "List products, newest first.", "read",
-            {"200": _json("ProductPage", "A page of products.", RATE_HEADERS)},
-            _errors("400"), [*PAGING, _query("active", "Only active (true) or inactive "
-                                             "(false) products.",
-                                             {"type": "string", "enum": ["true", "false"]})])},
-        "/api/v1/products/{sku}": {"get": _operation(
-            "getProduct", "One product by SKU.", "read",
-            {"200": _json("Product", "The product.", RATE_HEADERS)}, _errors("404"),
-            [{"name": "sku", "in": "path", "required": True, "schema": {"type": "string"}}])},
-        "/api/v1/orders": {
-            "post": _with_links(_operation(
-                "createOrder", "Place an order; prices and stock come from the store.",
-                "write", {"201": _json("Order", "The order was created (or, with the same "
-                                       "Idempotency-Key or external_reference and the same "
-                                       "body, this is the stored response, with "
-                                       "Idempotent-Replayed: true).", RATE_HEADERS)},
-                _errors("400", "409", "422"),
-                [{"name": "Idempotency-Key", "in": "header", "required": False,
-                  "schema": {"type": "string", "minLength": 1, "maxLength": 200}}],
-                body="OrderCreate"), "201", ORDER_LINKS),
+        "/api/v1/products": {
             "get": _operation(
-                "listOrders", "List orders, newest first, with filters.", "read",
+                "listProducts",
+                "List products, newest first.",
+                "read",
+                {"200": _json("ProductPage", "A page of products.", RATE_HEADERS)},
+                _errors("400"),
+                [
+                    *PAGING,
+                    _query(
+                        "active",
+                        "Only active (true) or inactive (false) products.",
+                        {"type": "string", "enum": ["true", "false"]},
+                    ),
+                ],
+            )
+        },
+        "/api/v1/products/{sku}": {
+            "get": _operation(
+                "getProduct",
+                "One product by SKU.",
+                "read",
+                {"200": _json("Product", "The product.", RATE_HEADERS)},
+                _errors("404"),
+                [{"name": "sku", "in": "path", "required": True, "schema": {"type": "string"}}],
+            )
+        },
+        "/api/v1/orders": {
+            "post": _with_links(
+                _operation(
+                    "createOrder",
+                    "Place an order; prices and stock come from the store.",
+                    "write",
+                    {
+                        "201": _json(
+                            "Order",
+                            "The order was created (or, with the same "
+                            "Idempotency-Key or external_reference and the same "
+                            "body, this is the stored response, with "
+                            "Idempotent-Replayed: true).",
+                            RATE_HEADERS,
+                        )
+                    },
+                    _errors("400", "409", "422"),
+                    [
+                        {
+                            "name": "Idempotency-Key",
+                            "in": "header",
+                            "required": False,
+                            "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+                        }
+                    ],
+                    body="OrderCreate",
+                ),
+                "201",
+                ORDER_LINKS,
+            ),
+            "get": _operation(
+                "listOrders",
+                "List orders, newest first, with filters.",
+                "read",
                 {"200": _json("OrderPage", "A page of orders.", RATE_HEADERS)},
-                _errors("400"), [*PAGING,
-                                 _query("status", "Only orders in this status."),
-                                 _query("payment_status", "unpaid, paid, refunded..."),
-                                 _query("external_reference", "Your reference."),
-                                 _query("email", "The customer's e-mail."),
-                                 _query("created_after", "ISO 8601 date-time, inclusive.",
-                                        {"type": "string", "format": "date-time"}),
-                                 _query("created_before", "ISO 8601 date-time, exclusive.",
-                                        {"type": "string", "format": "date-time"})])},
-        "/api/v1/orders/{id}": {"get": _operation(
-            "getOrder", "One order with its lines.", "read",
-            {"200": _json("Order", "The order.", RATE_HEADERS)}, _errors("404"), [_path_id()])},
-        "/api/v1/orders/{id}/status": {"post": _operation(
-            "changeOrderStatus", "Move the order along the store's status flow.", "write",
-            {"200": _json("Order", "The order in its new status.", RATE_HEADERS)},
-            _errors("400", "404", "422"), [_path_id()], body="StatusChange")},
-        "/api/v1/orders/{id}/notes": {"post": _operation(
-            "addOrderNote", "Add a note to the order's timeline.", "write",
-            {"201": _json("OrderEvent", "The note.", RATE_HEADERS)},
-            _errors("400", "404", "422"), [_path_id()], body="NoteCreate")},
-        "/api/v1/customers": {"get": _operation(
-            "listCustomers", "List customers, newest first.", "read",
-            {"200": _json("CustomerPage", "A page of customers.", RATE_HEADERS)},
-            _errors("400"), [*PAGING, _query("email", "Only this e-mail.")])},
-        "/api/v1/customers/{id}": {"get": _operation(
-            "getCustomer", "One customer.", "read",
-            {"200": _json("Customer", "The customer.", RATE_HEADERS)}, _errors("404"),
-            [_path_id()])},
-        "/api/v1/carts": {"post": _operation(
-            "createCart", "A signed link that opens the store's hosted checkout with this "
-            "cart. Nothing is reserved: stock is checked when the shopper orders.", "write",
-            {"201": _json("Cart", "The signed cart and its checkout URL.", RATE_HEADERS)},
-            _errors("400", "422"), body="CartCreate")},
-        "/api/v1/order-status/{token}": {"get": _operation(
-            "getOrderStatus", "What a shopper may see of an order, by its status_token.",
-            "read", {"200": _json("OrderStatus", "The order's status.", RATE_HEADERS)},
-            _errors("404"),
-            [{"name": "token", "in": "path", "required": True, "schema": {"type": "string"}}])},
+                _errors("400"),
+                [
+                    *PAGING,
+                    _query("status", "Only orders in this status."),
+                    _query("payment_status", "unpaid, paid, refunded..."),
+                    _query("external_reference", "Your reference."),
+                    _query("email", "The customer's e-mail."),
+                    _query(
+                        "created_after",
+                        "ISO 8601 date-time, inclusive.",
+                        {"type": "string", "format": "date-time"},
+                    ),
+                    _query(
+                        "created_before",
+                        "ISO 8601 date-time, exclusive.",
+                        {"type": "string", "format": "date-time"},
+                    ),
+                ],
+            ),
+        },
+        "/api/v1/orders/{id}": {
+            "get": _operation(
+                "getOrder",
+                "One order with its lines.",
+                "read",
+                {"200": _json("Order", "The order.", RATE_HEADERS)},
+                _errors("404"),
+                [_path_id()],
+            )
+        },
+        "/api/v1/orders/{id}/status": {
+            "post": _operation(
+                "changeOrderStatus",
+                "Move the order along the store's status flow.",
+                "write",
+                {"200": _json("Order", "The order in its new status.", RATE_HEADERS)},
+                _errors("400", "404", "422"),
+                [_path_id()],
+                body="StatusChange",
+            )
+        },
+        "/api/v1/orders/{id}/notes": {
+            "post": _operation(
+                "addOrderNote",
+                "Add a note to the order's timeline.",
+                "write",
+                {"201": _json("OrderEvent", "The note.", RATE_HEADERS)},
+                _errors("400", "404", "422"),
+                [_path_id()],
+                body="NoteCreate",
+            )
+        },
+        "/api/v1/customers": {
+            "get": _operation(
+                "listCustomers",
+                "List customers, newest first.",
+                "read",
+                {"200": _json("CustomerPage", "A page of customers.", RATE_HEADERS)},
+                _errors("400"),
+                [*PAGING, _query("email", "Only this e-mail.")],
+            )
+        },
+        "/api/v1/customers/{id}": {
+            "get": _operation(
+                "getCustomer",
+                "One customer.",
+                "read",
+                {"200": _json("Customer", "The customer.", RATE_HEADERS)},
+                _errors("404"),
+                [_path_id()],
+            )
+        },
+        "/api/v1/carts": {
+            "post": _operation(
+                "createCart",
+                "A signed link that opens the store's hosted checkout with this "
+                "cart. Nothing is reserved: stock is checked when the shopper orders.",
+                "write",
+                {"201": _json("Cart", "The signed cart and its checkout URL.", RATE_HEADERS)},
+                _errors("400", "422"),
+                body="CartCreate",
+            )
+        },
+        "/api/v1/order-status/{token}": {
+            "get": _operation(
+                "getOrderStatus",
+                "What a shopper may see of an order, by its status_token.",
+                "read",
+                {"200": _json("OrderStatus", "The order's status.", RATE_HEADERS)},
+                _errors("404"),
+                [{"name": "token", "in": "path", "required": True, "schema": {"type": "string"}}],
+            )
+        },
     }
 
 
 def document(server_url: str = "/") -> dict:
     return {
         "openapi": "3.1.0",
-        "info": {"title": "Store API", "version": "1.0.0",
-                 "description": "Orders, products and customers of one store, for reseller "
-                                "websites. See docs/api.md."},
+        "info": {
+            "title": "Store API",
+            "version": "1.0.0",
+            "description": "Orders, products and customers of one store, for reseller "
+            "websites. See docs/api.md.",
+        },
         "servers": [{"url": server_url}],
         "security": [{"apiKey": []}],
         "paths": paths(),
         "components": {
             "schemas": COMPONENTS,
-            "securitySchemes": {"apiKey": {
-                "type": "http", "scheme": "bearer",
-                "description": "Authorization: Bearer bo_live_..., scopes read and write."}},
-            "responses": {f"E{status}": _json("Error", text)
-                          for status, text in ERROR_STATUSES.items()},
+            "securitySchemes": {
+                "apiKey": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "Authorization: Bearer bo_live_..., scopes read and write.",
+                }
+            },
+            "responses": {
+                f"E{status}": _json("Error", text) for status, text in ERROR_STATUSES.items()
+            },
         },
     }

@@ -30,13 +30,20 @@ def lock_products(db: Session, lines: list[dict]) -> dict[str, Product]:
     duplicates = sorted({sku for sku in skus if skus.count(sku) > 1})
     if duplicates:
         raise invalid("list each SKU once", {"duplicate_skus": duplicates})
-    products = {p.sku: p for p in db.scalars(
-        select(Product).where(Product.sku.in_(skus)).order_by(Product.sku).with_for_update())}
+    products = {
+        p.sku: p
+        for p in db.scalars(
+            select(Product).where(Product.sku.in_(skus)).order_by(Product.sku).with_for_update()
+        )
+    }
     unknown = sorted(s for s in skus if s not in products or not products[s].is_active)
     if unknown:
         raise invalid("unknown or inactive products", {"skus": unknown})
-    short = {line["sku"]: products[line["sku"]].stock for line in lines
-             if products[line["sku"]].stock < line["quantity"]}
+    short = {
+        line["sku"]: products[line["sku"]].stock
+        for line in lines
+        if products[line["sku"]].stock < line["quantity"]
+    }
     if short:
         raise ApiError(409, "out_of_stock", "not enough stock", {"available": short})
     return products
@@ -44,8 +51,9 @@ def lock_products(db: Session, lines: list[dict]) -> dict[str, Product]:
 
 def customer_for(db: Session, data: dict) -> Customer:
     email = data["email"].strip().lower()
-    customer = db.scalar(select(Customer).where(Customer.email == email)
-                         .order_by(Customer.id).limit(1))
+    customer = db.scalar(
+        select(Customer).where(Customer.email == email).order_by(Customer.id).limit(1)
+    )
     if customer is None:
         customer = Customer(email=email, name=data.get("name", ""), phone=data.get("phone", ""))
         db.add(customer)
@@ -53,32 +61,49 @@ def customer_for(db: Session, data: dict) -> Customer:
     return customer
 
 
-def place_order(db: Session, payload: dict, *, actor: str, source: str = "api",
-                message: str = "placed through the store API") -> Order:
+def place_order(
+    db: Session,
+    payload: dict,
+    *,
+    actor: str,
+    source: str = "api",
+    message: str = "placed through the store API",
+) -> Order:
     """The one way orders come in from outside (the API, the hosted checkout)."""
     products = lock_products(db, payload["lines"])
     customer = customer_for(db, payload["customer"])
     order = Order(
-        number="tmp-" + secrets.token_hex(8), status="new", payment_status="unpaid",
-        customer_id=customer.id, customer_email=customer.email,
+        number="tmp-" + secrets.token_hex(8),
+        status="new",
+        payment_status="unpaid",
+        customer_id=customer.id,
+        customer_email=customer.email,
         customer_name=payload["customer"].get("name") or customer.name,
         customer_phone=payload["customer"].get("phone") or customer.phone,
         shipping_address=payload.get("shipping_address", ""),
-        currency=setting(db, "currency", "EUR"), source=source,
+        currency=setting(db, "currency", "EUR"),
+        source=source,
         external_reference=payload.get("external_reference"),
-        status_token=secrets.token_urlsafe(24), locale=payload.get("locale", "en"))
+        status_token=secrets.token_urlsafe(24),
+        locale=payload.get("locale", "en"),
+    )
     for line in payload["lines"]:
         product = products[line["sku"]]
         product.stock -= line["quantity"]
-        order.lines.append(OrderLine(
-            product_id=product.id, sku=product.sku, name=product.name,
-            quantity=line["quantity"], unit_price_minor=product.price_minor,
-            total_minor=product.price_minor * line["quantity"]))
+        order.lines.append(
+            OrderLine(
+                product_id=product.id,
+                sku=product.sku,
+                name=product.name,
+                quantity=line["quantity"],
+                unit_price_minor=product.price_minor,
+                total_minor=product.price_minor * line["quantity"],
+            )
+        )
     order.subtotal_minor = sum(line.total_minor for line in order.lines)
     order.shipping_minor = 0
     order.total_minor = order.subtotal_minor
-    order.events.append(OrderEvent(kind="created", actor=actor, to_status="new",
-                                   message=message))
+    order.events.append(OrderEvent(kind="created", actor=actor, to_status="new", message=message))
     _insert(db, order)
     return order
 
@@ -90,23 +115,34 @@ def _insert(db: Session, order: Order) -> None:
             db.flush()
     except IntegrityError:
         # Only the external reference can collide (an order made in the back-office).
-        raise ApiError(409, "duplicate_external_reference",
-                       "an order with this external_reference already exists",
-                       {"external_reference": order.external_reference}) from None
+        raise ApiError(
+            409,
+            "duplicate_external_reference",
+            "an order with this external_reference already exists",
+            {"external_reference": order.external_reference},
+        ) from None
     # The number comes from the id: unique without a counter row to lock.
-    order.number = setting(db, "order_number_format", DEFAULT_NUMBER_FORMAT).format(
-        seq=order.id)
+    order.number = setting(db, "order_number_format", DEFAULT_NUMBER_FORMAT).format(seq=order.id)
     db.flush()
 
 
-def change_status(db: Session, order: Order, status: str, *, actor: str, message: str,
-                  allowed: tuple[str, ...]) -> OrderEvent:
+def change_status(
+    db: Session, order: Order, status: str, *, actor: str, message: str, allowed: tuple[str, ...]
+) -> OrderEvent:
     if status not in allowed:
-        raise ApiError(422, "invalid_transition",
-                       f"an order in status {order.status!r} cannot move to {status!r}",
-                       {"from": order.status, "allowed": list(allowed)})
-    event = OrderEvent(kind="status_changed", actor=actor, from_status=order.status,
-                       to_status=status, message=message)
+        raise ApiError(
+            422,
+            "invalid_transition",
+            f"an order in status {order.status!r} cannot move to {status!r}",
+            {"from": order.status, "allowed": list(allowed)},
+        )
+    event = OrderEvent(
+        kind="status_changed",
+        actor=actor,
+        from_status=order.status,
+        to_status=status,
+        message=message,
+    )
     order.status = status
     order.events.append(event)
     db.flush()

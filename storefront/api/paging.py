@@ -32,8 +32,7 @@ def limit_of(params) -> int:
     if raw is None:
         return DEFAULT_LIMIT
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
-        raise bad_request(f"limit must be an integer from 1 to {MAX_LIMIT}",
-                          {"parameter": "limit"})
+        raise bad_request(f"limit must be an integer from 1 to {MAX_LIMIT}", {"parameter": "limit"})
     return int(raw)
 
 
@@ -46,5 +45,7 @@ def page(statement, id_column, params, session, represent):
     rows = list(session.scalars(statement.order_by(id_column.desc()).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
-    return {"data": [represent(row) for row in rows],
-            "next_cursor": encode_cursor(rows[-1].id) if more and rows else None}
+    return {
+        "data": [represent(row) for row in rows],
+        "next_cursor": encode_cursor(rows[-1].id) if more and rows else None,
+    }

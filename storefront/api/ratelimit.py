@@ -21,21 +21,24 @@ class Decision:
     allowed: bool
     limit: int
     remaining: int
-    reset: int        # seconds until the bucket is full again
+    reset: int  # seconds until the bucket is full again
     retry_after: int  # seconds until one request is allowed (0 when allowed)
 
     def headers(self) -> dict[str, str]:
-        headers = {"RateLimit-Limit": str(self.limit),
-                   "RateLimit-Remaining": str(self.remaining),
-                   "RateLimit-Reset": str(self.reset)}
+        headers = {
+            "RateLimit-Limit": str(self.limit),
+            "RateLimit-Remaining": str(self.remaining),
+            "RateLimit-Reset": str(self.reset),
+        }
         if not self.allowed:
             headers["Retry-After"] = str(self.retry_after)
         return headers
 
 
 class TokenBuckets:
-    def __init__(self, rate_per_minute: float, burst: int, *, max_keys: int = 100_000,
-                 clock=time.monotonic):
+    def __init__(
+        self, rate_per_minute: float, burst: int, *, max_keys: int = 100_000, clock=time.monotonic
+    ):
         self.rate = rate_per_minute / 60.0
         self.burst = burst
         self.max_keys = max_keys
@@ -55,8 +58,13 @@ class TokenBuckets:
             self._buckets.move_to_end(key)
             if len(self._buckets) > self.max_keys:
                 self._buckets.popitem(last=False)
-        return Decision(allowed, self.burst, int(tokens), self._seconds(self.burst - tokens),
-                        0 if allowed else max(1, self._seconds(1.0 - tokens)))
+        return Decision(
+            allowed,
+            self.burst,
+            int(tokens),
+            self._seconds(self.burst - tokens),
+            0 if allowed else max(1, self._seconds(1.0 - tokens)),
+        )
 
     def _seconds(self, tokens: float) -> int:
         return math.ceil(tokens / self.rate) if self.rate > 0 else 0

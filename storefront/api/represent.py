@@ -13,43 +13,88 @@ def timestamp(value: datetime | None) -> str | None:
 
 
 def product(p: Product, currency: str) -> dict:
-    return {"id": p.id, "sku": p.sku, "name": p.name, "description": p.description,
-            "price_minor": p.price_minor, "currency": currency, "stock": p.stock,
-            "active": bool(p.is_active), "updated_at": timestamp(p.updated_at)}
+    return {
+        "id": p.id,
+        "sku": p.sku,
+        "name": p.name,
+        "description": p.description,
+        "price_minor": p.price_minor,
+        "currency": currency,
+        "stock": p.stock,
+        "active": bool(p.is_active),
+        "updated_at": timestamp(p.updated_at),
+    }
 
 
 def order(o: Order) -> dict:
     return {
-        "id": o.id, "number": o.number, "status": o.status, "payment_status": o.payment_status,
-        "currency": o.currency, "subtotal_minor": o.subtotal_minor,
-        "shipping_minor": o.shipping_minor, "total_minor": o.total_minor,
-        "external_reference": o.external_reference, "status_token": o.status_token,
-        "source": o.source, "locale": o.locale,
-        "customer": {"id": o.customer_id, "email": o.customer_email, "name": o.customer_name,
-                     "phone": o.customer_phone},
+        "id": o.id,
+        "number": o.number,
+        "status": o.status,
+        "payment_status": o.payment_status,
+        "currency": o.currency,
+        "subtotal_minor": o.subtotal_minor,
+        "shipping_minor": o.shipping_minor,
+        "total_minor": o.total_minor,
+        "external_reference": o.external_reference,
+        "status_token": o.status_token,
+        "source": o.source,
+        "locale": o.locale,
+        "customer": {
+            "id": o.customer_id,
+            "email": o.customer_email,
+            "name": o.customer_name,
+            "phone": o.customer_phone,
+        },
         "shipping_address": o.shipping_address,
-        "lines": [{"sku": line.sku, "name": line.name, "quantity": line.quantity,
-                   "unit_price_minor": line.unit_price_minor, "total_minor": line.total_minor}
-                  for line in o.lines],
-        "created_at": timestamp(o.created_at), "updated_at": timestamp(o.updated_at),
+        "lines": [
+            {
+                "sku": line.sku,
+                "name": line.name,
+                "quantity": line.quantity,
+                "unit_price_minor": line.unit_price_minor,
+                "total_minor": line.total_minor,
+            }
+            for line in o.lines
+        ],
+        "created_at": timestamp(o.created_at),
+        "updated_at": timestamp(o.updated_at),
     }
 
 
 def order_status(o: Order) -> dict:
     """Safe to show a shopper on a reseller's site: no address, e-mail or phone."""
-    return {"number": o.number, "status": o.status, "payment_status": o.payment_status,
-            "currency": o.currency, "total_minor": o.total_minor,
-            "created_at": timestamp(o.created_at), "updated_at": timestamp(o.updated_at),
-            "lines": [{"sku": line.sku, "name": line.name, "quantity": line.quantity}
-                      for line in o.lines]}
+    return {
+        "number": o.number,
+        "status": o.status,
+        "payment_status": o.payment_status,
+        "currency": o.currency,
+        "total_minor": o.total_minor,
+        "created_at": timestamp(o.created_at),
+        "updated_at": timestamp(o.updated_at),
+        "lines": [
+            {"sku": line.sku, "name": line.name, "quantity": line.quantity} for line in o.lines
+        ],
+    }
 
 
 def event(e: OrderEvent) -> dict:
-    return {"id": e.id, "kind": e.kind, "actor": e.actor, "message": e.message,
-            "from_status": e.from_status, "to_status": e.to_status,
-            "created_at": timestamp(e.created_at)}
+    return {
+        "id": e.id,
+        "kind": e.kind,
+        "actor": e.actor,
+        "message": e.message,
+        "from_status": e.from_status,
+        "to_status": e.to_status,
+        "created_at": timestamp(e.created_at),
+    }
 
 
 def customer(c: Customer) -> dict:
-    return {"id": c.id, "email": c.email, "name": c.name, "phone": c.phone,
-            "created_at": timestamp(c.created_at)}
+    return {
+        "id": c.id,
+        "email": c.email,
+        "name": c.name,
+        "phone": c.phone,
+        "created_at": timestamp(c.created_at),
+    }

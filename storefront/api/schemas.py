@@ -15,8 +15,11 @@ NULLABLE_STR = {"type": ["string", "null"]}
 
 
 def _object(properties: dict, required=None, *, closed=True) -> dict:
-    schema = {"type": "object", "properties": properties,
-              "required": list(required if required is not None else properties)}
+    schema = {
+        "type": "object",
+        "properties": properties,
+        "required": list(required if required is not None else properties),
+    }
     if closed:
         schema["additionalProperties"] = False
     return schema
@@ -27,93 +30,218 @@ def _ref(name: str) -> dict:
 
 
 def _page(item: str) -> dict:
-    return _object({"data": {"type": "array", "items": _ref(item)},
-                    "next_cursor": {**NULLABLE_STR,
-                                    "description": "Pass as `cursor` for the next page; "
-                                                   "null on the last page."}})
+    return _object(
+        {
+            "data": {"type": "array", "items": _ref(item)},
+            "next_cursor": {
+                **NULLABLE_STR,
+                "description": "Pass as `cursor` for the next page; null on the last page.",
+            },
+        }
+    )
 
 
 COMPONENTS: dict[str, dict] = {
-    "Error": _object({"error": _object({
-        "code": {"type": "string"}, "message": {"type": "string"},
-        "details": {"type": "object"}})}),
-    "Product": _object({
-        "id": {"type": "integer"}, "sku": {"type": "string"}, "name": {"type": "string"},
-        "description": {"type": "string"}, "price_minor": MINOR,
-        "currency": {"type": "string", "minLength": 3, "maxLength": 3},
-        "stock": {"type": "integer"}, "active": {"type": "boolean"}, "updated_at": DATETIME}),
+    "Error": _object(
+        {
+            "error": _object(
+                {
+                    "code": {"type": "string"},
+                    "message": {"type": "string"},
+                    "details": {"type": "object"},
+                }
+            )
+        }
+    ),
+    "Product": _object(
+        {
+            "id": {"type": "integer"},
+            "sku": {"type": "string"},
+            "name": {"type": "string"},
+            "description": {"type": "string"},
+            "price_minor": MINOR,
+            "currency": {"type": "string", "minLength": 3, "maxLength": 3},
+            "stock": {"type": "integer"},
+            "active": {"type": "boolean"},
+            "updated_at": DATETIME,
+        }
+    ),
     "ProductPage": _page("Product"),
-    "OrderLine": _object({
-        "sku": {"type": "string"}, "name": {"type": "string"},
-        "quantity": {"type": "integer"}, "unit_price_minor": MINOR, "total_minor": MINOR}),
-    "OrderCustomer": _object({
-        "id": {"type": ["integer", "null"]}, "email": {"type": "string"},
-        "name": {"type": "string"}, "phone": {"type": "string"}}),
-    "Order": _object({
-        "id": {"type": "integer"}, "number": {"type": "string"},
-        "status": {"type": "string"}, "payment_status": {"type": "string"},
-        "currency": {"type": "string"}, "subtotal_minor": MINOR, "shipping_minor": MINOR,
-        "total_minor": MINOR, "external_reference": NULLABLE_STR,
-        "status_token": NULLABLE_STR, "source": {"type": "string"},
-        "locale": {"type": "string"}, "customer": _ref("OrderCustomer"),
-        "shipping_address": {"type": "string"},
-        "lines": {"type": "array", "items": _ref("OrderLine")},
-        "created_at": DATETIME, "updated_at": DATETIME}),
+    "OrderLine": _object(
+        {
+            "sku": {"type": "string"},
+            "name": {"type": "string"},
+            "quantity": {"type": "integer"},
+            "unit_price_minor": MINOR,
+            "total_minor": MINOR,
+        }
+    ),
+    "OrderCustomer": _object(
+        {
+            "id": {"type": ["integer", "null"]},
+            "email": {"type": "string"},
+            "name": {"type": "string"},
+            "phone": {"type": "string"},
+        }
+    ),
+    "Order": _object(
+        {
+            "id": {"type": "integer"},
+            "number": {"type": "string"},
+            "status": {"type": "string"},
+            "payment_status": {"type": "string"},
+            "currency": {"type": "string"},
+            "subtotal_minor": MINOR,
+            "shipping_minor": MINOR,
+            "total_minor": MINOR,
+            "external_reference": NULLABLE_STR,
+            "status_token": NULLABLE_STR,
+            "source": {"type": "string"},
+            "locale": {"type": "string"},
+            "customer": _ref("OrderCustomer"),
+            "shipping_address": {"type": "string"},
+            "lines": {"type": "array", "items": _ref("OrderLine")},
+            "created_at": DATETIME,
+            "updated_at": DATETIME,
+        }
+    ),
     "OrderPage": _page("Order"),
-    "OrderEvent": _object({
-        "id": {"type": "integer"}, "kind": {"type": "string"}, "actor": {"type": "string"},
-        "message": {"type": "string"}, "from_status": NULLABLE_STR, "to_status": NULLABLE_STR,
-        "created_at": DATETIME}),
-    "OrderStatus": _object({
-        "number": {"type": "string"}, "status": {"type": "string"},
-        "payment_status": {"type": "string"}, "currency": {"type": "string"},
-        "total_minor": MINOR, "created_at": DATETIME, "updated_at": DATETIME,
-        "lines": {"type": "array", "items": _object({
-            "sku": {"type": "string"}, "name": {"type": "string"},
-            "quantity": {"type": "integer"}})}}),
-    "Customer": _object({
-        "id": {"type": "integer"}, "email": {"type": "string"}, "name": {"type": "string"},
-        "phone": {"type": "string"}, "created_at": DATETIME}),
+    "OrderEvent": _object(
+        {
+            "id": {"type": "integer"},
+            "kind": {"type": "string"},
+            "actor": {"type": "string"},
+            "message": {"type": "string"},
+            "from_status": NULLABLE_STR,
+            "to_status": NULLABLE_STR,
+            "created_at": DATETIME,
+        }
+    ),
+    "OrderStatus": _object(
+        {
+            "number": {"type": "string"},
+            "status": {"type": "string"},
+            "payment_status": {"type": "string"},
+            "currency": {"type": "string"},
+            "total_minor": MINOR,
+            "created_at": DATETIME,
+            "updated_at": DATETIME,
+            "lines": {
+                "type": "array",
+                "items": _object(
+                    {
+                        "sku": {"type": "string"},
+                        "name": {"type": "string"},
+                        "quantity": {"type": "integer"},
+                    }
+                ),
+            },
+        }
+    ),
+    "Customer": _object(
+        {
+            "id": {"type": "integer"},
+            "email": {"type": "string"},
+            "name": {"type": "string"},
+            "phone": {"type": "string"},
+            "created_at": DATETIME,
+        }
+    ),
     "CustomerPage": _page("Customer"),
     # Requests.
-    "OrderCreate": _object({
-        "lines": {"type": "array", "minItems": 1, "maxItems": 100, "items": _object({
-            "sku": {"type": "string", "minLength": 1, "maxLength": 64},
-            "quantity": {"type": "integer", "minimum": 1, "maximum": 10000}})},
-        "customer": _object({
-            "email": {"type": "string", "minLength": 3, "maxLength": 254,
-                      "pattern": r"^[^@\s]+@[^@\s]+$"},
-            "name": {"type": "string", "maxLength": 200},
-            "phone": {"type": "string", "maxLength": 40}}, required=["email"]),
-        "shipping_address": {"type": "string", "maxLength": 2000},
-        "external_reference": {"type": "string", "minLength": 1, "maxLength": 100,
-                               "pattern": r"^[A-Za-z0-9._:/#-]+$"},
-        "locale": {"type": "string", "enum": LOCALES},
-    }, required=["lines", "customer"]) | {"examples": [{
-        "lines": [{"sku": "TEA-1", "quantity": 1}],
-        "customer": {"email": "ann@example.com", "name": "Ann"},
-        "shipping_address": "1 Main St, Springfield", "locale": "en"}]},
-    "CartCreate": _object({
-        "lines": {"type": "array", "minItems": 1, "maxItems": 50, "items": _object({
-            "sku": {"type": "string", "minLength": 1, "maxLength": 64},
-            "quantity": {"type": "integer", "minimum": 1, "maximum": 999}})},
-        "locale": {"type": "string", "enum": LOCALES},
-        "expires_in": {"type": "integer", "minimum": 60, "maximum": 604800,
-                       "description": "Seconds the link works (default 86400)."},
-    }, required=["lines"]) | {"examples": [{"lines": [{"sku": "TEA-1", "quantity": 2}],
-                                             "locale": "en"}]},
-    "Cart": _object({
-        "token": {"type": "string", "description": "The signed cart (opaque)."},
-        "url": {"type": "string", "description": "Send the shopper here: the store's "
-                                                 "checkout opens with this cart."},
-        "expires_at": DATETIME,
-        "lines": {"type": "array", "items": _object({
-            "sku": {"type": "string"}, "quantity": {"type": "integer"}})}}),
-    "StatusChange": _object({
-        "status": {"type": "string", "minLength": 1, "maxLength": 32},
-        "message": {"type": "string", "maxLength": 2000}}, required=["status"]),
-    "NoteCreate": _object({
-        "message": {"type": "string", "minLength": 1, "maxLength": 5000}}),
+    "OrderCreate": _object(
+        {
+            "lines": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": 100,
+                "items": _object(
+                    {
+                        "sku": {"type": "string", "minLength": 1, "maxLength": 64},
+                        "quantity": {"type": "integer", "minimum": 1, "maximum": 10000},
+                    }
+                ),
+            },
+            "customer": _object(
+                {
+                    "email": {
+                        "type": "string",
+                        "minLength": 3,
+                        "maxLength": 254,
+                        "pattern": r"^[^@\s]+@[^@\s]+$",
+                    },
+                    "name": {"type": "string", "maxLength": 200},
+                    "phone": {"type": "string", "maxLength": 40},
+                },
+                required=["email"],
+            ),
+            "shipping_address": {"type": "string", "maxLength": 2000},
+            "external_reference": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 100,
+                "pattern": r"^[A-Za-z0-9._:/#-]+$",
+            },
+            "locale": {"type": "string", "enum": LOCALES},
+        },
+        required=["lines", "customer"],
+    )
+    | {
+        "examples": [
+            {
+                "lines": [{"sku": "TEA-1", "quantity": 1}],
+                "customer": {"email": "ann@example.com", "name": "Ann"},
+                "shipping_address": "1 Main St, Springfield",
+                "locale": "en",
+            }
+        ]
+    },
+    "CartCreate": _object(
+        {
+            "lines": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": 50,
+                "items": _object(
+                    {
+                        "sku": {"type": "string", "minLength": 1, "maxLength": 64},
+                        "quantity": {"type": "integer", "minimum": 1, "maximum": 999},
+                    }
+                ),
+            },
+            "locale": {"type": "string", "enum": LOCALES},
+            "expires_in": {
+                "type": "integer",
+                "minimum": 60,
+                "maximum": 604800,
+                "description": "Seconds the link works (default 86400).",
+            },
+        },
+        required=["lines"],
+    )
+    | {"examples": [{"lines": [{"sku": "TEA-1", "quantity": 2}], "locale": "en"}]},
+    "Cart": _object(
+        {
+            "token": {"type": "string", "description": "The signed cart (opaque)."},
+            "url": {
+                "type": "string",
+                "description": "Send the shopper here: the store's checkout opens with this cart.",
+            },
+            "expires_at": DATETIME,
+            "lines": {
+                "type": "array",
+                "items": _object({"sku": {"type": "string"}, "quantity": {"type": "integer"}}),
+            },
+        }
+    ),
+    "StatusChange": _object(
+        {
+            "status": {"type": "string", "minLength": 1, "maxLength": 32},
+            "message": {"type": "string", "maxLength": 2000},
+        },
+        required=["status"],
+    ),
+    "NoteCreate": _object({"message": {"type": "string", "minLength": 1, "maxLength": 5000}}),
 }
 
 
@@ -122,5 +250,4 @@ def validator(name: str) -> Draft202012Validator:
     """A validator for one component, with ``$ref`` to the others resolved."""
     document = DRAFT202012.create_resource({"components": {"schemas": COMPONENTS}})
     registry = Registry().with_resource("urn:api", document)
-    return Draft202012Validator({"$ref": f"urn:api#/components/schemas/{name}"},
-                                registry=registry)
+    return Draft202012Validator({"$ref": f"urn:api#/components/schemas/{name}"}, registry=registry)

@@ -21,8 +21,7 @@ RENDERER = ".html"
 def includeme(config) -> None:
     settings = config.registry.settings
     settings.setdefault("storefront.jinja2.i18n.domain", "storefront")
-    settings.setdefault("storefront.jinja2.i18n.gettext",
-                        "backoffice.translations.TemplateGetText")
+    settings.setdefault("storefront.jinja2.i18n.gettext", "backoffice.translations.TemplateGetText")
     # New-style gettext: _("Only %(n)s left", n=3) escapes its arguments.
     settings.setdefault("storefront.jinja2.newstyle", "true")
     config.add_jinja2_renderer(RENDERER, settings_prefix="storefront.jinja2.")

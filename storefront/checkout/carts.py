@@ -55,10 +55,13 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def sign_cart(key: bytes, tenant_id: int, lines, *, expires: int,
-              locale: str | None = None) -> str:
-    payload = {"v": VERSION, "s": tenant_id, "e": int(expires),
-               "l": [[sku, int(quantity)] for sku, quantity in lines]}
+def sign_cart(key: bytes, tenant_id: int, lines, *, expires: int, locale: str | None = None) -> str:
+    payload = {
+        "v": VERSION,
+        "s": tenant_id,
+        "e": int(expires),
+        "l": [[sku, int(quantity)] for sku, quantity in lines],
+    }
     if locale:
         payload["lc"] = locale
     body = _b64(json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode())
@@ -83,8 +86,11 @@ def verify_cart(key: bytes, tenant_id: int, token: str, now: float) -> CartToken
     expires = payload.get("e")
     if not isinstance(expires, int) or expires < now:
         raise CartTokenError("expired")
-    return CartToken(lines=_lines(payload.get("l")), expires=expires,
-                     locale=payload.get("lc") if isinstance(payload.get("lc"), str) else None)
+    return CartToken(
+        lines=_lines(payload.get("l")),
+        expires=expires,
+        locale=payload.get("lc") if isinstance(payload.get("lc"), str) else None,
+    )
 
 
 def _lines(raw) -> tuple[tuple[str, int], ...]:
@@ -93,8 +99,13 @@ def _lines(raw) -> tuple[tuple[str, int], ...]:
         raise CartTokenError("bad lines")
     lines = []
     for item in raw:
-        if (not isinstance(item, list) or len(item) != 2 or not isinstance(item[0], str)
-                or not isinstance(item[1], int) or not 0 < item[1] <= MAX_QUANTITY):
+        if (
+            not isinstance(item, list)
+            or len(item) != 2
+            or not isinstance(item[0], str)
+            or not isinstance(item[1], int)
+            or not 0 < item[1] <= MAX_QUANTITY
+        ):
             raise CartTokenError("bad line")
         lines.append((item[0], item[1]))
     return tuple(lines)

@@ -20,8 +20,16 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PHONE = re.compile(r"^\+?[0-9 ()\-.]{5,40}$")
 POSTCODE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z \-]{1,11}$")
 # Longest values kept; name, e-mail and phone match the orders table.
-LIMITS = {"email": 254, "name": 200, "phone": 40, "address": 300, "city": 100,
-          "postcode": 12, "country": 2, "comment": 1000}
+LIMITS = {
+    "email": 254,
+    "name": 200,
+    "phone": 40,
+    "address": 300,
+    "city": 100,
+    "postcode": 12,
+    "country": 2,
+    "comment": 1000,
+}
 DETAIL_FIELDS = tuple(LIMITS)
 REQUIRED = {
     "email": _("Enter your e-mail address."),
@@ -48,8 +56,11 @@ class Checked:
 def countries(locale: str) -> tuple[tuple[str, str], ...]:
     """(code, name in *locale*) for every country, sorted by name."""
     names = Locale.parse(locale).territories
-    found = [(code, name) for code, name in names.items()
-             if len(code) == 2 and code.isalpha() and code not in NOT_COUNTRIES]
+    found = [
+        (code, name)
+        for code, name in names.items()
+        if len(code) == 2 and code.isalpha() and code not in NOT_COUNTRIES
+    ]
     return tuple(sorted(found, key=lambda item: item[1].casefold()))
 
 
@@ -64,9 +75,10 @@ def raw_details(params) -> dict:
         value = params.get(name) or ""
         value = value.strip() if isinstance(value, str) else ""
         # One line for everything but the comment; no control characters anywhere.
-        value = "".join(ch for ch in value if ch.isprintable() or (
-            name == "comment" and ch in "\n\t"))
-        values[name] = value[:limit * 2]
+        value = "".join(
+            ch for ch in value if ch.isprintable() or (name == "comment" and ch in "\n\t")
+        )
+        values[name] = value[: limit * 2]
     values["email"] = values["email"].lower()
     return values
 

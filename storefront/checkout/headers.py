@@ -7,8 +7,10 @@ and to https payment providers (PayPal, Robokassa); nothing else.
 
 from __future__ import annotations
 
-CSP = ("default-src 'none'; style-src 'self'; img-src 'self' https: data:; "
-       "form-action 'self' https:; frame-ancestors 'none'; base-uri 'none'")
+CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self' https: data:; "
+    "form-action 'self' https:; frame-ancestors 'none'; base-uri 'none'"
+)
 PRIVATE_ROUTES = frozenset({"checkout.order", "checkout.pay", "checkout.cart_token"})
 
 

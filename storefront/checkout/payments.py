@@ -50,8 +50,14 @@ def available_methods(request, currency: str) -> list[Method]:
         label = LABELS.get(summary.name)
         offline = bool(gateway.capabilities.offline)
         hint = HINTS.get(summary.name) or (None if offline else DEFAULT_HINT)
-        methods.append(Method(summary.name, translate(label) if label else summary.title,
-                              translate(hint) if hint else "", offline))
+        methods.append(
+            Method(
+                summary.name,
+                translate(label) if label else summary.title,
+                translate(hint) if hint else "",
+                offline,
+            )
+        )
     return methods
 
 

@@ -53,8 +53,14 @@ def open_checkout(request) -> Checkout | None:
 def start(request, source: str) -> Checkout:
     """A new, empty checkout for this session (a placed one stays with its order)."""
     token = secrets.token_urlsafe(32)
-    checkout = Checkout(token_hash=token_hash(token), state="open", source=source,
-                        locale=request.locale_name, lines=[], details=None)
+    checkout = Checkout(
+        token_hash=token_hash(token),
+        state="open",
+        source=source,
+        locale=request.locale_name,
+        lines=[],
+        details=None,
+    )
     request.db.add(checkout)
     request.db.flush()
     request.session[SESSION_KEY] = token
@@ -64,8 +70,13 @@ def start(request, source: str) -> Checkout:
 
 def _forget_stale(db: Session) -> None:
     # Abandoned carts cost space only; a few go whenever a new one starts.
-    old = list(db.scalars(select(Checkout.id).where(
-        Checkout.state == "open", Checkout.updated_at < utcnow() - STALE_AFTER).limit(50)))
+    old = list(
+        db.scalars(
+            select(Checkout.id)
+            .where(Checkout.state == "open", Checkout.updated_at < utcnow() - STALE_AFTER)
+            .limit(50)
+        )
+    )
     if old:
         db.execute(delete(Checkout).where(Checkout.id.in_(old)))
 
@@ -82,16 +93,21 @@ def set_lines(checkout: Checkout, lines) -> None:
 
 
 def add_line(checkout: Checkout, sku: str, quantity: int) -> None:
-    set_lines(checkout, [*((line["sku"], line["quantity"]) for line in checkout.lines),
-                         (sku, quantity)])
+    set_lines(
+        checkout, [*((line["sku"], line["quantity"]) for line in checkout.lines), (sku, quantity)]
+    )
 
 
 def sellable(db: Session, skus) -> dict[str, Product]:
     skus = list(dict.fromkeys(skus))
     if not skus:
         return {}
-    return {p.sku: p for p in db.scalars(select(Product).where(
-        Product.sku.in_(skus), Product.is_active.is_(True)))}
+    return {
+        p.sku: p
+        for p in db.scalars(
+            select(Product).where(Product.sku.in_(skus), Product.is_active.is_(True))
+        )
+    }
 
 
 @dataclass(frozen=True)
@@ -138,8 +154,11 @@ def cart_of(request, checkout: Checkout | None) -> Cart:
     currency = request.store_config.currency
     raw = checkout.lines if checkout is not None else []
     products = sellable(request.db, [line["sku"] for line in raw])
-    lines = tuple(CartLine(p.sku, p.name, line["quantity"], p.price_minor, p.stock)
-                  for line in raw if (p := products.get(line["sku"])) is not None)
+    lines = tuple(
+        CartLine(p.sku, p.name, line["quantity"], p.price_minor, p.stock)
+        for line in raw
+        if (p := products.get(line["sku"])) is not None
+    )
     gone = tuple(line["sku"] for line in raw if line["sku"] not in products)
     return Cart(lines, gone, currency)
 
@@ -157,8 +176,9 @@ def shipping_text(details: dict, locale: str) -> str:
 class PlacementRefused(Exception):
     """The order cannot be placed; ``message`` says why, ``step`` where to fix it."""
 
-    def __init__(self, message, *, step: str = "review", status: int = 409,
-                 short: dict | None = None):
+    def __init__(
+        self, message, *, step: str = "review", status: int = 409, short: dict | None = None
+    ):
         super().__init__(str(message))
         self.message, self.step, self.status = message, step, status
         self.short = short or {}
@@ -177,8 +197,12 @@ def store_takes_orders(request) -> bool:
 def lock(db: Session, checkout_id: int) -> Checkout | None:
     # populate_existing: the row may already be in the session from before the lock,
     # and a second click must see what the first one committed.
-    return db.scalar(select(Checkout).where(Checkout.id == checkout_id).with_for_update()
-                     .execution_options(populate_existing=True))
+    return db.scalar(
+        select(Checkout)
+        .where(Checkout.id == checkout_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
 
 
 @dataclass(frozen=True)
@@ -199,9 +223,12 @@ def place(request, checkout_id: int, expected_total: int | None) -> Placed:
     if checkout.order_id is not None:
         # A locking read: under REPEATABLE READ a plain one would use this transaction's
         # snapshot, taken before the other request committed the order.
-        order = db.scalar(select(Order).where(Order.id == checkout.order_id)
-                          .with_for_update(read=True)
-                          .execution_options(populate_existing=True))
+        order = db.scalar(
+            select(Order)
+            .where(Order.id == checkout.order_id)
+            .with_for_update(read=True)
+            .execution_options(populate_existing=True)
+        )
         return Placed(order, checkout, False)
     payload = _payload(request, checkout)
     order = _place(db, payload, expected_total)
@@ -217,36 +244,47 @@ def place(request, checkout_id: int, expected_total: int | None) -> Placed:
 
 def _payload(request, checkout: Checkout) -> dict:
     if not store_takes_orders(request):
-        raise PlacementRefused(_("This store is not taking orders right now. Your cart and "
-                                 "details are saved: please try again later."), status=503)
+        raise PlacementRefused(
+            _(
+                "This store is not taking orders right now. Your cart and "
+                "details are saved: please try again later."
+            ),
+            status=503,
+        )
     if not checkout.lines:
         raise PlacementRefused(_("Your cart is empty."), step="cart")
     details = check_details(checkout.details or {})
     if not details.ok:
-        raise PlacementRefused(_("Please check your contact and delivery details."),
-                               step="details", status=422)
+        raise PlacementRefused(
+            _("Please check your contact and delivery details."), step="details", status=422
+        )
     methods = {m.name for m in available_methods(request, request.store_config.currency)}
     if methods and checkout.payment_method not in methods:
         raise PlacementRefused(_("Please choose a payment method."), step="payment", status=422)
     values = details.values
-    return {"lines": [{"sku": line["sku"], "quantity": line["quantity"]}
-                      for line in checkout.lines],
-            "customer": {"email": values["email"], "name": values["name"],
-                         "phone": values["phone"]},
-            "shipping_address": shipping_text(values, request.store_config.default_locale),
-            "locale": request.locale_name}
+    return {
+        "lines": [{"sku": line["sku"], "quantity": line["quantity"]} for line in checkout.lines],
+        "customer": {"email": values["email"], "name": values["name"], "phone": values["phone"]},
+        "shipping_address": shipping_text(values, request.store_config.default_locale),
+        "locale": request.locale_name,
+    }
 
 
 def _place(db: Session, payload: dict, expected_total: int | None) -> Order:
     try:
         with db.begin_nested():
-            order = place_order(db, payload, actor=ACTOR, source="checkout",
-                                message="placed on the hosted checkout")
+            order = place_order(
+                db, payload, actor=ACTOR, source="checkout", message="placed on the hosted checkout"
+            )
             if expected_total is not None and order.total_minor != expected_total:
                 raise _PriceChanged()
     except _PriceChanged:
-        raise PlacementRefused(_("Prices have changed since you opened this page. Please "
-                                 "check the new total and place the order again.")) from None
+        raise PlacementRefused(
+            _(
+                "Prices have changed since you opened this page. Please "
+                "check the new total and place the order again."
+            )
+        ) from None
     except ApiError as exc:
         raise _refusal(exc) from None
     return order
@@ -254,21 +292,29 @@ def _place(db: Session, payload: dict, expected_total: int | None) -> Order:
 
 def _refusal(exc: ApiError) -> PlacementRefused:
     if exc.code == "out_of_stock":
-        return PlacementRefused(_("Some products are no longer in stock in the quantity you "
-                                  "chose. Please change the quantities in your cart."),
-                                short=dict(exc.details.get("available", {})))
+        return PlacementRefused(
+            _(
+                "Some products are no longer in stock in the quantity you "
+                "chose. Please change the quantities in your cart."
+            ),
+            short=dict(exc.details.get("available", {})),
+        )
     if exc.code == "validation_failed" and "skus" in exc.details:
-        return PlacementRefused(_("Some products in your cart are no longer sold. Please "
-                                  "review your cart."), step="cart")
-    return PlacementRefused(_("The order could not be placed. Please check your details "
-                              "and try again."), status=422)
+        return PlacementRefused(
+            _("Some products in your cart are no longer sold. Please review your cart."),
+            step="cart",
+        )
+    return PlacementRefused(
+        _("The order could not be placed. Please check your details and try again."), status=422
+    )
 
 
 def by_status_token(db: Session, token: str) -> Order | None:
     if not token or len(token) > 64:
         return None
-    order = db.scalar(select(Order).where(Order.status_token == token)
-                      .options(selectinload(Order.lines)))
+    order = db.scalar(
+        select(Order).where(Order.status_token == token).options(selectinload(Order.lines))
+    )
     # The column's collation ignores case: the token must match exactly.
     if order is None or not hmac.compare_digest(order.status_token.encode(), token.encode()):
         return None
@@ -282,7 +328,10 @@ def checkout_of(db: Session, order: Order) -> Checkout | None:
 def last_payment_failed(db: Session, order: Order) -> bool:
     """Whether the order's latest payment attempt reported by a gateway was a
     failure (a declined card): the order page says so above "pay again"."""
-    kind = db.scalar(select(Payment.kind)
-                     .where(Payment.order_id == order.id, Payment.kind.like("payment.%"))
-                     .order_by(Payment.id.desc()).limit(1))
+    kind = db.scalar(
+        select(Payment.kind)
+        .where(Payment.order_id == order.id, Payment.kind.like("payment.%"))
+        .order_by(Payment.id.desc())
+        .limit(1)
+    )
     return kind == "payment.failed"

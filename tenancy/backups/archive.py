@@ -61,16 +61,30 @@ def _aad(header_hash: bytes, tenant: str, backup_id: str, index: int, last: bool
 class ArchiveWriter:
     """Compress, chunk and seal text written to it; ``close`` seals the manifest."""
 
-    def __init__(self, fh: BinaryIO, keyring: KeyRing, tenant: str, backup_id: str,
-                 *, meta: dict | None = None, chunk_size: int = CHUNK_SIZE, level: int = 1):
+    def __init__(
+        self,
+        fh: BinaryIO,
+        keyring: KeyRing,
+        tenant: str,
+        backup_id: str,
+        *,
+        meta: dict | None = None,
+        chunk_size: int = CHUNK_SIZE,
+        level: int = 1,
+    ):
         self.fh, self.tenant, self.backup_id = fh, tenant, backup_id
         self.chunk_size = chunk_size
         data_key = os.urandom(32)
         self.key_id = keyring.current_id
-        header = {**(meta or {}), "format": FORMAT, "tenant": tenant, "backup_id": backup_id,
-                  "key_id": self.key_id, "compression": "zlib",
-                  "wrapped_key": keyring.encrypt(data_key,
-                                                 context=key_context(tenant, backup_id))}
+        header = {
+            **(meta or {}),
+            "format": FORMAT,
+            "tenant": tenant,
+            "backup_id": backup_id,
+            "key_id": self.key_id,
+            "compression": "zlib",
+            "wrapped_key": keyring.encrypt(data_key, context=key_context(tenant, backup_id)),
+        }
         raw = json.dumps(header, sort_keys=True).encode()
         self._header_hash = hashlib.sha256(raw).digest()
         self._cipher = AESGCM(data_key)
@@ -96,7 +110,7 @@ class ArchiveWriter:
             cut = len(data) - len(data) % self.chunk_size
             data, keep = data[:cut], data[cut:]
         for start in range(0, len(data), self.chunk_size):
-            self._seal(data[start:start + self.chunk_size], last=False)
+            self._seal(data[start : start + self.chunk_size], last=False)
         self._pending = [keep] if keep else []
         self._pending_size = len(keep)
 
@@ -116,8 +130,14 @@ class ArchiveWriter:
 class ArchiveReader:
     """Open, authenticate and decompress a backup; ``events()`` then ``manifest``."""
 
-    def __init__(self, fh: BinaryIO, keyring: KeyRing, *, tenant: str | None = None,
-                 backup_id: str | None = None):
+    def __init__(
+        self,
+        fh: BinaryIO,
+        keyring: KeyRing,
+        *,
+        tenant: str | None = None,
+        backup_id: str | None = None,
+    ):
         self.fh = fh
         if fh.read(len(MAGIC)) != MAGIC:
             raise BackupError("not a backup file (bad magic)")
@@ -133,8 +153,9 @@ class ArchiveReader:
             raise BackupError(f"file holds backup {self.backup_id!r}, not {backup_id!r}")
         self.key_id = self.header.get("key_id")
         try:
-            data_key = keyring.decrypt(self.header["wrapped_key"],
-                                       context=key_context(self.tenant, self.backup_id))
+            data_key = keyring.decrypt(
+                self.header["wrapped_key"], context=key_context(self.tenant, self.backup_id)
+            )
         except KeyRingError as exc:
             raise BackupError(f"backup key cannot be unwrapped: {exc}") from None
         except (KeyError, TypeError):
@@ -166,8 +187,10 @@ class ArchiveReader:
         for last in (False, True):
             with contextlib.suppress(InvalidTag):
                 return self._open(sealed, index, last=last), last
-        raise BackupError(f"backup chunk {index} fails authentication (tampered, reordered, "
-                          "from another backup, or a wrong key)")
+        raise BackupError(
+            f"backup chunk {index} fails authentication (tampered, reordered, "
+            "from another backup, or a wrong key)"
+        )
 
     def chunks(self) -> Iterator[bytes]:
         """Decrypted data chunks in order; sets ``manifest`` after the last one."""
@@ -182,7 +205,9 @@ class ArchiveReader:
                 raise BackupError("backup has data after its last chunk")
             self.manifest = json.loads(plaintext)
             if (self.manifest.get("tenant"), self.manifest.get("backup_id")) != (
-                    self.tenant, self.backup_id):
+                self.tenant,
+                self.backup_id,
+            ):
                 raise BackupError("backup manifest does not match its header")
             return
 
@@ -213,7 +238,7 @@ def split_events(block: bytes) -> Iterator[tuple[str, object]]:
     """Split complete lines into table headers and runs of row lines."""
     start = 0
     while start < len(block):
-        if block[start:start + 1] == b"{":
+        if block[start : start + 1] == b"{":
             end = block.index(b"\n", start) + 1
             yield "table", json.loads(block[start:end])
             start = end

@@ -117,8 +117,10 @@ def row_encoder(kinds: Sequence[str]) -> Callable[[Sequence[Sequence]], str]:
     """A function turning a batch of driver rows into canonical lines."""
     converters = [(i, c) for i, kind in enumerate(kinds) if (c := converter(kind))]
     if not converters:
+
         def encode(rows):
             return "".join([_encode(list(row)) + "\n" for row in rows])
+
         return encode
 
     def encode_converted(rows):

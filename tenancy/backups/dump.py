@@ -93,8 +93,11 @@ def _connect(stack: contextlib.ExitStack, engine: Engine, n: int) -> list[Connec
 
 
 def _one_reader(engine: Engine, exc: DBAPIError) -> None:
-    log.info("backup of %s reads on one connection (%s)", engine.url.database,
-             str(exc.orig).splitlines()[0])
+    log.info(
+        "backup of %s reads on one connection (%s)",
+        engine.url.database,
+        str(exc.orig).splitlines()[0],
+    )
 
 
 @contextlib.contextmanager
@@ -113,8 +116,9 @@ def tables_locked(engine: Engine) -> Iterator[bool]:
 
 def _lock_tables(locker: Connection) -> bool:
     quote = locker.dialect.identifier_preparer.quote
-    names = [name for name, kind in locker.exec_driver_sql("SHOW FULL TABLES")
-             if kind == "BASE TABLE"]
+    names = [
+        name for name, kind in locker.exec_driver_sql("SHOW FULL TABLES") if kind == "BASE TABLE"
+    ]
     if not names:
         return False
     statement = "LOCK TABLES " + ", ".join(f"{quote(n)} READ" for n in names) + " NOWAIT"
@@ -128,7 +132,7 @@ def _lock_tables(locker: Connection) -> bool:
             if code != ER_LOCK_WAIT_TIMEOUT or attempt == LOCK_TRIES - 1:
                 _one_reader(locker.engine, exc)
                 return False
-        time.sleep(0.01 * 2 ** attempt)  # a write transaction is finishing
+        time.sleep(0.01 * 2**attempt)  # a write transaction is finishing
     return False
 
 
@@ -169,9 +173,10 @@ def select_json_sql(conn: Connection, table: Table) -> str:
     quote = conn.dialect.identifier_preparer.quote
     columns = ", ".join(
         f"CAST({quote(c.name)} AS CHAR)" if isinstance(c.type, String) else quote(c.name)
-        for c in table.columns)
+        for c in table.columns
+    )
     plain = select_sql(conn, table)
-    return f"SELECT JSON_ARRAY({columns}) " + plain[plain.index(" FROM "):]
+    return f"SELECT JSON_ARRAY({columns}) " + plain[plain.index(" FROM ") :]
 
 
 def stream_rows(conn: Connection, sql: str, batch: int = BATCH_ROWS) -> Iterator[list]:
@@ -233,13 +238,20 @@ def canonical_sql(conn: Connection, table: Table, kinds: list[str]) -> str | Non
     # A key range, not ORDER BY ... LIMIT in a derived table: no materialisation.
     # BINARY: PyMySQL hands over the UTF-8 bytes as they came, no decode and
     # re-encode of every block.
-    return (f"SELECT CAST(GROUP_CONCAT({row} ORDER BY {key} SEPARATOR '') AS BINARY), "
-            f"COUNT(*) FROM {quote(table.name)} WHERE {key} > {{low}} AND {key} <= {{high}}")
+    return (
+        f"SELECT CAST(GROUP_CONCAT({row} ORDER BY {key} SEPARATOR '') AS BINARY), "
+        f"COUNT(*) FROM {quote(table.name)} WHERE {key} > {{low}} AND {key} <= {{high}}"
+    )
 
 
-def canonical_blocks(conn: Connection, table: Table, template: str,
-                     batch: int = BATCH_ROWS, helpers: Sequence[Connection] = (),
-                     rows: int | None = None) -> Iterator[tuple[bytes, int]]:
+def canonical_blocks(
+    conn: Connection,
+    table: Table,
+    template: str,
+    batch: int = BATCH_ROWS,
+    helpers: Sequence[Connection] = (),
+    rows: int | None = None,
+) -> Iterator[tuple[bytes, int]]:
     """Blocks of canonical lines (and their row counts) in key order, walking
     the key in ranges of about *batch* rows.
 
@@ -301,8 +313,7 @@ class KeyWalk:
             cursor.execute(self.template.format(low=low, high=high))
             lines, count = cursor.fetchone()
             if not count:
-                cursor.execute(f"SELECT MIN({self.key}) FROM {self.name} "
-                               f"WHERE {self.key} > {high}")
+                cursor.execute(f"SELECT MIN({self.key}) FROM {self.name} WHERE {self.key} > {high}")
                 (following,) = cursor.fetchone()
                 if following is None:
                     return
@@ -311,8 +322,7 @@ class KeyWalk:
             if lines is None or lines.count(b"\n") != count or not lines.endswith(b"]\n"):
                 # Cut at group_concat_max_len: a narrower range.
                 if high - low == 1:
-                    raise ValueError(f"a row of {self.table!r} is larger than "
-                                     f"{CHUNK_BYTES} bytes")
+                    raise ValueError(f"a row of {self.table!r} is larger than {CHUNK_BYTES} bytes")
                 width = max(1, (high - low) // 2)
                 continue
             if b"\\u00" in lines:  # MariaDB writes \u001F where codec writes \u001f
@@ -324,15 +334,16 @@ class KeyWalk:
             elif count > batch:
                 width = max(1, width // 2)
 
-    def in_turns(self, cursors: list, ranges: list[tuple[int, int]]
-                 ) -> Iterator[tuple[bytes, int]]:
+    def in_turns(self, cursors: list, ranges: list[tuple[int, int]]) -> Iterator[tuple[bytes, int]]:
         """*ranges* dealt out to one reading thread per cursor, in turn, and
         their blocks taken back in the same order (each thread at most
         ``pipeline.DEPTH`` blocks ahead)."""
         turns = len(cursors)
         with contextlib.ExitStack() as stack:
-            readers = [stack.enter_context(Prefetch(self._ranges(c, ranges[i::turns])))
-                       for i, c in enumerate(cursors)]
+            readers = [
+                stack.enter_context(Prefetch(self._ranges(c, ranges[i::turns])))
+                for i, c in enumerate(cursors)
+            ]
             for i in range(len(ranges)):
                 reader = readers[i % turns]
                 while (item := reader.get()) is not END_OF_RANGE:
@@ -360,8 +371,14 @@ class Dump:
     SHA-256 of its canonical lines; ``rows_read`` counts the rows yielded so far.
     """
 
-    def __init__(self, conn: Connection, *, batch: int = BATCH_ROWS,
-                 fast_batch: int = FAST_BATCH_ROWS, helpers: Sequence[Connection] = ()):
+    def __init__(
+        self,
+        conn: Connection,
+        *,
+        batch: int = BATCH_ROWS,
+        fast_batch: int = FAST_BATCH_ROWS,
+        helpers: Sequence[Connection] = (),
+    ):
         self.conn, self.batch, self.fast_batch = conn, batch, fast_batch
         self.helpers = helpers  # more connections in conn's snapshot (shared_snapshot)
         self.schema = store_tables(conn)
@@ -374,21 +391,30 @@ class Dump:
     def count_rows(self) -> int:
         """All rows of the snapshot (kept per table: the readers split by them)."""
         quote = self.conn.dialect.identifier_preparer.quote
-        self.counts = {t.name: self.conn.scalar(text(f"SELECT COUNT(*) FROM {quote(t.name)}"))
-                       for t in self.schema}
+        self.counts = {
+            t.name: self.conn.scalar(text(f"SELECT COUNT(*) FROM {quote(t.name)}"))
+            for t in self.schema
+        }
         return sum(self.counts.values())
 
     def events(self) -> Iterator[tuple[str, object]]:
         for table in self.schema:
             kinds = [kind_of(c.type) for c in table.columns]
-            yield "table", {"table": table.name, "columns": [c.name for c in table.columns],
-                            "kinds": kinds}
+            yield (
+                "table",
+                {"table": table.name, "columns": [c.name for c in table.columns], "kinds": kinds},
+            )
             digest, count = hashlib.sha256(), 0
             template = canonical_sql(self.conn, table, kinds)
             if template is not None:
-                for block, rows in canonical_blocks(self.conn, table, template,
-                                                    self.fast_batch, self.helpers,
-                                                    self.counts.get(table.name)):
+                for block, rows in canonical_blocks(
+                    self.conn,
+                    table,
+                    template,
+                    self.fast_batch,
+                    self.helpers,
+                    self.counts.get(table.name),
+                ):
                     digest.update(block)
                     count += rows
                     self.rows_read += rows

@@ -30,7 +30,7 @@ def _truncate_datetime(fsp: int):
     def adapt(v):
         if v is None:
             return v
-        return v[:19] + ".000000" if not fsp else v[:20 + fsp] + "0" * (6 - fsp)
+        return v[:19] + ".000000" if not fsp else v[: 20 + fsp] + "0" * (6 - fsp)
 
     return adapt
 
@@ -85,15 +85,25 @@ class Loader:
             raise BackupError(f"columns {missing} of {name!r} are not in the new schema")
         quote = self.conn.dialect.identifier_preparer.quote
         mark = "%s" if self.conn.dialect.paramstyle in {"format", "pyformat"} else "?"
-        sql = (f"INSERT INTO {quote(name)} ({', '.join(quote(c) for c in columns)}) "
-               f"VALUES ({', '.join([mark] * len(columns))})")
-        adapters = [(i, a) for i, c in enumerate(columns)
-                    if (a := _adapter(self.conn, target.columns[c]))]
+        sql = (
+            f"INSERT INTO {quote(name)} ({', '.join(quote(c) for c in columns)}) "
+            f"VALUES ({', '.join([mark] * len(columns))})"
+        )
+        adapters = [
+            (i, a) for i, c in enumerate(columns) if (a := _adapter(self.conn, target.columns[c]))
+        ]
         binary = [i for i, k in enumerate(header["kinds"]) if k == "binary"]
         bulk = None if binary else self._json_table_sql(name, columns)
-        return {"name": name, "sql": sql, "bulk": bulk, "adapters": adapters,
-                "binary": binary, "stream": hashlib.sha256(), "expected": hashlib.sha256(),
-                "rows": 0}
+        return {
+            "name": name,
+            "sql": sql,
+            "bulk": bulk,
+            "adapters": adapters,
+            "binary": binary,
+            "stream": hashlib.sha256(),
+            "expected": hashlib.sha256(),
+            "rows": 0,
+        }
 
     def _json_table_sql(self, name: str, columns: list[str]) -> str | None:
         """``INSERT ... SELECT FROM JSON_TABLE(%s ...)``: MariaDB parses a whole
@@ -111,9 +121,11 @@ class Loader:
             else:
                 sql_type = column_type.compile(dialect=self.conn.dialect)
             fields.append(f"c{i} {sql_type} PATH '$[{i}]'")
-        return (f"INSERT INTO {quote(name)} ({', '.join(quote(c) for c in columns)}) "
-                f"SELECT {', '.join(f'c{i}' for i in range(len(columns)))} "
-                f"FROM JSON_TABLE(%s, '$[*]' COLUMNS ({', '.join(fields)})) AS batch")
+        return (
+            f"INSERT INTO {quote(name)} ({', '.join(quote(c) for c in columns)}) "
+            f"SELECT {', '.join(f'c{i}' for i in range(len(columns)))} "
+            f"FROM JSON_TABLE(%s, '$[*]' COLUMNS ({', '.join(fields)})) AS batch"
+        )
 
     def _rows(self, cursor, table: dict | None, block: bytes) -> None:
         if table is None:
@@ -141,13 +153,16 @@ class Loader:
         else:
             table["expected"].update(block)
         for piece in _pieces(block, STATEMENT_BYTES):
-            cursor.execute(table["bulk"], (
-                "[" + piece[:-1].replace(b"\n", b",").decode("utf-8") + "]",))
+            cursor.execute(
+                table["bulk"], ("[" + piece[:-1].replace(b"\n", b",").decode("utf-8") + "]",)
+            )
             if cursor.warning_count:
                 cursor.execute("SHOW WARNINGS LIMIT 1")
                 level, code, message = cursor.fetchone()
-                raise BackupError(f"table {table['name']}: the database refused a value "
-                                  f"({level} {code}: {message})")
+                raise BackupError(
+                    f"table {table['name']}: the database refused a value "
+                    f"({level} {code}: {message})"
+                )
         table["rows"] += count
         self.on_rows(count)
 
@@ -170,7 +185,7 @@ def _pieces(block: bytes, limit: int) -> Iterable[bytes]:
         end = block.rfind(b"\n", start, start + limit)
         if end < start:
             end = block.index(b"\n", start)
-        yield block[start:end + 1]
+        yield block[start : end + 1]
         start = end + 1
 
 
@@ -178,12 +193,15 @@ def check_manifest(stream: dict[str, dict], manifest: dict) -> None:
     """The rows read from the backup are exactly the rows the manifest describes."""
     tables = manifest.get("tables", {})
     if set(tables) != set(stream):
-        raise BackupError(f"backup tables {sorted(stream)} differ from its manifest "
-                          f"{sorted(tables)}")
+        raise BackupError(
+            f"backup tables {sorted(stream)} differ from its manifest {sorted(tables)}"
+        )
     for name, stats in tables.items():
         if stream[name]["rows"] != stats["rows"]:
-            raise BackupError(f"table {name}: {stream[name]['rows']} rows in the backup, "
-                              f"manifest says {stats['rows']}")
+            raise BackupError(
+                f"table {name}: {stream[name]['rows']} rows in the backup, "
+                f"manifest says {stats['rows']}"
+            )
         if stream[name]["sha256"] != stats["sha256"]:
             raise BackupError(f"table {name}: checksum differs from the manifest")
 
@@ -198,8 +216,9 @@ def check_target(conn: Connection, expected: dict[str, dict]) -> None:
     for name, stats in expected.items():
         got = dump.tables.get(name)
         if got is None or got["rows"] != stats["rows"]:
-            raise BackupError(f"table {name}: {got and got['rows']} rows restored, "
-                              f"expected {stats['rows']}")
+            raise BackupError(
+                f"table {name}: {got and got['rows']} rows restored, expected {stats['rows']}"
+            )
         if got["sha256"] != stats["sha256"]:
             raise BackupError(f"table {name}: restored rows differ from the backup")
 

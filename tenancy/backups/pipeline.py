@@ -34,13 +34,13 @@ class WorkerFailed(BackupError):
 class Pipeline:
     """``with Pipeline(consume) as pipe: pipe.put(item)``: *consume* runs in a thread."""
 
-    def __init__(self, consume: Callable[[object], None], *, depth: int = DEPTH,
-                 name: str = "backup writer"):
+    def __init__(
+        self, consume: Callable[[object], None], *, depth: int = DEPTH, name: str = "backup writer"
+    ):
         self.consume, self.name = consume, name
         self.error: BaseException | None = None
         self._queue: queue.Queue = queue.Queue(maxsize=depth)
-        self._thread = threading.Thread(target=self._run, name=name.replace(" ", "-"),
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._run, name=name.replace(" ", "-"), daemon=True)
 
     def __enter__(self) -> Pipeline:
         self._thread.start()
@@ -60,8 +60,9 @@ class Pipeline:
 
     def _raise_if_failed(self) -> None:
         if self.error is not None:
-            raise WorkerFailed(f"{self.name} failed: {type(self.error).__name__}: "
-                               f"{self.error}") from self.error
+            raise WorkerFailed(
+                f"{self.name} failed: {type(self.error).__name__}: {self.error}"
+            ) from self.error
 
     def _run(self) -> None:
         while (item := self._queue.get()) is not _STOP:
@@ -85,8 +86,7 @@ class Prefetch:
 
     DONE = object()
 
-    def __init__(self, items: Iterator[object], *, depth: int = DEPTH,
-                 name: str = "backup-reader"):
+    def __init__(self, items: Iterator[object], *, depth: int = DEPTH, name: str = "backup-reader"):
         self.items = items
         self._queue: queue.Queue = queue.Queue(maxsize=depth)
         self._stop = threading.Event()

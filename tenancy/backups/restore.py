@@ -46,8 +46,18 @@ from tenancy.servers import MySQLBackend
 
 log = logging.getLogger(__name__)
 
-STEPS = ("claim", "database", "user", "grant", "schema", "load", "verify", "upgrade",
-         "switch", "cleanup")
+STEPS = (
+    "claim",
+    "database",
+    "user",
+    "grant",
+    "schema",
+    "load",
+    "verify",
+    "upgrade",
+    "switch",
+    "cleanup",
+)
 
 
 class Source:
@@ -64,8 +74,7 @@ class BackupSource(Source):
     def __init__(self, control: ControlPlane, path: str, slug: str, backup_id: str):
         self.fh = HashingReader(path)
         try:
-            self.reader = ArchiveReader(self.fh, control.keyring, tenant=slug,
-                                        backup_id=backup_id)
+            self.reader = ArchiveReader(self.fh, control.keyring, tenant=slug, backup_id=backup_id)
         except Exception:
             self.fh.close()
             raise
@@ -126,16 +135,24 @@ class Copier:
         self.fault = fault or (lambda step: None)
 
     # -- the three operations ----------------------------------------------
-    def restore(self, slug: str, backup_id: str, *, as_slug: str | None = None,
-                server: str | None = None, on_rows: RowProgress | None = None) -> Tenant:
+    def restore(
+        self,
+        slug: str,
+        backup_id: str,
+        *,
+        as_slug: str | None = None,
+        server: str | None = None,
+        on_rows: RowProgress | None = None,
+    ) -> Tenant:
         """Restore *slug* in place, or with *as_slug* into a new store on *server*."""
         with self.control.session() as session:
             record = get_backup(session, backup_id)
             if record.state != BackupState.DONE:
                 raise BackupError(f"backup {backup_id} is {record.state}")
             if record.tenant_slug != slug:
-                raise BackupError(f"backup {backup_id} belongs to store "
-                                  f"{record.tenant_slug!r}, not {slug!r}")
+                raise BackupError(
+                    f"backup {backup_id} belongs to store {record.tenant_slug!r}, not {slug!r}"
+                )
             path = record.path
 
         def source():
@@ -147,12 +164,20 @@ class Copier:
         source().close()
 
         if as_slug:
-            return self._into_new(as_slug, None, source, "restore",
-                                  {"backup": backup_id, "from": slug}, on_rows, server)
+            return self._into_new(
+                as_slug,
+                None,
+                source,
+                "restore",
+                {"backup": backup_id, "from": slug},
+                on_rows,
+                server,
+            )
         if server:
             raise BackupError("--server goes with --as; use 'tenants move' to change server")
-        return self._into_existing(slug, None, source, TenantStatus.RESTORING, "restore",
-                                   {"backup": backup_id}, on_rows)
+        return self._into_existing(
+            slug, None, source, TenantStatus.RESTORING, "restore", {"backup": backup_id}, on_rows
+        )
 
     def clone(self, slug: str, new_slug: str, *, on_rows: RowProgress | None = None) -> Tenant:
         with self.control.session() as session:
@@ -160,20 +185,26 @@ class Copier:
             if tenant.status not in {TenantStatus.ACTIVE, TenantStatus.SUSPENDED}:
                 raise BackupError(f"store {slug!r} is {tenant.status}; clone an active store")
             engine = self.control.backend(tenant.server).ddl_engine(tenant.database_name)
-        return self._into_new(new_slug, tenant, lambda: LiveSource(engine), "clone",
-                              {"from": slug}, on_rows, None)
+        return self._into_new(
+            new_slug, tenant, lambda: LiveSource(engine), "clone", {"from": slug}, on_rows, None
+        )
 
-    def move(self, slug: str, server_name: str, *,
-             on_rows: RowProgress | None = None) -> Tenant:
+    def move(self, slug: str, server_name: str, *, on_rows: RowProgress | None = None) -> Tenant:
         with self.control.session() as session:
             tenant = self.control.tenant(session, slug)
             server = self.control.server(session, server_name)
             if server.id == tenant.server_id:
                 raise BackupError(f"store {slug!r} is already on server {server_name!r}")
             engine = self.control.backend(tenant.server).ddl_engine(tenant.database_name)
-        return self._into_existing(slug, server_name, lambda: LiveSource(engine),
-                                   TenantStatus.MOVING, "move",
-                                   {"from": tenant.server.name, "to": server_name}, on_rows)
+        return self._into_existing(
+            slug,
+            server_name,
+            lambda: LiveSource(engine),
+            TenantStatus.MOVING,
+            "move",
+            {"from": tenant.server.name, "to": server_name},
+            on_rows,
+        )
 
     # -- into the same store (restore, move) --------------------------------
     def _into_existing(self, slug, server_name, source_factory, busy, kind, detail, on_rows):
@@ -202,7 +233,8 @@ class Copier:
     def _claim(self, session: Session, tenant: Tenant, busy: str) -> None:
         """Only one operation at a time: the conditional UPDATE lets one claimer win."""
         claimed = session.execute(
-            update(Tenant).where(Tenant.id == tenant.id, Tenant.status == TenantStatus.ACTIVE)
+            update(Tenant)
+            .where(Tenant.id == tenant.id, Tenant.status == TenantStatus.ACTIVE)
             .values(status=busy, version=Tenant.version + 1, updated_at=utcnow())
         ).rowcount
         session.commit()
@@ -215,7 +247,8 @@ class Copier:
         tenant.server = target.server
         tenant.database_name, tenant.db_user = target.database, target.user
         tenant.db_password_encrypted = self.control.keyring.encrypt_text(
-            target.password, context=tenant.password_context)
+            target.password, context=tenant.password_context
+        )
         tenant.schema_revision = revision
         tenant.status, tenant.error = TenantStatus.ACTIVE, None
         tenant.bump_version()
@@ -224,8 +257,11 @@ class Copier:
         """Back to active on the old database, which never stopped holding the data."""
         job.state, job.error = "failed", _reason(job, exc)
         try:
-            session.execute(update(Tenant).where(Tenant.id == tenant.id).values(
-                status=TenantStatus.ACTIVE, version=Tenant.version + 1, updated_at=utcnow()))
+            session.execute(
+                update(Tenant)
+                .where(Tenant.id == tenant.id)
+                .values(status=TenantStatus.ACTIVE, version=Tenant.version + 1, updated_at=utcnow())
+            )
             session.commit()
         except Exception:  # the control DB itself may be gone
             log.exception("could not put store %s back to active", tenant.slug)
@@ -242,30 +278,40 @@ class Copier:
         except Exception as exc:
             log.warning("old database %s was left behind", database, exc_info=True)
             job.state = "done"
-            job.error = (f"old database {database} on {server.name} left behind "
-                         f"({type(exc).__name__}: {exc}); drop it by hand")[:1000]
+            job.error = (
+                f"old database {database} on {server.name} left behind "
+                f"({type(exc).__name__}: {exc}); drop it by hand"
+            )[:1000]
         session.commit()
 
     # -- into a new store (restore --as, clone) ------------------------------
-    def _into_new(self, new_slug, template, source_factory, kind, detail, on_rows,
-                  server_name):
+    def _into_new(self, new_slug, template, source_factory, kind, detail, on_rows, server_name):
         validate_slug(new_slug)
         with self.control.session() as session:
             if session.scalar(select(Tenant.id).where(Tenant.slug == new_slug)):
                 raise BackupError(f"store {new_slug!r} already exists")
             self.fault("claim")
-            server = (self.control.server(session, server_name) if server_name or not template
-                      else template.server)
+            server = (
+                self.control.server(session, server_name)
+                if server_name or not template
+                else template.server
+            )
             target = self._target(session, new_slug, server)
-            tenant = Tenant(slug=new_slug, name=template.name if template else new_slug,
-                            server=server, database_name=target.database,
-                            db_user=target.user, db_password_encrypted="-",
-                            status=TenantStatus.RESTORING,
-                            default_locale=template.default_locale if template else "en")
+            tenant = Tenant(
+                slug=new_slug,
+                name=template.name if template else new_slug,
+                server=server,
+                database_name=target.database,
+                db_user=target.user,
+                db_password_encrypted="-",
+                status=TenantStatus.RESTORING,
+                default_locale=template.default_locale if template else "en",
+            )
             session.add(tenant)
             session.flush()
             tenant.db_password_encrypted = self.control.keyring.encrypt_text(
-                target.password, context=tenant.password_context)
+                target.password, context=tenant.password_context
+            )
             job = self._job(session, kind, tenant, detail)
             try:
                 revision = self._build(source_factory, target, job, session, on_rows)
@@ -305,8 +351,14 @@ class Copier:
         job.progress = step
         session.commit()
 
-    def _build(self, source_factory, target: Target, job: Job, session: Session,
-               on_rows: RowProgress | None) -> str | None:
+    def _build(
+        self,
+        source_factory,
+        target: Target,
+        job: Job,
+        session: Session,
+        on_rows: RowProgress | None,
+    ) -> str | None:
         """Every step up to (not including) the switch; returns the schema revision."""
         backend = self.control.backend(target.server)
         self._step(session, job, "database")
@@ -366,8 +418,7 @@ class Copier:
 
     @staticmethod
     def _error(kind: str, slug: str, job: Job, exc: Exception) -> BackupError:
-        return BackupError(f"{kind} of store {slug!r} failed: {job.error}; "
-                           "nothing was switched")
+        return BackupError(f"{kind} of store {slug!r} failed: {job.error}; nothing was switched")
 
 
 def _reason(job: Job, exc: Exception) -> str:

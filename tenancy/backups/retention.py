@@ -44,14 +44,24 @@ def keep_set(backups: Iterable[Backup], daily: int, weekly: int) -> set[str]:
 
 
 def retention_settings(settings) -> tuple[int, int]:
-    settings = {"backoffice.backup_keep_daily": str(DEFAULT_DAILY),
-                "backoffice.backup_keep_weekly": str(DEFAULT_WEEKLY), **settings}
-    return (as_int(settings, "backoffice.backup_keep_daily"),
-            as_int(settings, "backoffice.backup_keep_weekly"))
+    settings = {
+        "backoffice.backup_keep_daily": str(DEFAULT_DAILY),
+        "backoffice.backup_keep_weekly": str(DEFAULT_WEEKLY),
+        **settings,
+    }
+    return (
+        as_int(settings, "backoffice.backup_keep_daily"),
+        as_int(settings, "backoffice.backup_keep_weekly"),
+    )
 
 
-def prune(control: ControlPlane, *, daily: int | None = None, weekly: int | None = None,
-          dry_run: bool = False) -> PruneResult:
+def prune(
+    control: ControlPlane,
+    *,
+    daily: int | None = None,
+    weekly: int | None = None,
+    dry_run: bool = False,
+) -> PruneResult:
     default_daily, default_weekly = retention_settings(control.settings)
     daily = default_daily if daily is None else daily
     weekly = default_weekly if weekly is None else weekly

@@ -33,19 +33,26 @@ log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
 
 BACKUP_STATUSES = {TenantStatus.ACTIVE, TenantStatus.SUSPENDED}
-_json_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"),
-                                sort_keys=True).encode
+_json_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode
 
 
 def manifest_of(dump: Dump, tenant: str, backup_id: str, key_id: str, created_at: str) -> dict:
-    return {"format": 1, "tenant": tenant, "backup_id": backup_id, "key_id": key_id,
-            "created_at": created_at, "schema_revision": dump.revision,
-            "source_dialect": dump.dialect, "table_order": [t.name for t in dump.schema],
-            "tables": dump.tables}
+    return {
+        "format": 1,
+        "tenant": tenant,
+        "backup_id": backup_id,
+        "key_id": key_id,
+        "created_at": created_at,
+        "schema_revision": dump.revision,
+        "source_dialect": dump.dialect,
+        "table_order": [t.name for t in dump.schema],
+        "tables": dump.tables,
+    }
 
 
-def write_backup(conn, fh, control: ControlPlane, slug: str, backup_id: str,
-                 on_progress: Progress | None = None) -> dict:
+def write_backup(
+    conn, fh, control: ControlPlane, slug: str, backup_id: str, on_progress: Progress | None = None
+) -> dict:
     """Stream one snapshot of *conn* into *fh*; return the manifest."""
     progress = on_progress or (lambda done, total: None)
     created_at = utcnow().isoformat()
@@ -53,9 +60,17 @@ def write_backup(conn, fh, control: ControlPlane, slug: str, backup_id: str,
         dump = Dump(conn, helpers=readers[1:])
         total = dump.count_rows()
         progress(0, total)
-        writer = ArchiveWriter(fh, control.keyring, slug, backup_id, meta={
-            "schema_revision": dump.revision, "source_dialect": dump.dialect,
-            "created_at": created_at})
+        writer = ArchiveWriter(
+            fh,
+            control.keyring,
+            slug,
+            backup_id,
+            meta={
+                "schema_revision": dump.revision,
+                "source_dialect": dump.dialect,
+                "created_at": created_at,
+            },
+        )
         # The server builds the next block while the writer thread compresses,
         # encrypts and writes the last one.
         with Pipeline(writer.write) as pipe:
@@ -74,19 +89,27 @@ def json_line(header: dict) -> bytes:
     return (_json_encode(header) + "\n").encode("utf-8")
 
 
-def backup_store(control: ControlPlane, slug: str, *,
-                 on_progress: Progress | None = None) -> Backup:
+def backup_store(
+    control: ControlPlane, slug: str, *, on_progress: Progress | None = None
+) -> Backup:
     """Back up store *slug* into the backup directory and record it."""
     with control.session() as session:
         tenant = control.tenant(session, slug)
         if tenant.status not in BACKUP_STATUSES:
-            raise BackupError(f"store {slug!r} is {tenant.status}; back up an active or "
-                              "suspended store")
+            raise BackupError(
+                f"store {slug!r} is {tenant.status}; back up an active or suspended store"
+            )
         backup_id = new_backup_id()
         path = backup_path(control.settings, slug, backup_id)
-        record = Backup(id=backup_id, tenant_id=tenant.id, tenant_slug=slug, path=str(path),
-                        key_id=control.keyring.current_id, source_dialect=tenant.server.kind,
-                        state=BackupState.RUNNING)
+        record = Backup(
+            id=backup_id,
+            tenant_id=tenant.id,
+            tenant_slug=slug,
+            path=str(path),
+            key_id=control.keyring.current_id,
+            source_dialect=tenant.server.kind,
+            state=BackupState.RUNNING,
+        )
         session.add(record)
         session.commit()
         try:

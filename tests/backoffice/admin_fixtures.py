@@ -62,13 +62,21 @@ def store_engine(control, store):
     return make_engine(control.runtime_url(store), poolclass=NullPool)
 
 
-def add_staff(control, store, email: str, role: str, password: str = "staff-pass-1",
-              name: str = "") -> None:
+def add_staff(
+    control, store, email: str, role: str, password: str = "staff-pass-1", name: str = ""
+) -> None:
     engine = store_engine(control, store)
     with engine.begin() as conn:
-        conn.execute(insert(StaffUser).values(
-            email=email, name=name, role=role, password_hash=hash_password(password),
-            is_active=True, failed_logins=0))
+        conn.execute(
+            insert(StaffUser).values(
+                email=email,
+                name=name,
+                role=role,
+                password_hash=hash_password(password),
+                is_active=True,
+                failed_logins=0,
+            )
+        )
     engine.dispose()
 
 

@@ -29,9 +29,20 @@ MANAGER = ("manager@example.com", "manager-pass-1")
 SUPPORT = ("support@example.com", "support-pass-1")
 ACCOUNTS = {"owner": OWNER, "manager": MANAGER, "support": SUPPORT}
 # Tables whose checksums prove that a refused request changed nothing.
-DATA_TABLES = ("orders", "order_events", "order_lines", "products", "customers", "staff_users",
-               "store_settings", "audit_log", "api_keys", "webhook_endpoints", "payments",
-               "gateway_configs")
+DATA_TABLES = (
+    "orders",
+    "order_events",
+    "order_lines",
+    "products",
+    "customers",
+    "staff_users",
+    "store_settings",
+    "audit_log",
+    "api_keys",
+    "webhook_endpoints",
+    "payments",
+    "gateway_configs",
+)
 
 
 class World:
@@ -39,8 +50,11 @@ class World:
 
     def __init__(self, control, settings, *, demo_orders: int = 60, name: str = "Tea & Co"):
         self.control = control
-        self.store = Provisioner(control, store_schema).create(StoreRequest(
-            slug=unique_slug("adm"), name=name, owner_email=OWNER[0], owner_password=OWNER[1]))
+        self.store = Provisioner(control, store_schema).create(
+            StoreRequest(
+                slug=unique_slug("adm"), name=name, owner_email=OWNER[0], owner_password=OWNER[1]
+            )
+        )
         self.engine = store_engine(control, self.store)
         if demo_orders:
             with self.engine.begin() as conn:
@@ -58,36 +72,74 @@ class World:
         return admin
 
     # -- rows ------------------------------------------------------------
-    def add_order(self, *, status: str = "new", payment_status: str = "unpaid",
-                  name: str = "Test Customer", email: str | None = None,
-                  total: int = 1000, created_at: datetime | None = None,
-                  number: str | None = None, customer_id: int | None = None,
-                  lines: int = 1, currency: str = "EUR") -> int:
+    def add_order(
+        self,
+        *,
+        status: str = "new",
+        payment_status: str = "unpaid",
+        name: str = "Test Customer",
+        email: str | None = None,
+        total: int = 1000,
+        created_at: datetime | None = None,
+        number: str | None = None,
+        customer_id: int | None = None,
+        lines: int = 1,
+        currency: str = "EUR",
+    ) -> int:
         seq = next(self._seq)
         created = created_at or utcnow() - timedelta(minutes=5)
         with self.engine.begin() as conn:
-            order_id = conn.execute(insert(Order).values(
-                number=number or f"T-{seq}", status=status, payment_status=payment_status,
-                customer_id=customer_id, customer_name=name,
-                customer_email=email or f"buyer{seq}@example.com", currency=currency,
-                subtotal_minor=total, total_minor=total, source="backoffice",
-                created_at=created, updated_at=created)).inserted_primary_key[0]
+            order_id = conn.execute(
+                insert(Order).values(
+                    number=number or f"T-{seq}",
+                    status=status,
+                    payment_status=payment_status,
+                    customer_id=customer_id,
+                    customer_name=name,
+                    customer_email=email or f"buyer{seq}@example.com",
+                    currency=currency,
+                    subtotal_minor=total,
+                    total_minor=total,
+                    source="backoffice",
+                    created_at=created,
+                    updated_at=created,
+                )
+            ).inserted_primary_key[0]
             if lines:
-                conn.execute(insert(OrderLine), [
-                    {"order_id": order_id, "product_id": None, "sku": f"SKU-{seq}-{i}",
-                     "name": f"Item {i}", "quantity": 1, "unit_price_minor": total // lines,
-                     "total_minor": total // lines} for i in range(lines)])
-            conn.execute(insert(OrderEvent).values(
-                order_id=order_id, kind="created", actor="checkout", to_status=status,
-                created_at=created))
+                conn.execute(
+                    insert(OrderLine),
+                    [
+                        {
+                            "order_id": order_id,
+                            "product_id": None,
+                            "sku": f"SKU-{seq}-{i}",
+                            "name": f"Item {i}",
+                            "quantity": 1,
+                            "unit_price_minor": total // lines,
+                            "total_minor": total // lines,
+                        }
+                        for i in range(lines)
+                    ],
+                )
+            conn.execute(
+                insert(OrderEvent).values(
+                    order_id=order_id,
+                    kind="created",
+                    actor="checkout",
+                    to_status=status,
+                    created_at=created,
+                )
+            )
         return order_id
 
     def add_customer(self, name: str, email: str | None = None) -> int:
         seq = next(self._seq)
         with self.engine.begin() as conn:
-            return conn.execute(insert(Customer).values(
-                name=name, email=email or f"customer{seq}@example.com",
-                phone="")).inserted_primary_key[0]
+            return conn.execute(
+                insert(Customer).values(
+                    name=name, email=email or f"customer{seq}@example.com", phone=""
+                )
+            ).inserted_primary_key[0]
 
     def scalar(self, query):
         with self.engine.connect() as conn:
@@ -101,8 +153,9 @@ class World:
         return self.scalar(select(Order.status).where(Order.id == order_id))
 
     def events(self, order_id: int) -> list:
-        return self.rows(select(OrderEvent).where(OrderEvent.order_id == order_id)
-                         .order_by(OrderEvent.id))
+        return self.rows(
+            select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(OrderEvent.id)
+        )
 
     def count(self, model) -> int:
         return self.scalar(select(func.count()).select_from(model))

@@ -15,8 +15,13 @@ from tests.tenancy.helpers import (  # noqa: F401  (pytest finds fixtures by nam
     root_engine,
 )
 
-SETTING_KEYS = ("backoffice.environment", "backoffice.control_url", "backoffice.keys",
-                "backoffice.db_prefix", "backoffice.base_domain")
+SETTING_KEYS = (
+    "backoffice.environment",
+    "backoffice.control_url",
+    "backoffice.keys",
+    "backoffice.db_prefix",
+    "backoffice.base_domain",
+)
 
 
 def write_ini(path: Path, settings: dict) -> Path:

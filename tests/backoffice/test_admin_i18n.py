@@ -22,15 +22,17 @@ ASSAM_TEA = Decimal("12.90")  # TEA-001 of the demo catalogue, in EUR
 def newest_order(control, store) -> Order:
     engine = store_engine(control, store)
     with engine.connect() as conn:
-        row = conn.execute(select(Order.id, Order.number, Order.created_at, Order.total_minor)
-                           .order_by(Order.created_at.desc()).limit(1)).one()
+        row = conn.execute(
+            select(Order.id, Order.number, Order.created_at, Order.total_minor)
+            .order_by(Order.created_at.desc())
+            .limit(1)
+        ).one()
     engine.dispose()
     return row
 
 
 def local_time(moment, fmt: str, locale: str) -> str:
-    return format_datetime(moment.replace(tzinfo=UTC).astimezone(STORE_ZONE), fmt,
-                           locale=locale)
+    return format_datetime(moment.replace(tzinfo=UTC).astimezone(STORE_ZONE), fmt, locale=locale)
 
 
 def form_with(page, field: str):
@@ -92,8 +94,12 @@ def test_staff_preference_comes_first(shop_owner):
     profile.submit(status=303)
     page = shop_owner.get("/dashboard", headers={"Accept-Language": "ru-RU,ru;q=0.9"})
     assert page.html.find("h1").text == "Обзор"
-    assert shop_owner.get("/dashboard?_LOCALE_=en",
-                          headers={"Accept-Language": "ru"}).html.find("h1").text == "Dashboard"
+    assert (
+        shop_owner.get("/dashboard?_LOCALE_=en", headers={"Accept-Language": "ru"})
+        .html.find("h1")
+        .text
+        == "Dashboard"
+    )
 
 
 def test_store_default_language_applies_last(shop_owner):

@@ -54,8 +54,12 @@ def field_error(page, name: str) -> str:
 
 
 def last_audit(world: World, action: str) -> AuditEntry:
-    return world.rows(select(AuditEntry).where(AuditEntry.action == action)
-                      .order_by(AuditEntry.id.desc()).limit(1))[0]
+    return world.rows(
+        select(AuditEntry)
+        .where(AuditEntry.action == action)
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
+    )[0]
 
 
 def first_id(world: World, model):
@@ -64,18 +68,30 @@ def first_id(world: World, model):
 
 # -- every page -------------------------------------------------------------
 
+
 def test_every_page_renders_for_the_owner(world, owner_m):
     order_id = first_id(world, Order)
     pages = {
-        "/dashboard": "Dashboard", "/orders": "Orders", f"/orders/{order_id}": "Order D-",
-        f"/orders/{order_id}/payments": None, "/products": "Products",
-        "/products/new": "New product", f"/products/{first_id(world, Product)}": None,
-        "/customers": "Customers", f"/customers/{first_id(world, Customer)}": None,
-        "/staff": "Staff", "/staff/new": "Add a staff member",
+        "/dashboard": "Dashboard",
+        "/orders": "Orders",
+        f"/orders/{order_id}": "Order D-",
+        f"/orders/{order_id}/payments": None,
+        "/products": "Products",
+        "/products/new": "New product",
+        f"/products/{first_id(world, Product)}": None,
+        "/customers": "Customers",
+        f"/customers/{first_id(world, Customer)}": None,
+        "/staff": "Staff",
+        "/staff/new": "Add a staff member",
         f"/staff/{first_id(world, StaffUser)}": "owner@example.com",
-        "/settings": "Settings", "/settings/statuses": "Order statuses",
-        "/payments": None, "/payments/sandbox": None, "/audit": "Audit log",
-        "/api-keys": "API keys", "/webhooks": "Webhooks", "/webhooks/deliveries": None,
+        "/settings": "Settings",
+        "/settings/statuses": "Order statuses",
+        "/payments": None,
+        "/payments/sandbox": None,
+        "/audit": "Audit log",
+        "/api-keys": "API keys",
+        "/webhooks": "Webhooks",
+        "/webhooks/deliveries": None,
         "/profile": "Your profile",
     }
     for path, heading in pages.items():
@@ -92,13 +108,20 @@ def test_every_page_renders_for_the_owner(world, owner_m):
 
 
 def test_unknown_ids_are_404_pages(owner_m):
-    for path in ("/orders/99999999", "/products/99999999", "/customers/99999999",
-                 "/staff/99999999", "/orders/99999999/payments", "/payments/no-such-gateway"):
+    for path in (
+        "/orders/99999999",
+        "/products/99999999",
+        "/customers/99999999",
+        "/staff/99999999",
+        "/orders/99999999/payments",
+        "/payments/no-such-gateway",
+    ):
         page = owner_m.get(path, status=404)
         assert page.html.find("h1").get_text().strip() == "Page not found", path
 
 
 # -- products ---------------------------------------------------------------
+
 
 def test_product_create_edit_delete_with_audit(world, owner_m):
     form = form_with(owner_m.get("/products/new"), "sku")
@@ -137,31 +160,36 @@ def test_sku_must_be_unique_on_create_and_on_edit(world, owner_m):
     owner_m.post("/products/new", {"sku": "UNIQ-1", "name": "First", "price": "1"}, status=303)
     owner_m.post("/products/new", {"sku": "UNIQ-2", "name": "Second", "price": "1"}, status=303)
     before = world.count(Product)
-    page = owner_m.post("/products/new", {"sku": "UNIQ-1", "name": "Copy", "price": "2"},
-                        status=400)
+    page = owner_m.post(
+        "/products/new", {"sku": "UNIQ-1", "name": "Copy", "price": "2"}, status=400
+    )
     assert field_error(page, "sku") == "Another product already has this SKU."
     assert page.html.find(id="f-sku")["aria-invalid"] == "true"
     assert page.html.find(id="f-name")["value"] == "Copy"  # what was typed is kept
     assert world.count(Product) == before
     second = world.scalar(select(Product.id).where(Product.sku == "UNIQ-2"))
-    page = owner_m.post(f"/products/{second}", {"sku": "UNIQ-1", "name": "Second", "price": "1"},
-                        status=400)
+    page = owner_m.post(
+        f"/products/{second}", {"sku": "UNIQ-1", "name": "Second", "price": "1"}, status=400
+    )
     assert field_error(page, "sku") == "Another product already has this SKU."
     assert world.scalar(select(Product.sku).where(Product.id == second)) == "UNIQ-2"
 
 
-@pytest.mark.parametrize("field, value, message", [
-    ("sku", "", "This field is required."),
-    ("sku", "bad sku!", "Use letters, digits, dots, dashes, slashes or underscores."),
-    ("name", "", "This field is required."),
-    ("price", "abc", "Enter an amount such as 12.50."),
-    ("price", "-1", "Enter an amount such as 12.50."),
-    ("price", "1.234", "At most 2 decimal places."),
-    ("price", "1e999999", "The price is too large."),
-    ("price", "NaN", "Enter an amount such as 12.50."),
-    ("stock", "-3", "Must be at least 0."),
-    ("stock", "many", "Enter a whole number."),
-])
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("sku", "", "This field is required."),
+        ("sku", "bad sku!", "Use letters, digits, dots, dashes, slashes or underscores."),
+        ("name", "", "This field is required."),
+        ("price", "abc", "Enter an amount such as 12.50."),
+        ("price", "-1", "Enter an amount such as 12.50."),
+        ("price", "1.234", "At most 2 decimal places."),
+        ("price", "1e999999", "The price is too large."),
+        ("price", "NaN", "Enter an amount such as 12.50."),
+        ("stock", "-3", "Must be at least 0."),
+        ("stock", "many", "Enter a whole number."),
+    ],
+)
 def test_product_form_errors_are_shown_next_to_the_field(world, owner_m, field, value, message):
     data = {"sku": "ERR-1", "name": "Err", "price": "1.00", "stock": "1", field: value}
     before = world.count(Product)
@@ -171,8 +199,9 @@ def test_product_form_errors_are_shown_next_to_the_field(world, owner_m, field, 
 
 
 def test_a_product_in_orders_cannot_be_deleted(world, owner_m):
-    ordered = world.scalar(select(OrderLine.product_id).where(OrderLine.product_id.is_not(None))
-                           .limit(1))
+    ordered = world.scalar(
+        select(OrderLine.product_id).where(OrderLine.product_id.is_not(None)).limit(1)
+    )
     res = owner_m.post(f"/products/{ordered}/delete", status=303)
     assert "appears in orders and cannot be deleted" in flash(res.follow())
     assert world.scalar(select(Product.id).where(Product.id == ordered)) == ordered
@@ -189,20 +218,26 @@ def test_product_search_and_pages(world, owner_m):
 
 # -- customers --------------------------------------------------------------
 
+
 def test_customer_list_counts_orders_and_detail_shows_the_history(world, owner_m):
     page = owner_m.get("/customers")
-    counts = dict(world.rows(select(Order.customer_id, func.count(Order.id))
-                             .group_by(Order.customer_id)))
+    counts = dict(
+        world.rows(select(Order.customer_id, func.count(Order.id)).group_by(Order.customer_id))
+    )
     customers = world.rows(select(Customer.id, Customer.name).order_by(Customer.name))
-    shown = {r.select_one("td a")["href"].rsplit("/", 1)[1]: r.select("td")[3].get_text()
-             for r in page.html.select("tbody tr")}
+    shown = {
+        r.select_one("td a")["href"].rsplit("/", 1)[1]: r.select("td")[3].get_text()
+        for r in page.html.select("tbody tr")
+    }
     for customer_id, _name in customers:
         assert shown[str(customer_id)] == str(counts.get(customer_id, 0))
 
     olena = world.scalar(select(Customer.id).where(Customer.name == "Olena Kovalenko"))
-    history = world.rows(select(Order.number, Order.status, Order.total_minor)
-                         .where(Order.customer_id == olena)
-                         .order_by(Order.created_at.desc(), Order.id.desc()))
+    history = world.rows(
+        select(Order.number, Order.status, Order.total_minor)
+        .where(Order.customer_id == olena)
+        .order_by(Order.created_at.desc(), Order.id.desc())
+    )
     assert history, "the demo data gives every customer orders"
     detail = owner_m.get(f"/customers/{olena}")
     assert detail.html.find("h1").get_text() == "Olena Kovalenko"
@@ -227,13 +262,17 @@ def test_customer_without_orders(world, owner_m):
 
 # -- dashboard --------------------------------------------------------------
 
+
 def expected_dashboard(world: World) -> dict:
     """The figures recomputed here from the rows (days: the zone's current offset)."""
     now = datetime.now(UTC)
     offset = now.astimezone(STORE_ZONE).utcoffset()
     today = (now + offset).date()
-    orders = world.rows(select(Order.created_at, Order.payment_status, Order.currency,
-                               Order.total_minor, Order.status))
+    orders = world.rows(
+        select(
+            Order.created_at, Order.payment_status, Order.currency, Order.total_minor, Order.status
+        )
+    )
     per_day = defaultdict(lambda: [0, 0, 0])  # orders, revenue, paid orders
     for o in orders:
         day = per_day[(o.created_at + offset).date()]
@@ -250,18 +289,33 @@ def expected_dashboard(world: World) -> dict:
     top = Counter()
     quantity = Counter()
     names = {}
-    for line in world.rows(select(OrderLine.sku, OrderLine.name, OrderLine.quantity,
-                                  OrderLine.total_minor, Order.created_at, Order.status,
-                                  Order.currency).join(Order)):
-        if (line.created_at.replace(tzinfo=UTC) >= since and line.currency == "EUR"
-                and line.status not in ("cancelled", "refunded")):
+    for line in world.rows(
+        select(
+            OrderLine.sku,
+            OrderLine.name,
+            OrderLine.quantity,
+            OrderLine.total_minor,
+            Order.created_at,
+            Order.status,
+            Order.currency,
+        ).join(Order)
+    ):
+        if (
+            line.created_at.replace(tzinfo=UTC) >= since
+            and line.currency == "EUR"
+            and line.status not in ("cancelled", "refunded")
+        ):
             top[line.sku] += line.total_minor
             quantity[line.sku] += line.quantity
             names[line.sku] = line.name
-    return {"periods": periods, "status": Counter(o.status for o in orders),
-            "daily": [(first + timedelta(days=i), per_day[first + timedelta(days=i)])
-                      for i in range(30)],
-            "top": [(sku, quantity[sku], minor) for sku, minor in top.most_common(5)]}
+    return {
+        "periods": periods,
+        "status": Counter(o.status for o in orders),
+        "daily": [
+            (first + timedelta(days=i), per_day[first + timedelta(days=i)]) for i in range(30)
+        ],
+        "top": [(sku, quantity[sku], minor) for sku, minor in top.most_common(5)],
+    }
 
 
 def test_dashboard_figures_match_the_seeded_orders(world, owner_m):
@@ -269,7 +323,11 @@ def test_dashboard_figures_match_the_seeded_orders(world, owner_m):
     want = expected_dashboard(world)
     p = want["periods"]
     assert texts(page, ".kpi .value") == [
-        euro(p[1][1]), euro(p[7][1]), euro(p[30][1]), euro(p[30][1] // p[30][2])]
+        euro(p[1][1]),
+        euro(p[7][1]),
+        euro(p[30][1]),
+        euro(p[30][1] // p[30][2]),
+    ]
     hints = texts(page, ".kpi .hint")
     assert hints[:3] == [f"{p[d][0]} order" + ("" if p[d][0] == 1 else "s") for d in (1, 7, 30)]
     assert hints[3] == f"{p[30][2]} paid orders"
@@ -280,13 +338,20 @@ def test_dashboard_figures_match_the_seeded_orders(world, owner_m):
         by_status[cells[0].get_text().strip()] = int(cells[2].get_text())
     assert by_status == {code.capitalize(): n for code, n in want["status"].items()}
 
-    top = [(r.select("td")[0].find("div").get_text(), r.select("td")[1].get_text(),
-            r.select("td")[2].get_text()) for r in page.html.select("#h-top + table tbody tr")]
+    top = [
+        (
+            r.select("td")[0].find("div").get_text(),
+            r.select("td")[1].get_text(),
+            r.select("td")[2].get_text(),
+        )
+        for r in page.html.select("#h-top + table tbody tr")
+    ]
     assert top == [(sku, str(qty), euro(minor)) for sku, qty, minor in want["top"]]
 
     daily = [tuple(r.stripped_strings) for r in page.html.select("details tbody tr")]
-    assert daily == [(format_date(day, locale="en"), str(d[0]), euro(d[1]))
-                     for day, d in want["daily"]]
+    assert daily == [
+        (format_date(day, locale="en"), str(d[0]), euro(d[1])) for day, d in want["daily"]
+    ]
     bars = page.html.select("svg rect")
     assert len(bars) == 30
     assert bars[-1].find("title").get_text().endswith(f"({want['daily'][-1][1][0]})")
@@ -294,22 +359,31 @@ def test_dashboard_figures_match_the_seeded_orders(world, owner_m):
 
 # -- audit log --------------------------------------------------------------
 
+
 def test_audit_log_shows_who_when_what_before_and_after(world, owner_m):
-    owner_m.post("/products/new", {"sku": "AUD-1", "name": "Audited", "price": "3",
-                                   "is_active": "1"}, status=303)
+    owner_m.post(
+        "/products/new",
+        {"sku": "AUD-1", "name": "Audited", "price": "3", "is_active": "1"},
+        status=303,
+    )
     product_id = world.scalar(select(Product.id).where(Product.sku == "AUD-1"))
-    owner_m.post(f"/products/{product_id}", {"sku": "AUD-1", "name": "Audited", "price": "4",
-                                              "is_active": "1"}, status=303)
+    owner_m.post(
+        f"/products/{product_id}",
+        {"sku": "AUD-1", "name": "Audited", "price": "4", "is_active": "1"},
+        status=303,
+    )
     page = owner_m.get("/audit", params={"entity": "product"})
     row = page.html.select("tbody tr")[0]
     cells = row.select("td")
     assert cells[1].get_text() == "owner@example.com"
     assert cells[2].get_text() == "product.update"
     assert cells[3].get_text() == f"Products #{product_id}"
-    assert dict(zip(texts(row, "td:nth-of-type(5) dt"), texts(row, "td:nth-of-type(5) dd"),
-                    strict=True)) == {"price_minor": "300"}
-    assert dict(zip(texts(row, "td:nth-of-type(6) dt"), texts(row, "td:nth-of-type(6) dd"),
-                    strict=True)) == {"price_minor": "400"}
+    assert dict(
+        zip(texts(row, "td:nth-of-type(5) dt"), texts(row, "td:nth-of-type(5) dd"), strict=True)
+    ) == {"price_minor": "300"}
+    assert dict(
+        zip(texts(row, "td:nth-of-type(6) dt"), texts(row, "td:nth-of-type(6) dd"), strict=True)
+    ) == {"price_minor": "400"}
     assert cells[0].get_text().strip()  # when
     entry = last_audit(world, "product.update")
     assert entry.created_at > datetime.now(UTC).replace(tzinfo=None) - timedelta(minutes=5)
@@ -338,16 +412,22 @@ def test_api_keys_and_webhooks_are_audited_without_their_secrets(world, owner_m)
     form["url"], form["description"] = "https://reseller.example.com/hooks", "Reseller"
     page = form.submit()
     hook = last_audit(world, "webhook.create")
-    assert hook.after == {"url": "https://reseller.example.com/hooks", "events": hook.after[
-        "events"], "description": "Reseller", "is_active": True}
+    assert hook.after == {
+        "url": "https://reseller.example.com/hooks",
+        "events": hook.after["events"],
+        "description": "Reseller",
+        "is_active": True,
+    }
     form_to(owner_m.get("/webhooks"), f"/{hook.entity_id}/disable").submit(status=303)
     disabled = last_audit(world, "webhook.disable")
     assert (disabled.before, disabled.after) == ({"is_active": True}, {"is_active": False})
     listed = owner_m.get("/audit", params={"entity": "webhook"})
     assert f"Webhooks #{hook.entity_id}" in texts(listed, "tbody td")
 
-    logged = " ".join(repr((e.before, e.after)) for e in world.rows(
-        select(AuditEntry).where(AuditEntry.entity.in_(["apikey", "webhook"]))))
+    logged = " ".join(
+        repr((e.before, e.after))
+        for e in world.rows(select(AuditEntry).where(AuditEntry.entity.in_(["apikey", "webhook"])))
+    )
     assert secret not in logged
     signing_secret = page.html.find(id="new-secret").get_text()
     assert len(signing_secret) >= 20 and signing_secret not in logged
@@ -355,14 +435,27 @@ def test_api_keys_and_webhooks_are_audited_without_their_secrets(world, owner_m)
 
 # -- staff ------------------------------------------------------------------
 
+
 def test_owner_creates_staff_with_a_password_and_they_sign_in_with_their_role(world, owner_m):
-    res = owner_m.post("/staff/new", {"email": "New.Hire@Example.com", "name": "New Hire",
-                                      "role": "manager", "password": "hire-pass-1"})
+    res = owner_m.post(
+        "/staff/new",
+        {
+            "email": "New.Hire@Example.com",
+            "name": "New Hire",
+            "role": "manager",
+            "password": "hire-pass-1",
+        },
+    )
     assert "new.hire@example.com can now sign in." in res.text
     assert "Temporary password" not in res.text
     entry = last_audit(world, "staff.create")
-    assert entry.after == {"email": "new.hire@example.com", "name": "New Hire",
-                           "role": "manager", "is_active": True, "locale": None}
+    assert entry.after == {
+        "email": "new.hire@example.com",
+        "name": "New Hire",
+        "role": "manager",
+        "is_active": True,
+        "locale": None,
+    }
     assert "hash" not in str(entry.after) and "hire-pass-1" not in str(entry.after)
     hire = world.client()
     hire.login("new.hire@example.com", "hire-pass-1")
@@ -384,16 +477,28 @@ def test_invite_without_password_shows_a_temporary_one_once(world, owner_m):
     invitee.get("/products/new", status=403)
 
 
-@pytest.mark.parametrize("data, field, message", [
-    ({"email": "owner@example.com", "role": "support"}, "email",
-     "Someone with this e-mail is already on the staff."),
-    ({"email": "OWNER@example.com", "role": "support"}, "email",
-     "Someone with this e-mail is already on the staff."),
-    ({"email": "not-an-email", "role": "support"}, "email", "Enter a valid e-mail address."),
-    ({"email": "x@example.com", "role": "admin"}, "role", "Choose one of the offered values."),
-    ({"email": "y@example.com", "role": "support", "password": "short"}, "password",
-     "At least 8 characters."),
-])
+@pytest.mark.parametrize(
+    "data, field, message",
+    [
+        (
+            {"email": "owner@example.com", "role": "support"},
+            "email",
+            "Someone with this e-mail is already on the staff.",
+        ),
+        (
+            {"email": "OWNER@example.com", "role": "support"},
+            "email",
+            "Someone with this e-mail is already on the staff.",
+        ),
+        ({"email": "not-an-email", "role": "support"}, "email", "Enter a valid e-mail address."),
+        ({"email": "x@example.com", "role": "admin"}, "role", "Choose one of the offered values."),
+        (
+            {"email": "y@example.com", "role": "support", "password": "short"},
+            "password",
+            "At least 8 characters.",
+        ),
+    ],
+)
 def test_staff_form_errors(world, owner_m, data, field, message):
     before = world.count(StaffUser)
     page = owner_m.post("/staff/new", data, status=400)
@@ -402,13 +507,17 @@ def test_staff_form_errors(world, owner_m, data, field, message):
 
 
 def test_owner_changes_role_disables_and_the_store_keeps_an_owner(world, owner_m):
-    owner_m.post("/staff/new", {"email": "temp@example.com", "role": "support",
-                                "password": "temp-pass-1"}, status=200)
+    owner_m.post(
+        "/staff/new",
+        {"email": "temp@example.com", "role": "support", "password": "temp-pass-1"},
+        status=200,
+    )
     member = world.scalar(select(StaffUser.id).where(StaffUser.email == "temp@example.com"))
     temp = world.client()
     temp.login("temp@example.com", "temp-pass-1")
-    res = owner_m.post(f"/staff/{member}", {"name": "Temp", "role": "manager",
-                                            "is_active": "1"}, status=303)
+    res = owner_m.post(
+        f"/staff/{member}", {"name": "Temp", "role": "manager", "is_active": "1"}, status=303
+    )
     assert "temp@example.com is saved." in flash(res.follow())
     assert temp.get("/products/new").status_int == 200  # the new role applies at once
     entry = last_audit(world, "staff.update")
@@ -423,28 +532,53 @@ def test_owner_changes_role_disables_and_the_store_keeps_an_owner(world, owner_m
     assert field_error(page, "role") == "The store needs at least one active owner."
     page = owner_m.post(f"/staff/{me}", {"role": "owner"}, status=400)
     assert field_error(page, "is_active") == "You cannot disable your own account."
-    assert world.rows(select(StaffUser.role, StaffUser.is_active)
-                      .where(StaffUser.id == me)) == [("owner", True)]
+    assert world.rows(select(StaffUser.role, StaffUser.is_active).where(StaffUser.id == me)) == [
+        ("owner", True)
+    ]
 
 
 def test_profile_password_change_ends_other_sessions(world):
     world.client("owner")  # the owner stays untouched; this test uses its own account
     owner = world.client("owner")
-    owner.post("/staff/new", {"email": "prof@example.com", "role": "support",
-                              "password": "prof-pass-1"}, status=200)
+    owner.post(
+        "/staff/new",
+        {"email": "prof@example.com", "role": "support", "password": "prof-pass-1"},
+        status=200,
+    )
     first, second = world.client(), world.client()
     first.login("prof@example.com", "prof-pass-1")
     second.login("prof@example.com", "prof-pass-1")
-    page = first.post("/profile", {"name": "Prof", "new_password": "prof-pass-2",
-                                   "confirm_password": "prof-pass-2",
-                                   "current_password": "wrong"}, status=400)
+    page = first.post(
+        "/profile",
+        {
+            "name": "Prof",
+            "new_password": "prof-pass-2",
+            "confirm_password": "prof-pass-2",
+            "current_password": "wrong",
+        },
+        status=400,
+    )
     assert field_error(page, "current_password") == "The current password is not correct."
-    page = first.post("/profile", {"new_password": "prof-pass-2", "confirm_password": "other",
-                                   "current_password": "prof-pass-1"}, status=400)
+    page = first.post(
+        "/profile",
+        {
+            "new_password": "prof-pass-2",
+            "confirm_password": "other",
+            "current_password": "prof-pass-1",
+        },
+        status=400,
+    )
     assert field_error(page, "confirm_password") == "The passwords do not match."
-    first.post("/profile", {"name": "Prof", "new_password": "prof-pass-2",
-                            "confirm_password": "prof-pass-2",
-                            "current_password": "prof-pass-1"}, status=303)
+    first.post(
+        "/profile",
+        {
+            "name": "Prof",
+            "new_password": "prof-pass-2",
+            "confirm_password": "prof-pass-2",
+            "current_password": "prof-pass-1",
+        },
+        status=303,
+    )
     assert first.get("/profile").status_int == 200
     second.get("/profile", status=303)  # the other session ended
     entry = last_audit(world, "staff.profile")
@@ -458,16 +592,30 @@ def test_profile_password_change_ends_other_sessions(world):
 # row anywhere would blow these. The signed-in member and the store's settings
 # are one statement (``load_staff_user``); the settings pages need nothing more.
 QUERY_BUDGET = {
-    "/dashboard": 4, "/orders": 2, "/orders/export.csv": 3, "/products": 2, "/customers": 2,
-    "/audit": 3, "/staff": 2, "/settings": 1, "/settings/statuses": 1, "/api-keys": 2,
-    "/webhooks": 2, "/webhooks/deliveries": 2, "/profile": 1, "/payments": 2,
+    "/dashboard": 4,
+    "/orders": 2,
+    "/orders/export.csv": 3,
+    "/products": 2,
+    "/customers": 2,
+    "/audit": 3,
+    "/staff": 2,
+    "/settings": 1,
+    "/settings/statuses": 1,
+    "/api-keys": 2,
+    "/webhooks": 2,
+    "/webhooks/deliveries": 2,
+    "/profile": 1,
+    "/payments": 2,
 }
 
 
 def test_statements_per_page_stay_within_budget(world, owner_m):
     customer = world.scalar(select(Customer.id).where(Customer.name == "Olena Kovalenko"))
-    budget = {**QUERY_BUDGET, f"/customers/{customer}": 3,
-              f"/products/{first_id(world, Product)}": 2}
+    budget = {
+        **QUERY_BUDGET,
+        f"/customers/{customer}": 3,
+        f"/products/{first_id(world, Product)}": 2,
+    }
     spent = {}
     for path in budget:
         owner_m.get(path)  # warm: the engine exists, the tenant is cached
@@ -500,10 +648,13 @@ def test_the_staff_list_shows_the_signed_in_members_own_last_sign_in(world):
     with world.queries() as seen:
         page = owner.get("/staff")
     assert len(seen) <= QUERY_BUDGET["/staff"]
-    signed_in = world.scalar(select(StaffUser.last_login_at).where(
-        StaffUser.email == ACCOUNTS["owner"][0]))
+    signed_in = world.scalar(
+        select(StaffUser.last_login_at).where(StaffUser.email == ACCOUNTS["owner"][0])
+    )
     assert signed_in is not None
-    rows = {row.find_all("td")[1].get_text(): row.find_all("td")[4].get_text()
-            for row in page.html.select("tbody tr")}
+    rows = {
+        row.find_all("td")[1].get_text(): row.find_all("td")[4].get_text()
+        for row in page.html.select("tbody tr")
+    }
     assert rows[ACCOUNTS["owner"][0]] != "—"
     assert rows[ACCOUNTS["manager"][0]] != "—"

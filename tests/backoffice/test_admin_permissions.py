@@ -56,8 +56,13 @@ ACTIONS = [
     ("GET", "payments.gateways", "/payments", "settings.manage", None),
     ("GET", "payments.gateway", "/payments/sandbox", "settings.manage", None),
     ("POST", "payments.gateway", "/payments/no-such-gateway", "settings.manage", {}),
-    ("POST", "payments.gateway_enabled", "/payments/no-such-gateway/enabled",
-     "settings.manage", {"enabled": "1"}),
+    (
+        "POST",
+        "payments.gateway_enabled",
+        "/payments/no-such-gateway/enabled",
+        "settings.manage",
+        {"enabled": "1"},
+    ),
     ("GET", "audit.list", "/audit", "audit.view", None),
     ("GET", "apikeys.list", "/api-keys", "api.manage", None),
     ("POST", "apikeys.list", "/api-keys", "api.manage", {"name": ""}),
@@ -73,9 +78,15 @@ ACTIONS = [
 
 
 def ids(world: World) -> dict:
-    first = {name: world.scalar(select(model.id).order_by(model.id).limit(1))
-             for name, model in (("order", Order), ("product", Product),
-                                 ("customer", Customer), ("staff", StaffUser))}
+    first = {
+        name: world.scalar(select(model.id).order_by(model.id).limit(1))
+        for name, model in (
+            ("order", Order),
+            ("product", Product),
+            ("customer", Customer),
+            ("staff", StaffUser),
+        )
+    }
     return {k: str(v) for k, v in first.items()}
 
 
@@ -121,8 +132,7 @@ def test_the_action_table_covers_every_protected_view(world):
             if method != "HEAD":
                 registered.add((method, view["route_name"], permissions[0]))
     mapper = world.wsgi.registry.getUtility(IRoutesMapper)
-    registered = {r for r in registered
-                  if mapper.get_route(r[1]).pattern.startswith("/admin")}
+    registered = {r for r in registered if mapper.get_route(r[1]).pattern.startswith("/admin")}
     assert {(m, r, p) for m, r, _path, p, _d in ACTIONS} == registered
 
 
@@ -147,21 +157,24 @@ def test_support_cannot_refund_bulk_export_or_edit_but_can_work_an_order(world, 
     assert product.html.select_one("form[action$='/delete']") is None
     support_m.post(f"/orders/{order_id}/status", {"status": "confirmed"}, status=303)
     support_m.post(f"/orders/{order_id}/notes", {"text": "called"}, status=303)
-    assert [e.kind for e in world.rows(select(OrderEvent).where(
-        OrderEvent.order_id == order_id))] == ["created", "status_changed", "note"]
+    assert [
+        e.kind for e in world.rows(select(OrderEvent).where(OrderEvent.order_id == order_id))
+    ] == ["created", "status_changed", "note"]
 
 
 def test_manager_runs_the_shop_but_not_staff_settings_or_audit(world, manager_m):
     before = world.checksums()
-    manager_m.post("/staff/new", {"email": "m2@example.com", "role": "owner",
-                                  "password": "long-enough"}, status=403)
+    manager_m.post(
+        "/staff/new",
+        {"email": "m2@example.com", "role": "owner", "password": "long-enough"},
+        status=403,
+    )
     me = world.scalar(select(StaffUser.id).where(StaffUser.email == "manager@example.com"))
     manager_m.post(f"/staff/{me}", {"role": "owner", "is_active": "1"}, status=403)
     manager_m.post("/settings/statuses", {"remove.cancelled": "1"}, status=403)
     manager_m.get("/audit", status=403)
     assert world.checksums() == before
-    nav = " ".join(a.get_text() for a in manager_m.get("/dashboard").html.select(
-        "nav.sidebar a"))
+    nav = " ".join(a.get_text() for a in manager_m.get("/dashboard").html.select("nav.sidebar a"))
     assert "Orders" in nav and "API keys" in nav
     assert "Staff" not in nav and "Settings" not in nav and "Audit log" not in nav
 
@@ -188,8 +201,9 @@ def role_table(text: str) -> dict[str, frozenset]:
     for line in text.splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if len(cells) >= 4 and all(c in ("yes", "no") for c in cells[1:4]):
-            table[cells[0]] = frozenset(r for r, c in zip(ROLES, cells[1:4], strict=True)
-                                        if c == "yes")
+            table[cells[0]] = frozenset(
+                r for r, c in zip(ROLES, cells[1:4], strict=True) if c == "yes"
+            )
     return table
 
 
@@ -215,18 +229,22 @@ def test_menus_are_each_roles_language_and_page(world):
 
     def menu(client, path, **params):
         page = client.app.get(client.url(path), params)
-        return [(a.get_text(" ", strip=True), a["href"], a.get("aria-current"))
-                for a in page.html.select("nav.sidebar a")]
+        return [
+            (a.get_text(" ", strip=True), a["href"], a.get("aria-current"))
+            for a in page.html.select("nav.sidebar a")
+        ]
 
     owner, support = world.client("owner"), world.client("support")
     for _ in range(2):  # the second round is served from the cache
         orders = menu(owner, "/orders")
         assert [label for label, _h, _c in orders][:2] == ["◔ Dashboard", "☰ Orders"]
-        assert all(h.startswith(f"http://localhost/s/{world.store.slug}/admin/")
-                   for _l, h, _c in orders)
+        assert all(
+            h.startswith(f"http://localhost/s/{world.store.slug}/admin/") for _l, h, _c in orders
+        )
         assert [label for label, _h, current in orders if current] == ["☰ Orders"]
-        assert [label for label, _h, current in menu(owner, "/products")
-                if current] == ["▦ Products"]
+        assert [label for label, _h, current in menu(owner, "/products") if current] == [
+            "▦ Products"
+        ]
         seen = {label for label, _h, _c in menu(support, "/orders")}
         assert "☰ Orders" in seen and "♙ Staff" not in seen and "⚙ Settings" not in seen
         russian = {label for label, _h, _c in menu(support, "/orders", _LOCALE_="ru")}

@@ -45,43 +45,50 @@ def field_error(page, name: str) -> str:
     return el.get_text() if el else ""
 
 
-LOGO_ERROR = ("Use an address that starts with https:// (or a path on this site, "
-              "like /logo.png).")
-VALID = {"name": "Demo Tea Shop", "currency": "EUR", "default_locale": "en",
-         "timezone": "Europe/Kyiv", "order_number_format": "D-{seq:05d}"}
+LOGO_ERROR = "Use an address that starts with https:// (or a path on this site, like /logo.png)."
+VALID = {
+    "name": "Demo Tea Shop",
+    "currency": "EUR",
+    "default_locale": "en",
+    "timezone": "Europe/Kyiv",
+    "order_number_format": "D-{seq:05d}",
+}
 
 
 # -- settings ----------------------------------------------------------------
+
 
 def test_settings_page_shows_the_current_values(owner):
     page = owner.get("/settings")
     assert page.html.find(id="f-name")["value"] == "Demo Tea Shop"
     assert page.html.find(id="f-order_number_format")["value"] == "D-{seq:05d}"
-    for name, value in (("currency", "EUR"), ("timezone", "Europe/Kyiv"),
-                        ("default_locale", "en")):
+    for name, value in (("currency", "EUR"), ("timezone", "Europe/Kyiv"), ("default_locale", "en")):
         selected = page.html.find(id=f"f-{name}").find("option", selected=True)
         assert (selected.get("value") or selected.get_text()) == value
 
 
-@pytest.mark.parametrize("fmt, message", [
-    ("", "This field is required."),
-    ("A-{seq}-{seq}", NUMBER_FORMAT_ERROR),
-    ("ORDER", NUMBER_FORMAT_ERROR),
-    ("{order}", NUMBER_FORMAT_ERROR),
-    ("{}", NUMBER_FORMAT_ERROR),
-    ("{0}", NUMBER_FORMAT_ERROR),
-    ("{seq", NUMBER_FORMAT_ERROR),
-    ("{seq.real}", NUMBER_FORMAT_ERROR),
-    ("{seq[0]}", NUMBER_FORMAT_ERROR),
-    ("{seq:s}", NUMBER_FORMAT_ERROR),
-    ("{seq:%}x{seq}", NUMBER_FORMAT_ERROR),
-    ("X" * 30 + "{seq}", TOO_LONG),
-    ("{seq:>40}", TOO_LONG),
-    # a width like this made the check itself build a 1 GB string
-    ("{seq:999999999d}", TOO_LONG),
-    ("{seq:0999999999999999999999}", TOO_LONG),
-    ("x" * 65, "At most 64 characters."),
-])
+@pytest.mark.parametrize(
+    "fmt, message",
+    [
+        ("", "This field is required."),
+        ("A-{seq}-{seq}", NUMBER_FORMAT_ERROR),
+        ("ORDER", NUMBER_FORMAT_ERROR),
+        ("{order}", NUMBER_FORMAT_ERROR),
+        ("{}", NUMBER_FORMAT_ERROR),
+        ("{0}", NUMBER_FORMAT_ERROR),
+        ("{seq", NUMBER_FORMAT_ERROR),
+        ("{seq.real}", NUMBER_FORMAT_ERROR),
+        ("{seq[0]}", NUMBER_FORMAT_ERROR),
+        ("{seq:s}", NUMBER_FORMAT_ERROR),
+        ("{seq:%}x{seq}", NUMBER_FORMAT_ERROR),
+        ("X" * 30 + "{seq}", TOO_LONG),
+        ("{seq:>40}", TOO_LONG),
+        # a width like this made the check itself build a 1 GB string
+        ("{seq:999999999d}", TOO_LONG),
+        ("{seq:0999999999999999999999}", TOO_LONG),
+        ("x" * 65, "At most 64 characters."),
+    ],
+)
 def test_order_number_format_is_validated(world, owner, fmt, message):
     before = settings_rows(world)
     page = owner.post("/settings", {**VALID, "order_number_format": fmt}, status=400)
@@ -90,17 +97,20 @@ def test_order_number_format_is_validated(world, owner, fmt, message):
     assert settings_rows(world) == before
 
 
-@pytest.mark.parametrize("field, value, message", [
-    ("name", "", "This field is required."),
-    ("name", "n" * 201, "At most 200 characters."),
-    ("currency", "XXXX", "Choose one of the offered values."),
-    ("timezone", "Mars/Olympus", "Choose one of the offered values."),
-    ("default_locale", "de", "Choose one of the offered values."),
-    ("logo_url", "http://cdn.example.com/logo.png", LOGO_ERROR),
-    ("logo_url", "//cdn.example.com/logo.png", LOGO_ERROR),
-    ("logo_url", "javascript:alert(1)", LOGO_ERROR),
-    ("logo_url", "https://cdn.example.com/" + "l" * 480, "At most 500 characters."),
-])
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("name", "", "This field is required."),
+        ("name", "n" * 201, "At most 200 characters."),
+        ("currency", "XXXX", "Choose one of the offered values."),
+        ("timezone", "Mars/Olympus", "Choose one of the offered values."),
+        ("default_locale", "de", "Choose one of the offered values."),
+        ("logo_url", "http://cdn.example.com/logo.png", LOGO_ERROR),
+        ("logo_url", "//cdn.example.com/logo.png", LOGO_ERROR),
+        ("logo_url", "javascript:alert(1)", LOGO_ERROR),
+        ("logo_url", "https://cdn.example.com/" + "l" * 480, "At most 500 characters."),
+    ],
+)
 def test_settings_errors_are_shown_and_nothing_is_saved(world, owner, field, value, message):
     before = settings_rows(world)
     page = owner.post("/settings", {**VALID, field: value}, status=400)
@@ -115,8 +125,12 @@ def test_the_logo_is_saved_audited_and_shown_on_the_checkout(world, owner):
     owner.post("/settings", {**VALID, "logo_url": logo}, status=303)
     try:
         assert owner.get("/settings").html.find(id="f-logo_url")["value"] == logo
-        entry = world.rows(select(AuditEntry).where(AuditEntry.action == "settings.update")
-                           .order_by(AuditEntry.id.desc()).limit(1))[0]
+        entry = world.rows(
+            select(AuditEntry)
+            .where(AuditEntry.action == "settings.update")
+            .order_by(AuditEntry.id.desc())
+            .limit(1)
+        )[0]
         assert (entry.before, entry.after) == ({"logo_url": ""}, {"logo_url": logo})
         img = owner.app.get(checkout).html.select_one("img.logo")
         assert (img["src"], img["alt"]) == (logo, "Demo Tea Shop")
@@ -126,14 +140,22 @@ def test_the_logo_is_saved_audited_and_shown_on_the_checkout(world, owner):
 
 
 def test_saved_settings_apply_to_pages_orders_and_the_audit_log(world, owner):
-    changes = {"name": "Tea <&> Co", "currency": "USD", "timezone": "Asia/Tokyo",
-               "order_number_format": "TC-{seq:04d}"}
+    changes = {
+        "name": "Tea <&> Co",
+        "currency": "USD",
+        "timezone": "Asia/Tokyo",
+        "order_number_format": "TC-{seq:04d}",
+    }
     res = owner.post("/settings", {**VALID, **changes}, status=303)
     assert "The settings are saved." in alerts(res.follow())
     try:
         assert {k: settings_rows(world)[k] for k in changes} == changes
-        entry = world.rows(select(AuditEntry).where(AuditEntry.action == "settings.update")
-                           .order_by(AuditEntry.id.desc()).limit(1))[0]
+        entry = world.rows(
+            select(AuditEntry)
+            .where(AuditEntry.action == "settings.update")
+            .order_by(AuditEntry.id.desc())
+            .limit(1)
+        )[0]
         assert entry.before == {k: VALID[k] for k in changes} and entry.after == changes
         products = owner.get("/products")
         assert "Tea &lt;&amp;&gt; Co" in products.text  # the sidebar's store name
@@ -143,9 +165,13 @@ def test_saved_settings_apply_to_pages_orders_and_the_audit_log(world, owner):
         [key] = KEY_RE.findall(keys.text)
         order = owner.app.post_json(
             f"/s/{world.store.slug}/api/v1/orders",
-            {"lines": [{"sku": "TEA-001", "quantity": 1}],
-             "customer": {"email": "ann@example.com", "name": "Ann"}},
-            headers={"Authorization": f"Bearer {key}"}, status=201).json
+            {
+                "lines": [{"sku": "TEA-001", "quantity": 1}],
+                "customer": {"email": "ann@example.com", "name": "Ann"},
+            },
+            headers={"Authorization": f"Bearer {key}"},
+            status=201,
+        ).json
         assert order["number"] == f"TC-{order['id']:04d}"
         assert order["currency"] == "USD"
     finally:
@@ -160,6 +186,7 @@ def test_saving_unchanged_settings_records_nothing(world, owner):
 
 
 # -- custom order statuses ------------------------------------------------------
+
 
 def statuses_form(owner) -> list[tuple[str, str]]:
     """The statuses page's fields as the browser would send them."""
@@ -179,12 +206,21 @@ def replace(fields, name, values) -> list:
 def test_custom_status_in_the_flow(world, owner):
     fields = statuses_form(owner)
     fields = replace(fields, "paid.next", ["packed", "refunded", "cancelled"])
-    fields += [("add.code", "packed"), ("add.name", "Packed"), ("add.colour", "#aa5500"),
-               ("add.position", "3"), ("add.next", "shipped")]
+    fields += [
+        ("add.code", "packed"),
+        ("add.name", "Packed"),
+        ("add.colour", "#aa5500"),
+        ("add.position", "3"),
+        ("add.next", "shipped"),
+    ]
     res = save_statuses(owner, fields)
     assert "The order statuses are saved." in alerts(res.follow())
-    entry = world.rows(select(AuditEntry).where(AuditEntry.action == "settings.statuses")
-                       .order_by(AuditEntry.id.desc()).limit(1))[0]
+    entry = world.rows(
+        select(AuditEntry)
+        .where(AuditEntry.action == "settings.statuses")
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
+    )[0]
     assert "packed" not in [s["code"] for s in entry.before["statuses"]]
     assert "packed" in [s["code"] for s in entry.after["statuses"]]
 
@@ -195,8 +231,7 @@ def test_custom_status_in_the_flow(world, owner):
     owner.post(f"/orders/{order_id}/status", {"status": "packed"}, status=303)
     assert world.order_status(order_id) == "packed"
     res = owner.post(f"/orders/{order_id}/status", {"status": "delivered"}, status=303)
-    assert ("An order in status “Packed” cannot move to “Delivered”."
-            in alerts(res.follow()))
+    assert "An order in status “Packed” cannot move to “Delivered”." in alerts(res.follow())
     listing = owner.get("/orders", params={"status": "packed"})
     badge = listing.html.select_one("tbody .badge.status")
     assert badge.get_text() == "Packed" and "#aa5500" in badge["style"]
@@ -213,8 +248,10 @@ def test_custom_status_in_the_flow(world, owner):
     assert page.html.find(id="n-packed") is None
     assert "packed" not in [i["value"] for i in page.html.select("input[name='paid.next']")]
     paid = world.add_order(status="paid")
-    options = [o["value"] for o in owner.get(f"/orders/{paid}").html.select(
-        "form[action$='/status'] option")]
+    options = [
+        o["value"]
+        for o in owner.get(f"/orders/{paid}").html.select("form[action$='/status'] option")
+    ]
     assert sorted(options) == ["cancelled", "refunded"]
 
 
@@ -229,25 +266,54 @@ def test_renamed_default_status_shows_its_new_name(world, owner):
         save_statuses(owner, replace(statuses_form(owner), "confirmed.name", ["Confirmed"]))
 
 
-@pytest.mark.parametrize("extra, message", [
-    ([("add.code", "Bad Code"), ("add.name", "X"), ("add.colour", "#000000")],
-     "Codes use lower-case letters, digits and _."),
-    ([("add.code", "paid"), ("add.name", "X"), ("add.colour", "#000000")],
-     "This code is already used."),
-    ([("add.code", "fresh"), ("add.name", ""), ("add.colour", "#000000")],
-     "A name needs 1 to 40 characters."),
-    ([("add.code", "fresh"), ("add.name", "n" * 41), ("add.colour", "#000000")],
-     "A name needs 1 to 40 characters."),
-    ([("add.code", "fresh"), ("add.name", "Fresh"), ("add.colour", "red")],
-     "Choose a colour like #1c7ed6."),
-    ([("add.code", "fresh"), ("add.name", "Fresh"), ("add.colour", "#000000\" onx=\"")],
-     "Choose a colour like #1c7ed6."),
-    ([("add.code", "fresh"), ("add.name", "Fresh"), ("add.colour", "#000000"),
-      ("add.position", "9" * 5000)], "Enter a whole number."),
-    ([("add.code", "fresh"), ("add.name", "Fresh"), ("add.colour", "#000000"),
-      ("add.position", "²")], "Enter a whole number."),
-    ([("remove.new", "1")], "New orders start in “new”: it cannot be removed."),
-])
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (
+            [("add.code", "Bad Code"), ("add.name", "X"), ("add.colour", "#000000")],
+            "Codes use lower-case letters, digits and _.",
+        ),
+        (
+            [("add.code", "paid"), ("add.name", "X"), ("add.colour", "#000000")],
+            "This code is already used.",
+        ),
+        (
+            [("add.code", "fresh"), ("add.name", ""), ("add.colour", "#000000")],
+            "A name needs 1 to 40 characters.",
+        ),
+        (
+            [("add.code", "fresh"), ("add.name", "n" * 41), ("add.colour", "#000000")],
+            "A name needs 1 to 40 characters.",
+        ),
+        (
+            [("add.code", "fresh"), ("add.name", "Fresh"), ("add.colour", "red")],
+            "Choose a colour like #1c7ed6.",
+        ),
+        (
+            [("add.code", "fresh"), ("add.name", "Fresh"), ("add.colour", '#000000" onx="')],
+            "Choose a colour like #1c7ed6.",
+        ),
+        (
+            [
+                ("add.code", "fresh"),
+                ("add.name", "Fresh"),
+                ("add.colour", "#000000"),
+                ("add.position", "9" * 5000),
+            ],
+            "Enter a whole number.",
+        ),
+        (
+            [
+                ("add.code", "fresh"),
+                ("add.name", "Fresh"),
+                ("add.colour", "#000000"),
+                ("add.position", "²"),
+            ],
+            "Enter a whole number.",
+        ),
+        ([("remove.new", "1")], "New orders start in “new”: it cannot be removed."),
+    ],
+)
 def test_status_table_errors(world, owner, extra, message):
     before = settings_rows(world).get("order_statuses")
     page = save_statuses(owner, statuses_form(owner) + extra, status=400)

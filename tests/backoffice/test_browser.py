@@ -128,8 +128,9 @@ def test_owner_works_through_orders_and_switches_to_russian(browser, site, contr
     assert "Статус изменён: «Новый» → «Подтверждён»" in page.find("ol.timeline").text
     assert "Заказы" in page.find("nav.sidebar").text
     page.looks_clean("backoffice-06-order-ru")
-    (locale,) = read_store(control, shop,
-                           select(StaffUser.locale).where(StaffUser.email == OWNER[0]))
+    (locale,) = read_store(
+        control, shop, select(StaffUser.locale).where(StaffUser.email == OWNER[0])
+    )
     assert locale == ("ru",)
 
     page.find("nav.sidebar a[href$='/admin/dashboard']").click()

@@ -23,9 +23,13 @@ def store(make_store, mysql_control):
     tenant = make_store(owner=True)
     engine = store_engine(mysql_control, tenant)
     with engine.begin() as conn:
-        conn.execute(text("INSERT INTO products (sku, name, description, price_minor, stock, "
-                          "is_active, created_at, updated_at) VALUES ('TEA-1', 'Sencha <b>', "
-                          "'', 450, 7, 1, NOW(), NOW())"))
+        conn.execute(
+            text(
+                "INSERT INTO products (sku, name, description, price_minor, stock, "
+                "is_active, created_at, updated_at) VALUES ('TEA-1', 'Sencha <b>', "
+                "'', 450, 7, 1, NOW(), NOW())"
+            )
+        )
     yield tenant
     engine.dispose()
 
@@ -34,8 +38,12 @@ def products(control, tenant) -> list[tuple]:
     engine = store_engine(control, tenant)
     try:
         with engine.connect() as conn:
-            return [tuple(r) for r in conn.execute(text(
-                "SELECT sku, name, price_minor, stock FROM products ORDER BY sku"))]
+            return [
+                tuple(r)
+                for r in conn.execute(
+                    text("SELECT sku, name, price_minor, stock FROM products ORDER BY sku")
+                )
+            ]
     finally:
         engine.dispose()
 
@@ -92,8 +100,7 @@ def test_restore_as_a_new_store_leaves_the_original(bo, store, mysql_control):
     assert products(mysql_control, copy) == products(mysql_control, original)
 
 
-def test_a_corrupt_backup_is_refused_in_one_line_and_restores_nothing(bo, store,
-                                                                     mysql_control):
+def test_a_corrupt_backup_is_refused_in_one_line_and_restores_nothing(bo, store, mysql_control):
     backup_id, path = backed_up(bo, store.slug)
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0xFF

@@ -33,8 +33,9 @@ def test_demo_creates_a_store_with_sample_orders(tmp_path):
 
     control = make_engine(f"sqlite:///{tmp_path}/var/control.sqlite")
     with control.connect() as conn:
-        tenant = conn.execute(select(Tenant.status, Tenant.database_name)
-                              .where(Tenant.slug == "demo")).one()
+        tenant = conn.execute(
+            select(Tenant.status, Tenant.database_name).where(Tenant.slug == "demo")
+        ).one()
     control.dispose()
     assert tenant.status == TenantStatus.ACTIVE
     store_file = tmp_path / "var" / "stores" / f"{tenant.database_name}.sqlite"
@@ -44,7 +45,8 @@ def test_demo_creates_a_store_with_sample_orders(tmp_path):
         assert conn.scalar(select(func.count()).select_from(OrderLine)) >= 120
         assert conn.scalar(select(func.count()).select_from(Product)) == 8
         assert conn.scalar(select(StaffUser.email).where(StaffUser.role == "owner")) == (
-            "owner@demo.example")
+            "owner@demo.example"
+        )
     store.dispose()
 
     again = run_cli(config, "demo", "--no-serve")  # a second run keeps the store as it is

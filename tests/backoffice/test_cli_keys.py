@@ -24,11 +24,13 @@ def old_key():
 @pytest.fixture
 def keyed_control(root_engine, mysql_admin_url, mysql_settings, old_key):
     """A private control DB whose secrets are all under *old_key*, with two stores."""
-    control = open_private_control(root_engine, mysql_admin_url,
-                                   {**mysql_settings, "backoffice.keys": old_key})
+    control = open_private_control(
+        root_engine, mysql_admin_url, {**mysql_settings, "backoffice.keys": old_key}
+    )
     for _ in range(2):
-        Provisioner(control, store_schema).create(StoreRequest(slug=unique_slug("key"),
-                                                               name="Keys"))
+        Provisioner(control, store_schema).create(
+            StoreRequest(slug=unique_slug("key"), name="Keys")
+        )
     yield control
     control.dispose()
 
@@ -52,7 +54,8 @@ def test_rotate_re_encrypts_everything_under_the_new_key(keyed_control, ini_for,
     new_ring = KeyRing.from_text(new_key)  # the old key can now be retired
     assert result.stdout.splitlines() == [
         f"re-encrypted under key {new_ring.current_id}: 1 server URLs, 2 store passwords",
-        "gateway secrets: 0 in 2 stores"]
+        "gateway secrets: 0 in 2 stores",
+    ]
 
     servers, tenants = secrets_of(keyed_control)
     for server in servers:
@@ -60,10 +63,13 @@ def test_rotate_re_encrypts_everything_under_the_new_key(keyed_control, ini_for,
         assert new_ring.decrypt_text(server.admin_url_encrypted, context=server.secret_context)
     for tenant, password in zip(tenants, passwords, strict=True):
         assert tenant.db_password_encrypted.split(".")[1] == new_ring.current_id
-        assert new_ring.decrypt_text(tenant.db_password_encrypted,
-                                     context=tenant.password_context) == password
+        assert (
+            new_ring.decrypt_text(tenant.db_password_encrypted, context=tenant.password_context)
+            == password
+        )
     assert {t.db_password_encrypted for t in tenants}.isdisjoint(
-        t.db_password_encrypted for t in before_tenants)
+        t.db_password_encrypted for t in before_tenants
+    )
 
     # A control plane with only the new key reaches every store.
     fresh = ControlPlane({**keyed_control.settings, "backoffice.keys": new_key})
@@ -99,7 +105,8 @@ def test_rotate_refuses_a_token_moved_to_another_store(keyed_control, ini_for, o
     result = run_cli(config, "keys", "rotate")
     assert result.exit_code == 1
     assert result.stderr.strip() == (
-        f"Error: secret does not decrypt for tenant:{second.id}:db_password")
+        f"Error: secret does not decrypt for tenant:{second.id}:db_password"
+    )
     _servers, tenants = secrets_of(keyed_control)  # nothing was half-rotated
     assert tenants[0].db_password_encrypted == first.db_password_encrypted
 

@@ -16,9 +16,12 @@ from tests.conftest import unique_slug
 
 
 def provision(control, count):
-    return [Provisioner(control, store_schema).create(StoreRequest(slug=unique_slug("mig"),
-                                                                   name="Migrate"))
-            for _ in range(count)]
+    return [
+        Provisioner(control, store_schema).create(
+            StoreRequest(slug=unique_slug("mig"), name="Migrate")
+        )
+        for _ in range(count)
+    ]
 
 
 def on_store(control, tenant, *statements):
@@ -44,8 +47,15 @@ def test_migrate_all_with_one_broken_store(private_control, ini_for):
             tenant.schema_revision = None
         session.commit()
 
-    result = run_cli(ini_for(private_control.settings), "tenants", "migrate", "--all",
-                     "--json", "--concurrency", "2")
+    result = run_cli(
+        ini_for(private_control.settings),
+        "tenants",
+        "migrate",
+        "--all",
+        "--json",
+        "--concurrency",
+        "2",
+    )
     assert result.exit_code == 1, result.output
     rows = {row["slug"]: row for row in json.loads(result.stdout)}
     assert set(rows) == {behind.slug, also_behind.slug, broken.slug}
@@ -56,8 +66,11 @@ def test_migrate_all_with_one_broken_store(private_control, ini_for):
     assert rows[broken.slug]["ok"] is False
     assert "bogus1" in rows[broken.slug]["error"]
     latest = head("tenant")
-    assert revisions(private_control) == {behind.slug: latest, also_behind.slug: latest,
-                                          broken.slug: None}
+    assert revisions(private_control) == {
+        behind.slug: latest,
+        also_behind.slug: latest,
+        broken.slug: None,
+    }
     engine = private_control.backend(behind.server).ddl_engine(behind.database_name)
     with engine.connect() as conn:
         assert set(metadata.tables) <= set(inspect(conn).get_table_names())

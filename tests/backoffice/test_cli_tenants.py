@@ -30,14 +30,17 @@ def fetch(control, slug) -> Tenant | None:
         return session.scalar(select(Tenant).where(Tenant.slug == slug))
 
 
-@pytest.mark.parametrize(("slug", "message"), [
-    ("Bad Slug", "invalid slug 'Bad Slug': use lower-case letters"),
-    ("ab", "invalid slug 'ab': 3-30 characters"),
-    ("shop-", "invalid slug 'shop-'"),
-    ("sh_op", "invalid slug 'sh_op'"),
-    ("admin", "slug 'admin' is reserved"),
-    ("www", "slug 'www' is reserved"),
-])
+@pytest.mark.parametrize(
+    ("slug", "message"),
+    [
+        ("Bad Slug", "invalid slug 'Bad Slug': use lower-case letters"),
+        ("ab", "invalid slug 'ab': 3-30 characters"),
+        ("shop-", "invalid slug 'shop-'"),
+        ("sh_op", "invalid slug 'sh_op'"),
+        ("admin", "slug 'admin' is reserved"),
+        ("www", "slug 'www' is reserved"),
+    ],
+)
 def test_create_with_a_bad_slug_prints_one_line(bo, control, slug, message):
     line = one_error_line(bo("tenants", "create", slug, "--name", "Shop"))
     assert message in line
@@ -46,12 +49,22 @@ def test_create_with_a_bad_slug_prints_one_line(bo, control, slug, message):
 
 def test_create_then_show_and_list(bo, control):
     slug = unique_slug("cli")
-    result = bo("tenants", "create", slug, "--name", "CLI Shop",
-                "--owner-email", "o@example.com", "--owner-password", "owner-pass-1")
+    result = bo(
+        "tenants",
+        "create",
+        slug,
+        "--name",
+        "CLI Shop",
+        "--owner-email",
+        "o@example.com",
+        "--owner-password",
+        "owner-pass-1",
+    )
     assert result.exit_code == 0, result.output
     tenant = fetch(control, slug)
-    assert result.stdout.strip() == (f"store {slug} is active (database {tenant.database_name} "
-                                      "on maria)")
+    assert result.stdout.strip() == (
+        f"store {slug} is active (database {tenant.database_name} on maria)"
+    )
     shown = bo("tenants", "show", slug, "--json")
     assert shown.exit_code == 0, shown.output
     data = json.loads(shown.stdout)
@@ -73,8 +86,12 @@ def test_create_twice_is_refused_in_one_line(bo, make_store):
 def test_show_never_reveals_the_password(bo, control, make_store):
     tenant = make_store()
     password = control.password(tenant)
-    for args in (("show", tenant.slug, "--json"), ("show", tenant.slug),
-                 ("list", "--json"), ("list",)):
+    for args in (
+        ("show", tenant.slug, "--json"),
+        ("show", tenant.slug),
+        ("list", "--json"),
+        ("list",),
+    ):
         result = bo("tenants", *args)
         assert result.exit_code == 0, result.output
         assert password not in result.output
@@ -100,8 +117,7 @@ def test_suspend_and_resume_bump_the_version(bo, control, make_store):
     assert bo("tenants", "resume", tenant.slug).exit_code == 0
     resumed = fetch(control, tenant.slug)
     assert (resumed.status, resumed.version) == (TenantStatus.ACTIVE, tenant.version + 2)
-    assert "is active; this needs suspended" in one_error_line(bo("tenants", "resume",
-                                                                  tenant.slug))
+    assert "is active; this needs suspended" in one_error_line(bo("tenants", "resume", tenant.slug))
 
 
 def test_rotate_password(bo, control, make_store):
@@ -134,7 +150,9 @@ def test_drop_needs_yes(bo, control, root_engine, make_store, mysql_settings):
     assert fetch(control, tenant.slug).status == TenantStatus.ACTIVE
     with root_engine.connect() as conn:
         assert server_objects(conn, tenant.slug, mysql_settings["backoffice.db_prefix"]) == (
-            {tenant.database_name}, {tenant.db_user})
+            {tenant.database_name},
+            {tenant.db_user},
+        )
 
 
 def test_drop(bo, control, root_engine, make_store, mysql_settings):
@@ -145,15 +163,19 @@ def test_drop(bo, control, root_engine, make_store, mysql_settings):
     assert fetch(control, tenant.slug) is None
     with root_engine.connect() as conn:
         assert server_objects(conn, tenant.slug, mysql_settings["backoffice.db_prefix"]) == (
-            set(), set())
+            set(),
+            set(),
+        )
     with control.session() as session:
-        jobs = list(session.scalars(select(Job).where(Job.tenant_slug == tenant.slug,
-                                                      Job.kind == "drop")))
+        jobs = list(
+            session.scalars(select(Job).where(Job.tenant_slug == tenant.slug, Job.kind == "drop"))
+        )
     assert len(jobs) == 1
     assert (jobs[0].state, jobs[0].tenant_id) == ("done", None)
     assert jobs[0].detail == {"database": tenant.database_name, "server": "maria"}
     assert one_error_line(bo("tenants", "drop", tenant.slug, "--yes")) == (
-        f"Error: no store with slug {tenant.slug!r}")
+        f"Error: no store with slug {tenant.slug!r}"
+    )
 
 
 def test_migrate_names_unknown_stores(bo, make_store):

@@ -30,15 +30,34 @@ START = datetime(2026, 1, 1)
 @pytest.fixture(scope="module")
 def world(mysql_control, mysql_settings):
     world = World(mysql_control, mysql_settings, demo_orders=0)
-    customers = [{"id": i, "email": f"c{i}@example.com", "name": NAMES[i % len(NAMES)],
-                  "phone": "", "created_at": START} for i in range(1, CUSTOMERS + 1)]
+    customers = [
+        {
+            "id": i,
+            "email": f"c{i}@example.com",
+            "name": NAMES[i % len(NAMES)],
+            "phone": "",
+            "created_at": START,
+        }
+        for i in range(1, CUSTOMERS + 1)
+    ]
     # Customer i has i % 4 orders (a quarter have none), i minutes apart.
-    orders = [{"number": f"N-{i}-{k}", "status": "paid", "payment_status": "paid",
-               "customer_id": i, "customer_name": NAMES[i % len(NAMES)],
-               "customer_email": f"c{i}@example.com", "currency": "EUR",
-               "total_minor": 1000, "source": "checkout",
-               "created_at": START + timedelta(minutes=i * 10 + k),
-               "updated_at": START} for i in range(1, CUSTOMERS + 1) for k in range(i % 4)]
+    orders = [
+        {
+            "number": f"N-{i}-{k}",
+            "status": "paid",
+            "payment_status": "paid",
+            "customer_id": i,
+            "customer_name": NAMES[i % len(NAMES)],
+            "customer_email": f"c{i}@example.com",
+            "currency": "EUR",
+            "total_minor": 1000,
+            "source": "checkout",
+            "created_at": START + timedelta(minutes=i * 10 + k),
+            "updated_at": START,
+        }
+        for i in range(1, CUSTOMERS + 1)
+        for k in range(i % 4)
+    ]
     with world.engine.begin() as conn:
         conn.execute(insert(Customer), customers)
         conn.execute(insert(Order), orders)
@@ -62,8 +81,9 @@ def analyzed(world, q: str = "", page: int = 1) -> dict:
         finally:
             event.remove(world.engine, "before_cursor_execute", before)
         [(statement, parameters)] = seen
-        report = json.loads(conn.exec_driver_sql("ANALYZE FORMAT=JSON " + statement,
-                                                 parameters).scalar())
+        report = json.loads(
+            conn.exec_driver_sql("ANALYZE FORMAT=JSON " + statement, parameters).scalar()
+        )
     return {"rows": rows, "has_next": has_next, "report": report}
 
 
@@ -84,8 +104,9 @@ def blocks(node, found=None) -> list[dict]:
 def test_a_page_reads_its_own_index_entries_and_orders_of_its_customers_only(world):
     seen = analyzed(world)
     tables = blocks(seen["report"])
-    [ids] = [t for t in tables if t["table_name"] == "customers" and t.get("key")
-             == "ix_customers_name"]
+    [ids] = [
+        t for t in tables if t["table_name"] == "customers" and t.get("key") == "ix_customers_name"
+    ]
     assert ids["using_index"] is True
     assert ids["r_rows"] == services.PER_PAGE + 1
     orders = [t for t in tables if t["table_name"] == "orders"]
@@ -111,7 +132,9 @@ def test_pages_follow_in_name_order_with_each_customers_own_figures(world):
     expected = world.rows(
         select(Customer.id, Customer.name, func.count(Order.id), func.max(Order.created_at))
         .outerjoin(Order, Order.customer_id == Customer.id)
-        .group_by(Customer.id, Customer.name).order_by(Customer.name, Customer.id))
+        .group_by(Customer.id, Customer.name)
+        .order_by(Customer.name, Customer.id)
+    )
     shown, page = [], 1
     while True:
         seen = analyzed(world, page=page)

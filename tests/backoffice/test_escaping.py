@@ -31,10 +31,28 @@ class Text(str):
     pass
 
 
-VALUES = ["", "plain", "<script>alert('x')</script>", "Tom & \"Jerry\"", "&amp;",
-          "Коваленко <b>", "x" * 5000 + "<", 0, -12, 10**30, 3.5, Decimal("1.10"), None, True,
-          Markup("<b>safe</b>"), Markup("a &amp; b"), Html(), HtmlReturningMarkup(),
-          Text("<sub>class</sub>"), TranslationString("<Orders> & more")]
+VALUES = [
+    "",
+    "plain",
+    "<script>alert('x')</script>",
+    'Tom & "Jerry"',
+    "&amp;",
+    "Коваленко <b>",
+    "x" * 5000 + "<",
+    0,
+    -12,
+    10**30,
+    3.5,
+    Decimal("1.10"),
+    None,
+    True,
+    Markup("<b>safe</b>"),
+    Markup("a &amp; b"),
+    Html(),
+    HtmlReturningMarkup(),
+    Text("<sub>class</sub>"),
+    TranslationString("<Orders> & more"),
+]
 
 
 def same(value) -> bool:
@@ -50,8 +68,7 @@ def test_escape_equals_markupsafe(value):
 def test_escape_equals_markupsafe_on_random_text():
     rng = random.Random(4)
     alphabet = "ab <>&\"'\u00a0Ї€😀\x00\n"
-    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
-             for _ in range(5000)]
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30))) for _ in range(5000)]
     assert [t for t in texts if not same(t)] == []
 
 
@@ -73,7 +90,8 @@ def test_templates_escape_with_it(sqlite_control):
     env = app.registry.getUtility(IJinja2Environment, name=".jinja2")
     assert env.template_class is escaping.Template
     template = env.from_string(
-        "{% macro cell(v) %}<td>{{ v }}</td>{% endmacro %}{{ cell(x) }}{{ x }}{{ y }}")
+        "{% macro cell(v) %}<td>{{ v }}</td>{% endmacro %}{{ cell(x) }}{{ x }}{{ y }}"
+    )
     assert template.root_render_func.__globals__["escape"] is escaping.escape
     html = template.render(x="<script>", y=Markup("<br>"))
     assert html == "<td>&lt;script&gt;</td>&lt;script&gt;<br>"

@@ -15,11 +15,13 @@ from backoffice.formatting import MEMO_SIZE, Formatter, _money_format, _named_fo
 
 LOCALES = ("en", "ru", "uk", "de", "fr", "hi", "ja", "ar", "en_IN", "de_CH")
 CURRENCIES = ("EUR", "UAH", "USD", "RUB", "GBP", "CHF", "INR", "JPY", "KWD")
-AMOUNTS = (0, 1, -1, 5, 99, 100, 12345, -12345, 100_000, 123_456_789, -10**15 - 7)
+AMOUNTS = (0, 1, -1, 5, 99, 100, 12345, -12345, 100_000, 123_456_789, -(10**15) - 7)
 ZONES = ("UTC", "Europe/Kyiv", "America/New_York", "Asia/Kolkata")
 # Every hour of a year (both DST changes of Kyiv and New York), each minute of the hour.
-MOMENTS = [datetime(2024, 1, 1, 0, 0, 7) + timedelta(hours=h, minutes=h % 60)
-           for h in range(0, 366 * 24, 23)]
+MOMENTS = [
+    datetime(2024, 1, 1, 0, 0, 7) + timedelta(hours=h, minutes=h % 60)
+    for h in range(0, 366 * 24, 23)
+]
 
 
 @pytest.mark.parametrize("locale", LOCALES)
@@ -28,8 +30,10 @@ def test_money_is_babels_currency_format(locale):
     for currency in CURRENCIES:
         for minor in AMOUNTS:
             value = Decimal(minor).scaleb(-get_currency_precision(currency))
-            assert fmt.money(minor, currency) == format_currency(value, currency,
-                                                                 locale=locale), (currency, minor)
+            assert fmt.money(minor, currency) == format_currency(value, currency, locale=locale), (
+                currency,
+                minor,
+            )
 
 
 def test_money_of_nothing_is_empty():
@@ -44,7 +48,8 @@ def test_datetime_is_babels_named_format(locale, format):
         for moment in MOMENTS:
             local = moment.replace(tzinfo=UTC).astimezone(fmt.tz)
             assert fmt.datetime(moment, format) == format_datetime(
-                local, format=format, locale=locale), (zone, moment)
+                local, format=format, locale=locale
+            ), (zone, moment)
 
 
 @pytest.mark.parametrize("format", ["short", "medium", "full", "yyyy-MM-dd HH:mm"])
@@ -69,7 +74,7 @@ def test_money_in_every_locale_babel_knows():
     """The prepared money format (grouping, symbols, prefix and suffix per sign)
     against Babel itself, in all of Babel's locales that have a currency pattern."""
     rng = random.Random(7)
-    amounts = (*AMOUNTS, *(rng.randrange(-10**12, 10**12) for _ in range(8)))
+    amounts = (*AMOUNTS, *(rng.randrange(-(10**12), 10**12) for _ in range(8)))
     prepared = 0
     for locale in localedata.locale_identifiers():
         fmt = Formatter(locale)
@@ -80,7 +85,8 @@ def test_money_in_every_locale_babel_knows():
             for minor in amounts:
                 value = Decimal(minor).scaleb(-get_currency_precision(currency))
                 assert fmt.money(minor, currency) == format_currency(
-                    value, currency, locale=locale), (locale, currency, minor)
+                    value, currency, locale=locale
+                ), (locale, currency, minor)
     assert prepared > 2000  # the fast path, not the fallback, is what was compared
 
 
@@ -90,7 +96,8 @@ def test_remembered_parts_stay_bounded():
     for minute in range(0, MEMO_SIZE * 3, 7):
         moment = start + timedelta(minutes=minute * 61)
         assert fmt.short_datetime(moment) == format_datetime(
-            moment.replace(tzinfo=UTC), format="short", locale="en")
+            moment.replace(tzinfo=UTC), format="short", locale="en"
+        )
     named = _named_format("en", "short")
     assert 0 < len(named.date.memo) <= MEMO_SIZE and 0 < len(named.time.memo) <= MEMO_SIZE
     assert _named_format("en", "full").time.key is None  # a zone name: never remembered

@@ -60,7 +60,8 @@ def source_messages(domain: str) -> set:
     for directory in SOURCES[domain]:
         # N_ is one of Babel's default keywords (the Makefile names it anyway).
         for _file, _line, message, _comments, _context in extract_from_dir(
-                ROOT / directory, method_map, options_map):
+            ROOT / directory, method_map, options_map
+        ):
             found.add(message if isinstance(message, str) else tuple(message[:2]))
     return found
 
@@ -92,8 +93,10 @@ def test_every_message_is_translated(domain, locale):
         english = message.id[-1] if message.pluralizable else message.id
         for text in strings:
             if placeholders(text) != placeholders(english):
-                problems.append(f"placeholders {placeholders(text)} != "
-                                f"{placeholders(english)}: {message.id!r} -> {text!r}")
+                problems.append(
+                    f"placeholders {placeholders(text)} != "
+                    f"{placeholders(english)}: {message.id!r} -> {text!r}"
+                )
     assert messages(catalog), "an empty catalog"
     assert not problems, "\n".join(problems)
 
@@ -101,8 +104,9 @@ def test_every_message_is_translated(domain, locale):
 @pytest.mark.parametrize(("domain", "locale"), CATALOGS)
 def test_catalog_passes_babel_checks(domain, locale):
     catalog = read_catalog(domain, locale)
-    errors = [f"{message.id!r}: {'; '.join(map(str, errs))}"
-              for message, errs in catalog.check() if errs]
+    errors = [
+        f"{message.id!r}: {'; '.join(map(str, errs))}" for message, errs in catalog.check() if errs
+    ]
     assert not errors, "\n".join(errors)
 
 
@@ -110,8 +114,9 @@ def test_catalog_passes_babel_checks(domain, locale):
 def test_catalog_holds_every_message_of_the_sources(domain, locale):
     in_catalog = {catalog_key(m) for m in messages(read_catalog(domain, locale))}
     missing = source_messages(domain) - in_catalog
-    assert not missing, ("run `make translations-update` and translate: "
-                         + ", ".join(sorted(map(repr, missing))))
+    assert not missing, "run `make translations-update` and translate: " + ", ".join(
+        sorted(map(repr, missing))
+    )
 
 
 def test_the_backoffice_sources_are_extracted():
@@ -134,8 +139,9 @@ def test_every_text_of_the_shipped_gateways_is_extracted():
     for name in BUILTIN_GATEWAYS:
         gateway = gateways.get(name)
         texts.add(gateway.title)
-        texts.update(text for field in gateway.config_schema
-                     for text in (field.label, field.help) if text)
+        texts.update(
+            text for field in gateway.config_schema for text in (field.label, field.help) if text
+        )
     missing = texts - source_messages("backoffice")
     assert not missing, "mark them with N_(...) in payments/: " + ", ".join(sorted(missing))
 
@@ -150,10 +156,17 @@ def test_compiled_catalogs_pluralise_and_interpolate(tmp_path):
     ru = make_localizer("ru", [str(tmp_path)])
     uk = make_localizer("uk", [str(tmp_path)])
     forms = ("%(count)s order", "%(count)s orders")
-    assert [ru.pluralize(*forms, n, domain="backoffice") % {"count": n}
-            for n in (1, 3, 5, 21)] == ["1 заказ", "3 заказа", "5 заказов", "21 заказ"]
-    assert [uk.pluralize(*forms, n, domain="backoffice") % {"count": n}
-            for n in (1, 2, 11)] == ["1 замовлення", "2 замовлення", "11 замовлень"]
+    assert [ru.pluralize(*forms, n, domain="backoffice") % {"count": n} for n in (1, 3, 5, 21)] == [
+        "1 заказ",
+        "3 заказа",
+        "5 заказов",
+        "21 заказ",
+    ]
+    assert [uk.pluralize(*forms, n, domain="backoffice") % {"count": n} for n in (1, 2, 11)] == [
+        "1 замовлення",
+        "2 замовлення",
+        "11 замовлень",
+    ]
     assert ru.translate("Orders", domain="backoffice") == "Заказы"
     assert uk.translate("Orders", domain="backoffice") == "Замовлення"
     assert compile_catalogs(tmp_path, "backoffice") == [], "fresh .mo files are kept"
@@ -173,7 +186,8 @@ def test_templates_gettext_remembers_plain_labels_per_language():
                 request.localizer = localizer
                 for message in ("Orders", "Sign out", "Not a message in any catalog"):
                     assert gettext.gettext(message) == localizer.translate(
-                        message, domain="backoffice")
+                        message, domain="backoffice"
+                    )
         request.localizer = localizers["ru"]
         assert gettext.gettext("Orders") == "Заказы"
         assert TemplateGetText(domain="storefront").gettext("Orders") == "Orders"  # its domain

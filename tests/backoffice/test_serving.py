@@ -68,8 +68,10 @@ def test_collecting_between_requests_is_a_setting(sqlite_control, unfrozen):
     app = serving_app(settings, control=sqlite_control)
     assert app.execution_policy is default_execution_policy
     assert gc.get_threshold() == threshold
-    assert make_app(sqlite_control.settings, control=sqlite_control
-                    ).execution_policy is default_execution_policy
+    assert (
+        make_app(sqlite_control.settings, control=sqlite_control).execution_policy
+        is default_execution_policy
+    )
 
 
 class Node:

@@ -59,8 +59,9 @@ class FakeProvider:
         class Handler(BaseHTTPRequestHandler):
             def _handle(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
-                seen = Recorded(self.command, self.path, Headers(self.headers.items()),
-                                self.rfile.read(length))
+                seen = Recorded(
+                    self.command, self.path, Headers(self.headers.items()), self.rfile.read(length)
+                )
                 provider.requests.append(seen)
                 status, headers, body = provider.app(seen)
                 self.send_response(status)
@@ -103,6 +104,7 @@ def serve() -> Iterator[Callable[[Callable[[Recorded], Reply]], FakeProvider]]:
 
 # --- PayPal IPN postback -----------------------------------------------------
 
+
 class PayPalPostback:
     """Answers VERIFIED only for messages PayPal "sent" (registered as genuine)."""
 
@@ -113,7 +115,7 @@ class PayPalPostback:
         prefix = b"cmd=_notify-validate&"
         if req.method != "POST" or not req.body.startswith(prefix):
             return 400, {}, b"bad request"
-        verdict = b"VERIFIED" if req.body[len(prefix):] in self.genuine else b"INVALID"
+        verdict = b"VERIFIED" if req.body[len(prefix) :] in self.genuine else b"INVALID"
         return 200, {"Content-Type": "text/plain"}, verdict
 
 
@@ -124,6 +126,7 @@ def paypal(serve) -> tuple[PayPalPostback, FakeProvider]:
 
 
 # --- YooKassa API v3 ----------------------------------------------------------
+
 
 class YooKassaApi:
     def __init__(self, shop_id: str, secret_key: str) -> None:
@@ -149,17 +152,27 @@ class YooKassaApi:
 
     def _create(self, path: str, payload: dict) -> dict:
         object_id = str(uuid.uuid4())
-        base = {"id": object_id, "amount": payload["amount"],
-                "created_at": "2024-05-01T12:00:00.000Z"}
+        base = {
+            "id": object_id,
+            "amount": payload["amount"],
+            "created_at": "2024-05-01T12:00:00.000Z",
+        }
         if path == "/v3/refunds":
-            self.refunds[object_id] = {**base, "status": "succeeded",
-                                       "payment_id": payload["payment_id"]}
+            self.refunds[object_id] = {
+                **base,
+                "status": "succeeded",
+                "payment_id": payload["payment_id"],
+            }
             return self.refunds[object_id]
         self.payments[object_id] = {
-            **base, "status": "pending", "paid": False,
+            **base,
+            "status": "pending",
+            "paid": False,
             "metadata": payload.get("metadata", {}),
-            "confirmation": {"type": "redirect",
-                             "confirmation_url": f"https://yoomoney.ru/checkout?orderId={object_id}"},
+            "confirmation": {
+                "type": "redirect",
+                "confirmation_url": f"https://yoomoney.ru/checkout?orderId={object_id}",
+            },
         }
         return self.payments[object_id]
 
@@ -171,6 +184,7 @@ def yookassa(serve) -> tuple[YooKassaApi, FakeProvider]:
 
 
 # --- Stripe API -----------------------------------------------------------------
+
 
 class StripeApi:
     def __init__(self, secret_key: str) -> None:
@@ -194,8 +208,14 @@ class StripeApi:
     def _session(self, form: dict[str, str]) -> Reply:
         session_id = f"cs_test_{uuid.uuid4().hex}"
         self.sessions[session_id] = form
-        return json_reply(200, {"id": session_id, "object": "checkout.session",
-                                "url": f"https://checkout.stripe.com/c/pay/{session_id}"})
+        return json_reply(
+            200,
+            {
+                "id": session_id,
+                "object": "checkout.session",
+                "url": f"https://checkout.stripe.com/c/pay/{session_id}",
+            },
+        )
 
     def _refund(self, form: dict[str, str]) -> Reply:
         intent = form.get("payment_intent", "")
@@ -205,9 +225,17 @@ class StripeApi:
         if self.refunded.get(intent, 0) + amount > self.captured[intent]:
             return json_reply(400, {"error": {"message": "Refund amount is greater than charge"}})
         self.refunded[intent] = self.refunded.get(intent, 0) + amount
-        return json_reply(200, {"id": f"re_{uuid.uuid4().hex[:24]}", "object": "refund",
-                                "amount": amount, "currency": "usd", "status": "succeeded",
-                                "payment_intent": intent})
+        return json_reply(
+            200,
+            {
+                "id": f"re_{uuid.uuid4().hex[:24]}",
+                "object": "refund",
+                "amount": amount,
+                "currency": "usd",
+                "status": "succeeded",
+                "payment_intent": intent,
+            },
+        )
 
 
 @pytest.fixture
@@ -217,6 +245,7 @@ def stripe_api(serve) -> tuple[StripeApi, FakeProvider]:
 
 
 # --- builders --------------------------------------------------------------------
+
 
 def payment_request(amount: Money, order_reference: str = "1001", **extra) -> PaymentRequest:
     fields = {
@@ -232,12 +261,22 @@ def payment_request(amount: Money, order_reference: str = "1001", **extra) -> Pa
     return PaymentRequest(**{**fields, **extra})
 
 
-def notification(body: bytes = b"", *, method: str = "POST", headers=None,
-                 query_string: str = "", remote_addr: str = "127.0.0.1",
-                 received_at: datetime = NOW) -> IncomingNotification:
+def notification(
+    body: bytes = b"",
+    *,
+    method: str = "POST",
+    headers=None,
+    query_string: str = "",
+    remote_addr: str = "127.0.0.1",
+    received_at: datetime = NOW,
+) -> IncomingNotification:
     return IncomingNotification.from_http(
-        method, headers or {}, body, query_string=query_string,
-        remote_addr=remote_addr, received_at=received_at,
+        method,
+        headers or {},
+        body,
+        query_string=query_string,
+        remote_addr=remote_addr,
+        received_at=received_at,
     )
 
 

@@ -27,8 +27,9 @@ def test_defaults_and_cleaning():
 
 def test_errors_are_reported_per_field():
     with pytest.raises(ConfigError) as info:
-        validate_config(SCHEMA, {"login": "", "mode": "c", "test": "maybe",
-                                 "url": "ftp://x", "typo_key": "x"})
+        validate_config(
+            SCHEMA, {"login": "", "mode": "c", "test": "maybe", "url": "ftp://x", "typo_key": "x"}
+        )
     assert set(info.value.errors) == {"login", "key", "mode", "test", "url", "typo_key"}
     assert info.value.errors["key"] == "This field is required."
     assert info.value.errors["typo_key"] == "Unknown setting."

@@ -17,8 +17,9 @@ PACKAGE = Path(__file__).resolve().parents[2] / "payments"
 
 def test_returns_any_status_with_body(serve):
     server = serve(lambda req: (418, {"X-Reply": "yes"}, b"teapot:" + req.body))
-    response = UrllibHttpClient().request("POST", server.base_url + "/x", body=b"hi",
-                                          headers={"X-Test": "1"})
+    response = UrllibHttpClient().request(
+        "POST", server.base_url + "/x", body=b"hi", headers={"X-Test": "1"}
+    )
     assert (response.status, response.body) == (418, b"teapot:hi")
     assert response.headers["x-reply"] == "yes"
     assert server.requests[0].headers["X-TEST"] == "1"
@@ -28,8 +29,9 @@ def test_returns_any_status_with_body(serve):
 def test_redirects_are_not_followed(serve):
     target = serve(lambda req: (200, {}, b"leaked"))
     server = serve(lambda req: (302, {"Location": target.base_url}, b""))
-    response = UrllibHttpClient().request("GET", server.base_url,
-                                          headers={"Authorization": "Bearer sk"})
+    response = UrllibHttpClient().request(
+        "GET", server.base_url, headers={"Authorization": "Bearer sk"}
+    )
     assert response.status == 302 and target.requests == []
 
 
@@ -61,9 +63,15 @@ def test_headers_are_case_insensitive():
     assert headers["X-A"] == "1, 2" and len(headers) == 2
 
 
-@pytest.mark.parametrize(("error", "status"), [
-    (VerificationError("x"), 400), (ConfigurationError("x"), 503),
-    (ProviderError("x"), 503), (RuntimeError("x"), 500)])
+@pytest.mark.parametrize(
+    ("error", "status"),
+    [
+        (VerificationError("x"), 400),
+        (ConfigurationError("x"), 503),
+        (ProviderError("x"), 503),
+        (RuntimeError("x"), 500),
+    ],
+)
 def test_error_acknowledgements(build_notification, error, status):
     ack = StripeGateway().acknowledge_error(build_notification(b""), error)
     assert ack.status == status and b"x" not in ack.body

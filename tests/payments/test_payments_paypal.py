@@ -19,17 +19,25 @@ FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 @pytest.fixture
 def setup(paypal):
     postback, server = paypal
-    config = {"business_email": "Seller@Shop.example",
-              "postback_url": f"{server.base_url}/cgi-bin/webscr"}
+    config = {
+        "business_email": "Seller@Shop.example",
+        "postback_url": f"{server.base_url}/cgi-bin/webscr",
+    }
     return postback, server, config
 
 
 def ipn(**overrides) -> dict:
     message = {
-        "mc_gross": "19.95", "mc_currency": "USD", "payment_status": "Completed",
-        "txn_id": "61E67681CH3238416", "txn_type": "web_accept", "invoice": "1001",
-        "custom": "1001", "receiver_email": "seller@shop.example",
-        "payer_email": "buyer@example.com", "charset": "utf-8",
+        "mc_gross": "19.95",
+        "mc_currency": "USD",
+        "payment_status": "Completed",
+        "txn_id": "61E67681CH3238416",
+        "txn_type": "web_accept",
+        "invoice": "1001",
+        "custom": "1001",
+        "receiver_email": "seller@shop.example",
+        "payer_email": "buyer@example.com",
+        "charset": "utf-8",
         "first_name": "Zoë",
     }
     message.update(overrides)
@@ -70,21 +78,24 @@ def test_round_trip(setup, build_notification):
 
 def test_windows_1252_message(setup, build_notification):
     postback, _, config = setup
-    body = b"mc_gross=5.00&mc_currency=EUR&payment_status=Pending&txn_id=T1&invoice=9" \
-           b"&receiver_email=seller%40shop.example&charset=windows-1252&first_name=Zo%EB"
+    body = (
+        b"mc_gross=5.00&mc_currency=EUR&payment_status=Pending&txn_id=T1&invoice=9"
+        b"&receiver_email=seller%40shop.example&charset=windows-1252&first_name=Zo%EB"
+    )
     postback.genuine.add(body)
-    [event] = PayPalGateway().verify_notification(build_notification(body, headers=FORM),
-                                                  config)
+    [event] = PayPalGateway().verify_notification(build_notification(body, headers=FORM), config)
     assert event.kind == EventKind.PAYMENT_PENDING
     assert event.raw["first_name"] == "Zoë"
 
 
 def test_refund_message(setup, build_notification):
     postback, _, config = setup
-    message = ipn(payment_status="Refunded", mc_gross="-5.00", txn_id="R1",
-                  parent_txn_id="61E67681CH3238416")
+    message = ipn(
+        payment_status="Refunded", mc_gross="-5.00", txn_id="R1", parent_txn_id="61E67681CH3238416"
+    )
     [event] = PayPalGateway().verify_notification(
-        genuine(postback, build_notification, message), config)
+        genuine(postback, build_notification, message), config
+    )
     assert event.kind == EventKind.REFUND_SUCCEEDED
     assert event.amount == Money(500, "USD")
     assert event.payment_reference == "61E67681CH3238416"
@@ -121,8 +132,10 @@ def test_sandbox_message_refused_by_live_store(setup, build_notification):
     assert event.kind == EventKind.PAYMENT_SUCCEEDED
 
 
-@pytest.mark.parametrize(("field", "value"), [("mc_currency", "usd"), ("mc_currency", ""),
-                                              ("mc_gross", "19.955"), ("mc_gross", "1,00")])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("mc_currency", "usd"), ("mc_currency", ""), ("mc_gross", "19.955"), ("mc_gross", "1,00")],
+)
 def test_unparseable_amount_or_currency(setup, build_notification, field, value):
     postback, _, config = setup
     note = genuine(postback, build_notification, ipn(**{field: value}))

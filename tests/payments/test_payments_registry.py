@@ -70,7 +70,8 @@ def test_explicit_registration():
 def plugin_dist(tmp_path, monkeypatch):
     """A real installed distribution on sys.path: package + .dist-info."""
     package = tmp_path / "bo_tmp_gateway.py"
-    package.write_text(textwrap.dedent("""
+    package.write_text(
+        textwrap.dedent("""
         from payments.gateways.cod import CashOnDeliveryGateway
 
         class TmpGateway(CashOnDeliveryGateway):
@@ -81,18 +82,21 @@ def plugin_dist(tmp_path, monkeypatch):
             name = "other"
 
         NOT_A_GATEWAY = object()
-    """))
+    """)
+    )
     info = tmp_path / "bo_tmp_gateway-1.0.dist-info"
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: bo-tmp-gateway\nVersion: 1.0\n")
-    (info / "entry_points.txt").write_text(textwrap.dedent(f"""
+    (info / "entry_points.txt").write_text(
+        textwrap.dedent(f"""
         [{ENTRY_POINT_GROUP}]
         tmp = bo_tmp_gateway:TmpGateway
         misnamed = bo_tmp_gateway:Misnamed
         bogus = bo_tmp_gateway:NOT_A_GATEWAY
         missing = bo_tmp_gateway_nowhere:Gateway
         stripe = bo_tmp_gateway:TmpGateway
-    """))
+    """)
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     yield
     sys.modules.pop("bo_tmp_gateway", None)
@@ -147,8 +151,9 @@ def test_entry_point_may_name_an_instance():
 def test_separately_installed_example_package(build_request, build_notification):
     """tests/payments/example_gateway, installed with pip, found by entry point."""
     if not any(p.name == "example" for p in installed_entry_points()):
-        pytest.skip("bo-example-gateway not installed: "
-                    "pip install -e tests/payments/example_gateway")
+        pytest.skip(
+            "bo-example-gateway not installed: pip install -e tests/payments/example_gateway"
+        )
     gateway = GatewayRegistry().get("example")
     assert type(gateway).__module__ == "bo_example_gateway"
     config = {"checkout_url": "https://pay.example/checkout", "secret": "s3"}

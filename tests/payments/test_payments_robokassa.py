@@ -15,8 +15,7 @@ CONFIG = {"merchant_login": "demo_shop", "password1": "pass_one", "password2": "
 
 def test_published_md5_vector():
     # From Robokassa's documentation (see /work/shared/REFERENCES.md).
-    digest = signature("md5", "500", "123", "secret",
-                       shp={"shpa": "123", "shpMySuperParam": "456"})
+    digest = signature("md5", "500", "123", "secret", shp={"shpa": "123", "shpMySuperParam": "456"})
     assert digest == "4a827a06c6e54595c2bd8f67fb7a0091"
 
 
@@ -26,16 +25,22 @@ def test_algorithms(algorithm):
     assert signature(algorithm, "1.00", "5", "pw") == expected
 
 
-def result_url(out_sum="500.000000", inv_id="1001", password="pass_two",
-               algorithm="md5", **shp):
+def result_url(out_sum="500.000000", inv_id="1001", password="pass_two", algorithm="md5", **shp):
     sig = signature(algorithm, out_sum, inv_id, password, shp=shp)
-    return {"OutSum": out_sum, "InvId": inv_id, "SignatureValue": sig.upper(),
-            "Fee": "12.50", "EMail": "buyer@example.com", **shp}
+    return {
+        "OutSum": out_sum,
+        "InvId": inv_id,
+        "SignatureValue": sig.upper(),
+        "Fee": "12.50",
+        "EMail": "buyer@example.com",
+        **shp,
+    }
 
 
 def post(build_notification, params):
-    return build_notification(urlencode(params).encode(),
-                              headers={"Content-Type": "application/x-www-form-urlencoded"})
+    return build_notification(
+        urlencode(params).encode(), headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
 
 
 def test_start_form_signature(build_request):
@@ -59,8 +64,9 @@ def test_test_mode_uses_test_passwords(build_request):
 
 def test_test_mode_without_test_passwords_is_a_config_error(build_request):
     with pytest.raises(ConfigError) as info:
-        RobokassaGateway().start_payment(build_request(Money(100, "RUB")),
-                                         {**CONFIG, "test_mode": "1"})
+        RobokassaGateway().start_payment(
+            build_request(Money(100, "RUB")), {**CONFIG, "test_mode": "1"}
+        )
     assert set(info.value.errors) == {"test_password1", "test_password2"}
 
 
@@ -98,8 +104,9 @@ def test_received_out_sum_is_signed_verbatim(build_notification):
         RobokassaGateway().verify_notification(post(build_notification, params), CONFIG)
 
 
-@pytest.mark.parametrize("field,value", [("OutSum", "5000.000000"), ("InvId", "1002"),
-                                         ("Shp_a", "other")])
+@pytest.mark.parametrize(
+    "field,value", [("OutSum", "5000.000000"), ("InvId", "1002"), ("Shp_a", "other")]
+)
 def test_tampered_result_url(build_notification, field, value):
     params = result_url(Shp_a="1")
     params[field] = value
@@ -139,6 +146,7 @@ def test_missing_password2_fails_closed(build_notification, password2):
 
 
 def test_error_answer_is_not_ok(build_notification):
-    ack = RobokassaGateway().acknowledge_error(post(build_notification, {}),
-                                               VerificationError("bad"))
+    ack = RobokassaGateway().acknowledge_error(
+        post(build_notification, {}), VerificationError("bad")
+    )
     assert ack.status == 400 and ack.body == b"bad sign"

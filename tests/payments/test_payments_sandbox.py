@@ -35,9 +35,11 @@ def pay(checkout, card, build_notification, now=None):
 
 @pytest.mark.parametrize(
     ("card", "kind"),
-    [("4242 4242 4242 4242", EventKind.PAYMENT_SUCCEEDED),
-     ("4000000000000002", EventKind.PAYMENT_FAILED),
-     ("1234", EventKind.PAYMENT_FAILED)],
+    [
+        ("4242 4242 4242 4242", EventKind.PAYMENT_SUCCEEDED),
+        ("4000000000000002", EventKind.PAYMENT_FAILED),
+        ("1234", EventKind.PAYMENT_FAILED),
+    ],
 )
 def test_round_trip(build_request, build_notification, card, kind):
     checkout, _ = start_checkout(build_request)
@@ -85,8 +87,11 @@ def test_token_cannot_pass_as_notification(build_request, build_notification):
     now = datetime.now(UTC)
     body, _ = sandbox.build_notification(checkout, "succeeded", CONFIG["secret"], now)
     mac = token.rpartition(".")[2]
-    note = build_notification(body, headers={
-        sandbox.SIGNATURE_HEADER: f"t={int(now.timestamp())},v1={mac}"}, received_at=now)
+    note = build_notification(
+        body,
+        headers={sandbox.SIGNATURE_HEADER: f"t={int(now.timestamp())},v1={mac}"},
+        received_at=now,
+    )
     with pytest.raises(VerificationError):
         sandbox.SandboxGateway().verify_notification(note, CONFIG)
 
@@ -96,8 +101,9 @@ def test_tampered_amount_is_refused(build_request, build_notification):
     note = pay(checkout, "4242424242424242", build_notification)
     data = json.loads(note.body)
     data["amount"] = 1
-    forged = build_notification(json.dumps(data).encode(), headers=dict(note.headers),
-                                received_at=note.received_at)
+    forged = build_notification(
+        json.dumps(data).encode(), headers=dict(note.headers), received_at=note.received_at
+    )
     with pytest.raises(VerificationError, match="signature"):
         sandbox.SandboxGateway().verify_notification(forged, CONFIG)
 
@@ -107,8 +113,9 @@ def test_stale_and_future_notifications_are_refused(build_request, build_notific
     checkout, _ = start_checkout(build_request)
     signed_at = datetime.now(UTC)
     body, headers = sandbox.build_notification(checkout, "succeeded", CONFIG["secret"], signed_at)
-    note = build_notification(body, headers=headers,
-                              received_at=signed_at + timedelta(seconds=skew))
+    note = build_notification(
+        body, headers=headers, received_at=signed_at + timedelta(seconds=skew)
+    )
     with pytest.raises(VerificationError, match="too"):
         sandbox.SandboxGateway().verify_notification(note, CONFIG)
 

@@ -35,8 +35,7 @@ def test_signature_vector_computed_per_docs(build_notification):
 @pytest.fixture
 def setup(stripe_api):
     api, server = stripe_api
-    config = {"secret_key": "sk_test_123", "webhook_secret": WHSEC,
-              "api_base": server.base_url}
+    config = {"secret_key": "sk_test_123", "webhook_secret": WHSEC, "api_base": server.base_url}
     return api, server, config
 
 
@@ -49,12 +48,23 @@ def webhook(build_notification, event: dict, *, secret=WHSEC, t=T, received_skew
 
 
 def session_completed(**obj):
-    session = {"id": "cs_test_1", "object": "checkout.session", "payment_status": "paid",
-               "payment_intent": "pi_1", "amount_total": 1999, "currency": "usd",
-               "client_reference_id": "1001", "metadata": {"order_reference": "1001"}}
+    session = {
+        "id": "cs_test_1",
+        "object": "checkout.session",
+        "payment_status": "paid",
+        "payment_intent": "pi_1",
+        "amount_total": 1999,
+        "currency": "usd",
+        "client_reference_id": "1001",
+        "metadata": {"order_reference": "1001"},
+    }
     session.update(obj)
-    return {"id": "evt_1", "type": "checkout.session.completed", "created": T,
-            "data": {"object": session}}
+    return {
+        "id": "evt_1",
+        "type": "checkout.session.completed",
+        "created": T,
+        "data": {"object": session},
+    }
 
 
 def test_round_trip(setup, build_request, build_notification):
@@ -90,32 +100,55 @@ def test_unpaid_session_is_pending(setup, build_notification):
 
 def test_payment_intent_succeeded_shares_identity_with_session(setup, build_notification):
     _, _, config = setup
-    event = {"id": "evt_2", "type": "payment_intent.succeeded", "created": T,
-             "data": {"object": {"id": "pi_1", "amount_received": 500, "amount": 500,
-                                 "currency": "jpy", "metadata": {"order_reference": "1001"}}}}
+    event = {
+        "id": "evt_2",
+        "type": "payment_intent.succeeded",
+        "created": T,
+        "data": {
+            "object": {
+                "id": "pi_1",
+                "amount_received": 500,
+                "amount": 500,
+                "currency": "jpy",
+                "metadata": {"order_reference": "1001"},
+            }
+        },
+    }
     [parsed] = StripeGateway().verify_notification(webhook(build_notification, event), config)
     assert (parsed.kind, parsed.provider_reference) == (EventKind.PAYMENT_SUCCEEDED, "pi_1")
     assert parsed.amount == Money(500, "JPY")
 
 
 def charge_refunded(**charge):
-    obj = {"id": "ch_1", "object": "charge", "payment_intent": "pi_1", "amount": 1999,
-           "amount_refunded": 700, "currency": "usd", "metadata": {"order_reference": "1001"}}
+    obj = {
+        "id": "ch_1",
+        "object": "charge",
+        "payment_intent": "pi_1",
+        "amount": 1999,
+        "amount_refunded": 700,
+        "currency": "usd",
+        "metadata": {"order_reference": "1001"},
+    }
     obj.update(charge)
     return {"id": "evt_3", "type": "charge.refunded", "created": T, "data": {"object": obj}}
 
 
 def test_charge_refunded_with_refund_list(setup, build_notification):
     _, _, config = setup
-    refunds = {"data": [
-        {"id": "re_2", "amount": 200, "currency": "usd", "status": "succeeded"},
-        {"id": "re_1", "amount": 500, "currency": "usd", "status": "succeeded"},
-        {"id": "re_3", "amount": 100, "currency": "usd", "status": "pending"},
-    ]}
+    refunds = {
+        "data": [
+            {"id": "re_2", "amount": 200, "currency": "usd", "status": "succeeded"},
+            {"id": "re_1", "amount": 500, "currency": "usd", "status": "succeeded"},
+            {"id": "re_3", "amount": 100, "currency": "usd", "status": "pending"},
+        ]
+    }
     events = StripeGateway().verify_notification(
-        webhook(build_notification, charge_refunded(refunds=refunds)), config)
-    assert [(e.provider_reference, e.amount.amount) for e in events] == [("re_2", 200),
-                                                                         ("re_1", 500)]
+        webhook(build_notification, charge_refunded(refunds=refunds)), config
+    )
+    assert [(e.provider_reference, e.amount.amount) for e in events] == [
+        ("re_2", 200),
+        ("re_1", 500),
+    ]
     assert {e.kind for e in events} == {EventKind.REFUND_SUCCEEDED}
     assert {e.payment_reference for e in events} == {"pi_1"}
     assert not any(e.cumulative for e in events)
@@ -124,7 +157,8 @@ def test_charge_refunded_with_refund_list(setup, build_notification):
 def test_charge_refunded_without_list_reports_running_total(setup, build_notification):
     _, _, config = setup
     [event] = StripeGateway().verify_notification(
-        webhook(build_notification, charge_refunded()), config)
+        webhook(build_notification, charge_refunded()), config
+    )
     assert event.cumulative and event.amount == Money(700, "USD")
     assert event.provider_reference == "ch_1:refunded:700"
     assert event.order_reference == "1001"
@@ -132,8 +166,12 @@ def test_charge_refunded_without_list_reports_running_total(setup, build_notific
 
 def test_other_event_types_are_ignored(setup, build_notification):
     _, _, config = setup
-    event = {"id": "evt_9", "type": "customer.created", "created": T,
-             "data": {"object": {"id": "cus_1"}}}
+    event = {
+        "id": "evt_9",
+        "type": "customer.created",
+        "created": T,
+        "data": {"object": {"id": "cus_1"}},
+    }
     assert StripeGateway().verify_notification(webhook(build_notification, event), config) == []
 
 
@@ -176,8 +214,17 @@ def test_configurable_tolerance(setup, build_notification):
         StripeGateway().validate_config({**config, "tolerance_seconds": "-1"})
 
 
-@pytest.mark.parametrize("header", ["", "t=1714564800", "v1=abc", "t=x,v1=abc",
-                                    "t=1714564800,t=1714564800,v1=abc", "v0=abc,t=1714564800"])
+@pytest.mark.parametrize(
+    "header",
+    [
+        "",
+        "t=1714564800",
+        "v1=abc",
+        "t=x,v1=abc",
+        "t=1714564800,t=1714564800,v1=abc",
+        "v0=abc,t=1714564800",
+    ],
+)
 def test_malformed_header(setup, build_notification, header):
     _, _, config = setup
     note = build_notification(b"{}", headers={"Stripe-Signature": header})
@@ -218,8 +265,11 @@ def test_full_and_partial_refunds(setup):
     part = gateway.refund(RefundRequest("pi_1", Money(500, "USD"), "1001", "rf-1"), config)
     assert (part.status, part.amount) == ("succeeded", Money(500, "USD"))
     sent = server.requests[-1]
-    assert sent.form() == {"payment_intent": "pi_1", "amount": "500",
-                           "metadata[order_reference]": "1001"}
+    assert sent.form() == {
+        "payment_intent": "pi_1",
+        "amount": "500",
+        "metadata[order_reference]": "1001",
+    }
     assert sent.headers["Idempotency-Key"] == "rf-1"
     rest = gateway.refund(RefundRequest("pi_1", Money(1499, "USD"), "1001", "rf-2"), config)
     assert rest.amount == Money(1499, "USD")
@@ -230,8 +280,9 @@ def test_full_and_partial_refunds(setup):
 def test_bad_api_key_is_a_provider_error_without_the_key(setup, build_request):
     _, _, config = setup
     with pytest.raises(ProviderError) as info:
-        StripeGateway().start_payment(build_request(Money(1, "USD")),
-                                      {**config, "secret_key": "sk_test_wrong"})
+        StripeGateway().start_payment(
+            build_request(Money(1, "USD")), {**config, "secret_key": "sk_test_wrong"}
+        )
     assert info.value.status == 401 and "sk_test_wrong" not in str(info.value)
 
 
@@ -248,4 +299,7 @@ def test_special_currency_units():
 
 def test_form_encode():
     assert form_encode({"a": {"b": [{"c": 1}, True]}, "d": None, "e": "x"}) == [
-        ("a[b][0][c]", "1"), ("a[b][1]", "true"), ("e", "x")]
+        ("a[b][0][c]", "1"),
+        ("a[b][1]", "true"),
+        ("e", "x"),
+    ]

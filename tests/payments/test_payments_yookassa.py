@@ -20,10 +20,10 @@ def setup(yookassa):
 
 
 def notify(build_notification, object_id, event="payment.succeeded", ip=YOOKASSA_IP):
-    body = json.dumps({"type": "notification", "event": event,
-                       "object": {"id": object_id, "status": "succeeded"}}).encode()
-    return build_notification(body, headers={"Content-Type": "application/json"},
-                              remote_addr=ip)
+    body = json.dumps(
+        {"type": "notification", "event": event, "object": {"id": object_id, "status": "succeeded"}}
+    ).encode()
+    return build_notification(body, headers={"Content-Type": "application/json"}, remote_addr=ip)
 
 
 def test_round_trip(setup, build_request, build_notification):
@@ -43,8 +43,9 @@ def test_round_trip(setup, build_request, build_notification):
     assert server.requests[-1].method == "GET"
     assert server.requests[-1].path == f"/v3/payments/{payment_id}"
 
-    api.payments[payment_id].update(status="succeeded", paid=True,
-                                    captured_at="2024-05-01T12:01:00.000Z")
+    api.payments[payment_id].update(
+        status="succeeded", paid=True, captured_at="2024-05-01T12:01:00.000Z"
+    )
     [event] = gateway.verify_notification(notify(build_notification, payment_id), config)
     assert event.kind == EventKind.PAYMENT_SUCCEEDED
     assert event.order_reference == "1001"
@@ -62,22 +63,27 @@ def test_retried_start_is_idempotent(setup, build_request):
     assert len(api.payments) == 1
 
 
-@pytest.mark.parametrize(("reason", "kind"), [
-    ("expired_on_confirmation", EventKind.PAYMENT_CANCELLED),
-    ("insufficient_funds", EventKind.PAYMENT_FAILED),
-])
+@pytest.mark.parametrize(
+    ("reason", "kind"),
+    [
+        ("expired_on_confirmation", EventKind.PAYMENT_CANCELLED),
+        ("insufficient_funds", EventKind.PAYMENT_FAILED),
+    ],
+)
 def test_canceled_payments(setup, build_request, build_notification, reason, kind):
     api, _, config = setup
     gateway = YooKassaGateway()
     payment_id = gateway.start_payment(build_request(Money(100, "RUB")), config).provider_reference
-    api.payments[payment_id].update(status="canceled",
-                                    cancellation_details={"party": "x", "reason": reason})
+    api.payments[payment_id].update(
+        status="canceled", cancellation_details={"party": "x", "reason": reason}
+    )
     note = notify(build_notification, payment_id, event="payment.canceled")
     assert [e.kind for e in gateway.verify_notification(note, config)] == [kind]
 
 
-@pytest.mark.parametrize("ip", ["203.0.113.9", "127.0.0.1", "", "not-an-ip",
-                                "185.71.76.32", "77.75.156.12"])
+@pytest.mark.parametrize(
+    "ip", ["203.0.113.9", "127.0.0.1", "", "not-an-ip", "185.71.76.32", "77.75.156.12"]
+)
 def test_foreign_sender_is_refused_before_any_call(setup, build_notification, ip):
     _, server, config = setup
     with pytest.raises(VerificationError, match="not YooKassa"):
@@ -85,8 +91,17 @@ def test_foreign_sender_is_refused_before_any_call(setup, build_notification, ip
     assert server.requests == []
 
 
-@pytest.mark.parametrize("ip", ["185.71.77.31", "77.75.153.127", "77.75.156.11",
-                                "77.75.154.200", "2a02:5180::1", "::ffff:185.71.76.1"])
+@pytest.mark.parametrize(
+    "ip",
+    [
+        "185.71.77.31",
+        "77.75.153.127",
+        "77.75.156.11",
+        "77.75.154.200",
+        "2a02:5180::1",
+        "::ffff:185.71.76.1",
+    ],
+)
 def test_published_ranges(ip):
     assert address_allowed(ip, YooKassaGateway.config_schema[3].default)
 
@@ -95,7 +110,8 @@ def test_forged_id_is_unknown_to_the_api(setup, build_notification):
     _, _, config = setup
     with pytest.raises(VerificationError, match="does not know"):
         YooKassaGateway().verify_notification(
-            notify(build_notification, "2d1b6b8e-000f-5000-9000-1f7b8c1b9e3a"), config)
+            notify(build_notification, "2d1b6b8e-000f-5000-9000-1f7b8c1b9e3a"), config
+        )
 
 
 @pytest.mark.parametrize("object_id", ["../refunds/x", "a/b", "x?y=1", ""])
@@ -110,7 +126,8 @@ def test_wrong_credentials_are_a_provider_error(setup, build_notification):
     _, _, config = setup
     with pytest.raises(ProviderError, match="401"):
         YooKassaGateway().verify_notification(
-            notify(build_notification, "abc"), {**config, "secret_key": "wrong"})
+            notify(build_notification, "abc"), {**config, "secret_key": "wrong"}
+        )
 
 
 @pytest.mark.parametrize("secret", [None, ""])
@@ -118,7 +135,8 @@ def test_missing_secret_fails_closed(setup, build_notification, secret):
     _, server, config = setup
     with pytest.raises(ConfigError):
         YooKassaGateway().verify_notification(
-            notify(build_notification, "abc"), {**config, "secret_key": secret})
+            notify(build_notification, "abc"), {**config, "secret_key": secret}
+        )
     assert server.requests == []
 
 
@@ -127,8 +145,9 @@ def test_refund_and_refund_notification(setup, build_request, build_notification
     gateway = YooKassaGateway()
     started = gateway.start_payment(build_request(Money(10000, "RUB")), config)
     payment_id = started.provider_reference
-    result = gateway.refund(RefundRequest(payment_id, Money(2500, "RUB"), "1001", "refund-1"),
-                            config)
+    result = gateway.refund(
+        RefundRequest(payment_id, Money(2500, "RUB"), "1001", "refund-1"), config
+    )
     assert server.requests[-1].path == "/v3/refunds"
     assert server.requests[-1].headers["Idempotence-Key"] == "refund-1"
     assert json.loads(server.requests[-1].body)["payment_id"] == payment_id

@@ -66,8 +66,11 @@ class LostAtCommit:
         self.transaction_manager = transaction_manager
 
     def tpc_vote(self, txn):
-        raise OperationalError("COMMIT", {}, pymysql.err.OperationalError(
-            2013, "Lost connection to MySQL server during query"))
+        raise OperationalError(
+            "COMMIT",
+            {},
+            pymysql.err.OperationalError(2013, "Lost connection to MySQL server during query"),
+        )
 
     def abort(self, txn): ...
     def tpc_begin(self, txn): ...
@@ -116,9 +119,14 @@ def new_api_key() -> str:
 def add_api_key(control, tenant_id: int, *, revoked: bool = False) -> str:
     key = new_api_key()
     with control.session() as session:
-        session.add(ApiKeyIndex(prefix=key[:len("bo_live_") + 8], key_hash=hash_api_key(key),
-                                tenant_id=tenant_id,
-                                revoked_at=datetime(2024, 1, 1) if revoked else None))
+        session.add(
+            ApiKeyIndex(
+                prefix=key[: len("bo_live_") + 8],
+                key_hash=hash_api_key(key),
+                tenant_id=tenant_id,
+                revoked_at=datetime(2024, 1, 1) if revoked else None,
+            )
+        )
         session.commit()
     return key
 
@@ -145,16 +153,26 @@ def provision_shops(control, count: int, *, customers: bool = True) -> list[Shop
     shops = []
     for index in range(count):
         tenant = Provisioner(control, store_schema).create(
-            StoreRequest(slug=unique_slug("rt"), name=f"Shop {index}"))
+            StoreRequest(slug=unique_slug("rt"), name=f"Shop {index}")
+        )
         emails, ids = [], []
         # Different row counts per store, so some of B's ids do not exist in A.
         for n in range(index + 1 if customers else 0):
             email = f"secret-{n}-{tenant.slug}@{tenant.slug}.example"
             ids.append(seed_customer(control, tenant, email))
             emails.append(email)
-        shops.append(Shop(tenant.id, tenant.slug, tenant.database_name, tenant.db_user,
-                          tuple(emails), tuple(ids), add_api_key(control, tenant.id),
-                          add_api_key(control, tenant.id, revoked=True)))
+        shops.append(
+            Shop(
+                tenant.id,
+                tenant.slug,
+                tenant.database_name,
+                tenant.db_user,
+                tuple(emails),
+                tuple(ids),
+                add_api_key(control, tenant.id),
+                add_api_key(control, tenant.id, revoked=True),
+            )
+        )
     return shops
 
 

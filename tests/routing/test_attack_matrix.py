@@ -24,52 +24,123 @@ def _b_row(b):
 
 # Each attack: (name, builder(a, b) -> (path, headers), whether A's own row may answer).
 PAIR_ATTACKS = [
-    ("host_a_key_b", lambda a, b: (f"/probe/customer/{_b_row(b)}",
-                                   {"Host": a.host, "Authorization": f"Bearer {b.key}"}), False),
-    ("host_a_key_b_api", lambda a, b: (f"/api/probe/customer/{_b_row(b)}",
-                                       {"Host": a.host, "Authorization": f"Bearer {b.key}"}),
-     False),
-    ("path_a_key_b", lambda a, b: (f"/s/{a.slug}/api/probe/customer/{_b_row(b)}",
-                                   {"Authorization": f"Bearer {b.key}"}), False),
-    ("path_b_on_host_a", lambda a, b: (f"/s/{b.slug}/probe/customer/{_b_row(b)}",
-                                       {"Host": a.host}), False),
-    ("path_b_on_host_a_key_b", lambda a, b: (f"/s/{b.slug}/api/probe/customer/{_b_row(b)}",
-                                             {"Host": a.host,
-                                              "Authorization": f"Bearer {b.key}"}), False),
-    ("b_ids_through_host_a", lambda a, b: (f"/probe/customer/{_b_row(b)}", {"Host": a.host}),
-     True),
+    (
+        "host_a_key_b",
+        lambda a, b: (
+            f"/probe/customer/{_b_row(b)}",
+            {"Host": a.host, "Authorization": f"Bearer {b.key}"},
+        ),
+        False,
+    ),
+    (
+        "host_a_key_b_api",
+        lambda a, b: (
+            f"/api/probe/customer/{_b_row(b)}",
+            {"Host": a.host, "Authorization": f"Bearer {b.key}"},
+        ),
+        False,
+    ),
+    (
+        "path_a_key_b",
+        lambda a, b: (
+            f"/s/{a.slug}/api/probe/customer/{_b_row(b)}",
+            {"Authorization": f"Bearer {b.key}"},
+        ),
+        False,
+    ),
+    (
+        "path_b_on_host_a",
+        lambda a, b: (f"/s/{b.slug}/probe/customer/{_b_row(b)}", {"Host": a.host}),
+        False,
+    ),
+    (
+        "path_b_on_host_a_key_b",
+        lambda a, b: (
+            f"/s/{b.slug}/api/probe/customer/{_b_row(b)}",
+            {"Host": a.host, "Authorization": f"Bearer {b.key}"},
+        ),
+        False,
+    ),
+    ("b_ids_through_host_a", lambda a, b: (f"/probe/customer/{_b_row(b)}", {"Host": a.host}), True),
     ("b_ids_through_path_a", lambda a, b: (f"/s/{a.slug}/probe/customer/{_b_row(b)}", {}), True),
-    ("b_ids_through_key_a", lambda a, b: (f"/api/probe/customer/{_b_row(b)}",
-                                          {"Authorization": f"Bearer {a.key}"}), True),
-    ("xfh_b_untrusted", lambda a, b: (f"/probe/customer/{_b_row(b)}",
-                                      {"Host": a.host, "X-Forwarded-Host": b.host}), True),
-    ("xfh_b_untrusted_path_b", lambda a, b: (f"/s/{b.slug}/probe/customer/{_b_row(b)}",
-                                             {"Host": a.host, "X-Forwarded-Host": b.host}),
-     False),
-    ("double_prefix", lambda a, b: (f"/s/{a.slug}/s/{b.slug}/probe/customer/{_b_row(b)}", {}),
-     False),
-    ("upper_case_b_on_host_a", lambda a, b: (f"/s/{b.slug.upper()}/probe/customer/{_b_row(b)}",
-                                             {"Host": a.host}), False),
-    ("host_b_port_path_a", lambda a, b: (f"/s/{a.slug}/probe/customer/{_b_row(b)}",
-                                         {"Host": b.host + ":8080"}), False),
-    ("host_b_trailing_dot_key_a", lambda a, b: (f"/probe/customer/{_b_row(b)}",
-                                                {"Host": b.host + ".",
-                                                 "Authorization": f"Bearer {a.key}"}), False),
-    ("host_b_upper_key_a", lambda a, b: (f"/probe/customer/{_b_row(b)}",
-                                         {"Host": b.host.upper(),
-                                          "Authorization": f"Bearer {a.key}"}), False),
-    ("revoked_key_b_on_host_a", lambda a, b: (f"/probe/customer/{_b_row(b)}",
-                                              {"Host": a.host,
-                                               "Authorization": f"Bearer {b.revoked_key}"}),
-     False),
-    ("evil_suffix_host_key_a", lambda a, b: (f"/probe/customer/{_b_row(b)}",
-                                             {"Host": f"{b.slug}.shops.test.evil.com",
-                                              "Authorization": f"Bearer {a.key}"}), True),
-    ("nested_subdomain", lambda a, b: (f"/probe/customer/{_b_row(b)}",
-                                       {"Host": f"{a.slug}.{b.slug}.shops.test"}), False),
-    ("tampered_key_b", lambda a, b: (f"/probe/customer/{_b_row(b)}",
-                                     {"Host": a.host, "Authorization": f"Bearer {b.key}x"}),
-     False),
+    (
+        "b_ids_through_key_a",
+        lambda a, b: (f"/api/probe/customer/{_b_row(b)}", {"Authorization": f"Bearer {a.key}"}),
+        True,
+    ),
+    (
+        "xfh_b_untrusted",
+        lambda a, b: (f"/probe/customer/{_b_row(b)}", {"Host": a.host, "X-Forwarded-Host": b.host}),
+        True,
+    ),
+    (
+        "xfh_b_untrusted_path_b",
+        lambda a, b: (
+            f"/s/{b.slug}/probe/customer/{_b_row(b)}",
+            {"Host": a.host, "X-Forwarded-Host": b.host},
+        ),
+        False,
+    ),
+    (
+        "double_prefix",
+        lambda a, b: (f"/s/{a.slug}/s/{b.slug}/probe/customer/{_b_row(b)}", {}),
+        False,
+    ),
+    (
+        "upper_case_b_on_host_a",
+        lambda a, b: (f"/s/{b.slug.upper()}/probe/customer/{_b_row(b)}", {"Host": a.host}),
+        False,
+    ),
+    (
+        "host_b_port_path_a",
+        lambda a, b: (f"/s/{a.slug}/probe/customer/{_b_row(b)}", {"Host": b.host + ":8080"}),
+        False,
+    ),
+    (
+        "host_b_trailing_dot_key_a",
+        lambda a, b: (
+            f"/probe/customer/{_b_row(b)}",
+            {"Host": b.host + ".", "Authorization": f"Bearer {a.key}"},
+        ),
+        False,
+    ),
+    (
+        "host_b_upper_key_a",
+        lambda a, b: (
+            f"/probe/customer/{_b_row(b)}",
+            {"Host": b.host.upper(), "Authorization": f"Bearer {a.key}"},
+        ),
+        False,
+    ),
+    (
+        "revoked_key_b_on_host_a",
+        lambda a, b: (
+            f"/probe/customer/{_b_row(b)}",
+            {"Host": a.host, "Authorization": f"Bearer {b.revoked_key}"},
+        ),
+        False,
+    ),
+    (
+        "evil_suffix_host_key_a",
+        lambda a, b: (
+            f"/probe/customer/{_b_row(b)}",
+            {"Host": f"{b.slug}.shops.test.evil.com", "Authorization": f"Bearer {a.key}"},
+        ),
+        True,
+    ),
+    (
+        "nested_subdomain",
+        lambda a, b: (f"/probe/customer/{_b_row(b)}", {"Host": f"{a.slug}.{b.slug}.shops.test"}),
+        False,
+    ),
+    (
+        "tampered_key_b",
+        lambda a, b: (
+            f"/probe/customer/{_b_row(b)}",
+            {"Host": a.host, "Authorization": f"Bearer {b.key}x"},
+        ),
+        False,
+    ),
 ]
 
 # Single-store probes: b is the victim; the path or header is malformed.
@@ -80,43 +151,91 @@ ODD_ATTACKS = [
     ("trailing_dot_slug", lambda b: (f"/s/{b.slug}./probe/customer/{_b_row(b)}", {})),
     ("upper_slug", lambda b: (f"/s/{b.slug.upper()}/probe/customer/{_b_row(b)}", {})),
     ("title_slug", lambda b: (f"/s/{b.slug.title()}/probe/customer/{_b_row(b)}", {})),
-    ("unicode_slug", lambda b: (f"/s/{quote(b.slug.replace('r', 'г', 1))}/probe/customer/"
-                                f"{_b_row(b)}", {})),
-    ("fullwidth_slug", lambda b: ("/s/" + quote("".join(
-        chr(ord(c) + 0xFEE0) if c.isalnum() else c for c in b.slug))
-        + f"/probe/customer/{_b_row(b)}", {})),
+    (
+        "unicode_slug",
+        lambda b: (f"/s/{quote(b.slug.replace('r', 'г', 1))}/probe/customer/{_b_row(b)}", {}),
+    ),
+    (
+        "fullwidth_slug",
+        lambda b: (
+            "/s/"
+            + quote("".join(chr(ord(c) + 0xFEE0) if c.isalnum() else c for c in b.slug))
+            + f"/probe/customer/{_b_row(b)}",
+            {},
+        ),
+    ),
     ("percent_slug", lambda b: (f"/s/{b.slug}%25/probe/customer/{_b_row(b)}", {})),
     ("space_slug", lambda b: (f"/s/{b.slug}%20/probe/customer/{_b_row(b)}", {})),
     ("null_slug", lambda b: (f"/s/{b.slug}%00/probe/customer/{_b_row(b)}", {})),
     ("no_store_ids", lambda b: (f"/probe/customer/{_b_row(b)}", {})),
-    ("revoked_key", lambda b: (f"/api/probe/customer/{_b_row(b)}",
-                               {"Authorization": f"Bearer {b.revoked_key}"})),
-    ("basic_auth", lambda b: (f"/api/probe/customer/{_b_row(b)}",
-                              {"Authorization": "Basic " + b.key})),
+    (
+        "revoked_key",
+        lambda b: (
+            f"/api/probe/customer/{_b_row(b)}",
+            {"Authorization": f"Bearer {b.revoked_key}"},
+        ),
+    ),
+    (
+        "basic_auth",
+        lambda b: (f"/api/probe/customer/{_b_row(b)}", {"Authorization": "Basic " + b.key}),
+    ),
     ("bearer_empty", lambda b: (f"/api/probe/customer/{_b_row(b)}", {"Authorization": "Bearer"})),
-    ("bearer_spaces", lambda b: (f"/api/probe/customer/{_b_row(b)}",
-                                 {"Authorization": "Bearer    "})),
-    ("key_without_scheme", lambda b: (f"/api/probe/customer/{_b_row(b)}",
-                                      {"Authorization": b.key})),
-    ("key_prefix_only", lambda b: (f"/api/probe/customer/{_b_row(b)}",
-                                   {"Authorization": "Bearer " + b.key.rsplit("_", 1)[0]})),
-    ("key_short_secret", lambda b: (f"/api/probe/customer/{_b_row(b)}",
-                                    {"Authorization": "Bearer " + b.key[:len(b.key) - 20]})),
-    ("key_test_prefix", lambda b: (f"/api/probe/customer/{_b_row(b)}",
-                                   {"Authorization": "Bearer "
-                                    + b.key.replace("bo_live_", "bo_test_", 1)})),
-    ("key_two_values", lambda b: (f"/api/probe/customer/{_b_row(b)}",
-                                  {"Authorization": f"Bearer {b.key} {b.key}"})),
-    ("key_upper", lambda b: (f"/api/probe/customer/{_b_row(b)}",
-                             {"Authorization": "Bearer " + b.key.upper()})),
-    ("host_unknown_subdomain", lambda b: (f"/probe/customer/{_b_row(b)}",
-                                          {"Host": "nosuchshop.shops.test"})),
-    ("host_b_underscore", lambda b: (f"/probe/customer/{_b_row(b)}",
-                                     {"Host": b.host.replace("-", "_")})),
-    ("host_garbage", lambda b: (f"/probe/customer/{_b_row(b)}",
-                                {"Host": f"{b.host}:80:80"})),
-    ("xfh_only_untrusted", lambda b: (f"/probe/customer/{_b_row(b)}",
-                                      {"X-Forwarded-Host": b.host})),
+    (
+        "bearer_spaces",
+        lambda b: (f"/api/probe/customer/{_b_row(b)}", {"Authorization": "Bearer    "}),
+    ),
+    (
+        "key_without_scheme",
+        lambda b: (f"/api/probe/customer/{_b_row(b)}", {"Authorization": b.key}),
+    ),
+    (
+        "key_prefix_only",
+        lambda b: (
+            f"/api/probe/customer/{_b_row(b)}",
+            {"Authorization": "Bearer " + b.key.rsplit("_", 1)[0]},
+        ),
+    ),
+    (
+        "key_short_secret",
+        lambda b: (
+            f"/api/probe/customer/{_b_row(b)}",
+            {"Authorization": "Bearer " + b.key[: len(b.key) - 20]},
+        ),
+    ),
+    (
+        "key_test_prefix",
+        lambda b: (
+            f"/api/probe/customer/{_b_row(b)}",
+            {"Authorization": "Bearer " + b.key.replace("bo_live_", "bo_test_", 1)},
+        ),
+    ),
+    (
+        "key_two_values",
+        lambda b: (
+            f"/api/probe/customer/{_b_row(b)}",
+            {"Authorization": f"Bearer {b.key} {b.key}"},
+        ),
+    ),
+    (
+        "key_upper",
+        lambda b: (
+            f"/api/probe/customer/{_b_row(b)}",
+            {"Authorization": "Bearer " + b.key.upper()},
+        ),
+    ),
+    (
+        "host_unknown_subdomain",
+        lambda b: (f"/probe/customer/{_b_row(b)}", {"Host": "nosuchshop.shops.test"}),
+    ),
+    (
+        "host_b_underscore",
+        lambda b: (f"/probe/customer/{_b_row(b)}", {"Host": b.host.replace("-", "_")}),
+    ),
+    ("host_garbage", lambda b: (f"/probe/customer/{_b_row(b)}", {"Host": f"{b.host}:80:80"})),
+    (
+        "xfh_only_untrusted",
+        lambda b: (f"/probe/customer/{_b_row(b)}", {"X-Forwarded-Host": b.host}),
+    ),
 ]
 
 
@@ -177,17 +296,23 @@ def test_the_legitimate_ways_still_work(app, shops):
         assert app.get(path, headers=headers).json["email"] == email, (path, headers)
 
 
-def test_forwarded_host_is_honoured_only_behind_a_trusted_proxy(mysql_settings, mysql_control,
-                                                                shops):
+def test_forwarded_host_is_honoured_only_behind_a_trusted_proxy(
+    mysql_settings, mysql_control, shops
+):
     a, b = shops[0], shops[2]
-    trusted = TestApp(build_app(mysql_settings, mysql_control,
-                                **{"backoffice.trusted_proxy": "true"}))
-    res = trusted.get(f"/probe/customer/{_b_row(b)}",
-                      headers={"Host": a.host, "X-Forwarded-Host": b.host})
+    trusted = TestApp(
+        build_app(mysql_settings, mysql_control, **{"backoffice.trusted_proxy": "true"})
+    )
+    res = trusted.get(
+        f"/probe/customer/{_b_row(b)}", headers={"Host": a.host, "X-Forwarded-Host": b.host}
+    )
     assert res.json["email"] == b.emails[-1]
     # Behind the proxy the path still has to agree with the forwarded host.
-    res = trusted.get(f"/s/{a.slug}/probe/customer/1",
-                      headers={"Host": a.host, "X-Forwarded-Host": b.host}, status=404)
+    res = trusted.get(
+        f"/s/{a.slug}/probe/customer/1",
+        headers={"Host": a.host, "X-Forwarded-Host": b.host},
+        status=404,
+    )
     assert_no_leak(res, a)
     assert_no_leak(res, b)
 

@@ -11,8 +11,9 @@ def test_each_store_sees_only_its_own_rows(app_factory, control, make_store):
     host = f"{b.slug}.shops.test"
     assert app.get(f"/probe/customer/{b_id}", headers={"Host": host}).json["email"] == "bob@b.test"
     # B's path on A's host: refused, not re-routed.
-    res = app.get(f"/s/{b.slug}/probe/customer/{b_id}", headers={"Host": f"{a.slug}.shops.test"},
-                  status=404)
+    res = app.get(
+        f"/s/{b.slug}/probe/customer/{b_id}", headers={"Host": f"{a.slug}.shops.test"}, status=404
+    )
     assert "bob" not in res.text
 
 

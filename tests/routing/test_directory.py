@@ -72,8 +72,11 @@ def test_invalidate_drops_the_key_and_its_store(mysql_control):
     directory = TenantDirectory(mysql_control, ttl=60)
     assert directory.by_api_key(shop.key) is not None
     with mysql_control.session() as session:
-        session.execute(update(ApiKeyIndex).where(ApiKeyIndex.tenant_id == shop.id)
-                        .values(revoked_at=datetime.now(UTC).replace(tzinfo=None)))
+        session.execute(
+            update(ApiKeyIndex)
+            .where(ApiKeyIndex.tenant_id == shop.id)
+            .values(revoked_at=datetime.now(UTC).replace(tzinfo=None))
+        )
         session.commit()
     assert directory.by_api_key(shop.key) is not None  # cached for the TTL
     directory.invalidate(directory.by_id(shop.id))

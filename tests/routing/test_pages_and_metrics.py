@@ -52,23 +52,30 @@ def test_unknown_store(app):
     assert_html(app.get("/s/no-such-shop/probe/whoami", headers=HTML, status=404), 404)
     assert_html(app.get("/", headers={**HTML, "Host": "nosuch.shops.test"}, status=404), 404)
     assert_json(app.get("/s/no-such-shop/api/probe/customer/1", status=404), 404, "not_found")
-    assert_json(app.get("/api/probe/customer/1", headers={"Host": "nosuch.shops.test"},
-                        status=404), 404, "not_found")
+    assert_json(
+        app.get("/api/probe/customer/1", headers={"Host": "nosuch.shops.test"}, status=404),
+        404,
+        "not_found",
+    )
 
 
-@pytest.mark.parametrize(("accept", "json"), [
-    ("application/json", True),
-    ("application/json;q=0.5, text/plain", True),
-    ("application/*", True),
-    ("text/html,application/xhtml+xml", False),
-    ("text/html;q=0.1, application/json", False),  # a browser that names HTML at all
-    ("*/*", False),  # ties go to the page
-    ("image/png", False),
-    (None, False),
-])
+@pytest.mark.parametrize(
+    ("accept", "json"),
+    [
+        ("application/json", True),
+        ("application/json;q=0.5, text/plain", True),
+        ("application/*", True),
+        ("text/html,application/xhtml+xml", False),
+        ("text/html;q=0.1, application/json", False),  # a browser that names HTML at all
+        ("*/*", False),  # ties go to the page
+        ("image/png", False),
+        (None, False),
+    ],
+)
 def test_an_unknown_store_answers_in_the_format_asked_for(app, accept, json):
-    res = app.get("/s/no-such-shop/probe/whoami", status=404,
-                  headers={"Accept": accept} if accept else {})
+    res = app.get(
+        "/s/no-such-shop/probe/whoami", status=404, headers={"Accept": accept} if accept else {}
+    )
     if json:
         assert_json(res, 404, "not_found")
     else:
@@ -80,11 +87,16 @@ def test_suspended_store(app, shops):
     res = app.get(f"/s/{suspended.slug}/probe/whoami", headers=HTML, status=403)
     assert_html(res, 403)
     assert "suspended" in res.text
-    assert_json(app.get(f"/s/{suspended.slug}/api/probe/customer/1", status=403), 403,
-                "forbidden")
-    assert_json(app.get("/api/probe/customer/1",
-                        headers={"Authorization": f"Bearer {suspended.key}"}, status=403),
-                403, "forbidden")
+    assert_json(app.get(f"/s/{suspended.slug}/api/probe/customer/1", status=403), 403, "forbidden")
+    assert_json(
+        app.get(
+            "/api/probe/customer/1",
+            headers={"Authorization": f"Bearer {suspended.key}"},
+            status=403,
+        ),
+        403,
+        "forbidden",
+    )
 
 
 def test_busy_store_is_503_with_retry_after(app, shops):
@@ -113,8 +125,9 @@ def test_an_error_in_a_view_is_a_500_page_without_traceback(app, shops):
 def test_healthz(app, mysql_settings):
     assert app.get("/healthz").json == {"status": "ok", "control_db": "ok"}
     # The control DB down: nothing listens on port 1.
-    dead = ControlPlane({**mysql_settings,
-                         "backoffice.control_url": "mysql+pymysql://root@127.0.0.1:1/x"})
+    dead = ControlPlane(
+        {**mysql_settings, "backoffice.control_url": "mysql+pymysql://root@127.0.0.1:1/x"}
+    )
     down = TestApp(build_app(mysql_settings, dead))
     res = down.get("/healthz", status=503)
     assert res.json["status"] == "unavailable"
@@ -160,14 +173,16 @@ def test_metrics_refused_to_remote_clients_without_a_token(app):
 
 
 def test_metrics_with_a_token(mysql_settings, mysql_control):
-    app = TestApp(build_app(mysql_settings, mysql_control,
-                            **{"backoffice.metrics_token": "s3cret-token"}))
+    app = TestApp(
+        build_app(mysql_settings, mysql_control, **{"backoffice.metrics_token": "s3cret-token"})
+    )
     remote = {"REMOTE_ADDR": "10.1.2.3"}
     for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "s3cret-token"}):
         res = app.get("/metrics", headers=headers, extra_environ=remote, status=401)
         assert "backoffice_" not in res.text
     # With a token set, loopback alone is not enough either.
     app.get("/metrics", extra_environ={"REMOTE_ADDR": "127.0.0.1"}, status=401)
-    res = app.get("/metrics", headers={"Authorization": "Bearer s3cret-token"},
-                  extra_environ=remote)
+    res = app.get(
+        "/metrics", headers={"Authorization": "Bearer s3cret-token"}, extra_environ=remote
+    )
     assert "backoffice_engines_open" in res.text

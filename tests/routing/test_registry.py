@@ -24,9 +24,13 @@ from tests.conftest import RUN_PREFIX
 from tests.routing.conftest import build_app, provision_shops
 
 N_STORES = 20
-CAPS = {"backoffice.engine_cap": "5", "backoffice.server_connection_cap": "6",
-        "backoffice.engine_pool_size": "2", "backoffice.tenant_cache_ttl": "0.5",
-        "backoffice.connection_wait": "20"}
+CAPS = {
+    "backoffice.engine_cap": "5",
+    "backoffice.server_connection_cap": "6",
+    "backoffice.engine_pool_size": "2",
+    "backoffice.tenant_cache_ttl": "0.5",
+    "backoffice.connection_wait": "20",
+}
 
 
 @pytest.fixture(scope="module")
@@ -60,10 +64,13 @@ class Sampler(threading.Thread):
     def run(self):
         with self.admin.connect() as conn:
             while not self.stop.is_set():
-                users = conn.scalars(text(
-                    "SELECT USER FROM information_schema.PROCESSLIST WHERE USER LIKE :p "
-                    "AND COMMAND NOT IN ('Killed', 'Busy', 'Quit')"),
-                    {"p": RUN_PREFIX + r"\_%"}).all()
+                users = conn.scalars(
+                    text(
+                        "SELECT USER FROM information_schema.PROCESSLIST WHERE USER LIKE :p "
+                        "AND COMMAND NOT IN ('Killed', 'Busy', 'Quit')"
+                    ),
+                    {"p": RUN_PREFIX + r"\_%"},
+                ).all()
                 count = sum(1 for user in users if user in self.users)
                 self.peak, self.samples = max(self.peak, count), self.samples + 1
                 time.sleep(0.002)
@@ -82,8 +89,9 @@ def hammer(wsgi, stores, threads=8, per_thread=60, check=None):
             res = app.get(f"/s/{store.slug}/probe/whoami", expect_errors=True)
             with lock:
                 outcomes[(store.slug, res.status_int)] += 1
-                if res.status_int == 200 and (res.json["database"] != store.database_name
-                                              or res.json["user"] != store.db_user):
+                if res.status_int == 200 and (
+                    res.json["database"] != store.database_name or res.json["user"] != store.db_user
+                ):
                     wrong.append((store.slug, res.json))
                 if res.status_int not in (200, 503):
                     wrong.append((store.slug, res.status, res.text[:200]))
@@ -145,8 +153,9 @@ def test_password_rotation_by_another_process(mysql_settings, mysql_control, sto
     assert wsgi.registry["engines"].budget(ref.server_id).underflows == 0
 
 
-def test_rotation_and_move_under_concurrent_traffic(mysql_settings, mysql_control, mysql_admin_url,
-                                                    stores, admin):
+def test_rotation_and_move_under_concurrent_traffic(
+    mysql_settings, mysql_control, mysql_admin_url, stores, admin
+):
     wsgi = build_app(mysql_settings, mysql_control, **CAPS)
     engines = wsgi.registry["engines"]
     rotated, moved = stores[5], stores[6]
@@ -162,8 +171,11 @@ def test_rotation_and_move_under_concurrent_traffic(mysql_settings, mysql_contro
             # A move to another registered server (the same MariaDB under another name).
             server = mysql_control.add_server(session, server_name, mysql_admin_url)
             tenant = session.get(Tenant, moved.id)
-            session.execute(update(Tenant).where(Tenant.id == moved.id).values(
-                server_id=server.id, version=tenant.version + 1))
+            session.execute(
+                update(Tenant)
+                .where(Tenant.id == moved.id)
+                .values(server_id=server.id, version=tenant.version + 1)
+            )
             session.commit()
             mysql_control.backend(tenant.server).kill_sessions(moved.db_user)
         done.set()
@@ -197,9 +209,12 @@ def test_budget_follows_the_socket(mysql_settings, mysql_control, stores, admin)
 
     def on_server():
         with admin.connect() as conn:
-            return conn.scalar(text(
-                "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER IN (:a, :b, :c)"),
-                dict(zip("abc", users, strict=True)))
+            return conn.scalar(
+                text(
+                    "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER IN (:a, :b, :c)"
+                ),
+                dict(zip("abc", users, strict=True)),
+            )
 
     with registry.lease(refs[0]) as engine, engine.connect() as c1, engine.connect() as c2:
         c1.execute(text("SELECT 1")), c2.execute(text("SELECT 1"))
@@ -222,9 +237,15 @@ def test_budget_follows_the_socket(mysql_settings, mysql_control, stores, admin)
     assert budget.open == 0
 
     # A failed connect (wrong password) takes and gives back its slot.
-    bad = type(refs[2])(**{**refs[2].__dict__, "version": refs[2].version + 1,
-                           "db_password_encrypted": mysql_control.keyring.encrypt_text(
-                               "wrong", context=refs[2].password_context)})
+    bad = type(refs[2])(
+        **{
+            **refs[2].__dict__,
+            "version": refs[2].version + 1,
+            "db_password_encrypted": mysql_control.keyring.encrypt_text(
+                "wrong", context=refs[2].password_context
+            ),
+        }
+    )
     with registry.lease(bad) as engine, pytest.raises(OperationalError):
         engine.connect()
     assert budget.open == 0
@@ -245,15 +266,24 @@ def test_budget_follows_the_socket(mysql_settings, mysql_control, stores, admin)
 
 
 def test_capacity_error_is_a_503(mysql_settings, mysql_control, stores, caplog):
-    wsgi = build_app(mysql_settings, mysql_control, **{
-        **CAPS, "backoffice.server_connection_cap": "1", "backoffice.engine_pool_size": "1",
-        "backoffice.connection_wait": "0.3"})
+    wsgi = build_app(
+        mysql_settings,
+        mysql_control,
+        **{
+            **CAPS,
+            "backoffice.server_connection_cap": "1",
+            "backoffice.engine_pool_size": "1",
+            "backoffice.connection_wait": "0.3",
+        },
+    )
     app, engines = TestApp(wsgi), wsgi.registry["engines"]
     holder = wsgi.registry["directory"].by_slug(stores[16].slug)
     with engines.lease(holder) as engine, engine.connect() as conn:
         conn.execute(text("SELECT 1"))  # the one slot, checked out and busy
-        for path in (f"/s/{stores[17].slug}/probe/whoami",
-                     f"/s/{stores[17].slug}/api/probe/customer/1"):
+        for path in (
+            f"/s/{stores[17].slug}/probe/whoami",
+            f"/s/{stores[17].slug}/api/probe/customer/1",
+        ):
             res = app.get(path, expect_errors=True)
             assert res.status_int == 503 and res.headers["Retry-After"]
             assert "Traceback" not in res.text
@@ -261,7 +291,8 @@ def test_capacity_error_is_a_503(mysql_settings, mysql_control, stores, caplog):
     assert "1 of 1 open, 2 checked out (in use or being opened), 0 idle in pools" in caplog.text
     # The slot is free again: the same request now works.
     assert app.get(f"/s/{stores[17].slug}/probe/whoami").json["database"] == (
-        stores[17].database_name)
+        stores[17].database_name
+    )
     assert engines.stats()["connections_peak"]["maria"] == 1
 
 
@@ -270,10 +301,10 @@ def test_release_is_by_engine_not_by_version(mysql_settings, mysql_control, stor
     registry = EngineRegistry(mysql_control.keyring, {**mysql_settings, **CAPS})
     ref = TenantDirectory(mysql_control).by_slug(stores[18].slug)
     old = registry.acquire(ref)
-    registry.invalidate(ref.id)          # e.g. a 503 after a killed connection
-    new = registry.acquire(ref)          # same version, a fresh engine
+    registry.invalidate(ref.id)  # e.g. a 503 after a killed connection
+    new = registry.acquire(ref)  # same version, a fresh engine
     assert new is not old
-    registry.release(old)                # the first request ends
+    registry.release(old)  # the first request ends
     entry = registry._entries[ref.id]
     assert entry.engine is new and entry.leases == 1
     registry.release(new)
@@ -288,16 +319,18 @@ def test_release_is_by_engine_not_by_version(mysql_settings, mysql_control, stor
     registry.dispose()
 
 
-def test_a_servers_engines_share_one_dialect_and_statement_cache(mysql_settings, mysql_control,
-                                                                  stores):
+def test_a_servers_engines_share_one_dialect_and_statement_cache(
+    mysql_settings, mysql_control, stores
+):
     """The first engine of a server initialises the dialect; the next stores'
     engines reuse it and its compiled statements, yet each connects as its own
     user to its own database with the same connection settings (SET NAMES)."""
     registry = EngineRegistry(mysql_control.keyring, {**mysql_settings, **CAPS})
     directory = TenantDirectory(mysql_control)
     refs = [directory.by_slug(s.slug) for s in stores[:3]]
-    query = text("SELECT CURRENT_USER(), DATABASE(), @@character_set_connection, "
-                 "@@collation_connection")
+    query = text(
+        "SELECT CURRENT_USER(), DATABASE(), @@character_set_connection, @@collation_connection"
+    )
     seen, engines = [], []
     for ref in refs:
         engine = registry.acquire(ref)

@@ -21,55 +21,99 @@ from tests.storefront.conftest import Shop, seed, store_engine
 
 SANDBOX_SECRET = "sandbox-secret-of-the-checkout-tests"
 BANK_TEXT = "Pay {amount} to IBAN DE00 1234 with reference {order_reference}."
-DETAILS = {"name": "Ann Example", "email": "Ann@Example.com", "phone": "+1 555 0100",
-           "address": "1 Main Street", "postcode": "10115", "city": "Berlin",
-           "country": "DE", "comment": "Ring twice"}
+DETAILS = {
+    "name": "Ann Example",
+    "email": "Ann@Example.com",
+    "phone": "+1 555 0100",
+    "address": "1 Main Street",
+    "postcode": "10115",
+    "city": "Berlin",
+    "country": "DE",
+    "comment": "Ring twice",
+}
 
 
 # What each language must show (independent of the catalogs: a missing
 # translation fails the test). Prices of TEA-1 (12.50 EUR) as Babel formats them.
 TEXT = {
-    "en": {"cart": "Your cart", "empty": "Your cart is empty.", "price": "€12.50",
-           "name_required": "Enter your full name.",
-           "email_bad": "Enter an e-mail address like name@example.com.",
-           "country_required": "Choose a country.", "choose_method": "Choose one of the "
-           "payment methods.", "germany": "Germany", "bank": "Bank transfer",
-           "thanks": "Thank you for your order!", "status_new": "New", "unpaid": "Unpaid",
-           "paid": "Paid", "out_of_stock": "Some products are no longer in stock",
-           "in_stock_1": "In stock: 1", "closed": "This store is not taking orders right now",
-           "suspended": "This store is suspended", "csrf": "Please send the form again",
-           "qty_error": "Enter a quantity from 1 to 999.", "updated": "Your cart has been "
-           "updated.", "bad_link": "This cart link does not work",
-           "not_available": "This product is not available.", "order_missing":
-           "Order not found", "prices_changed": "Prices have changed"},
-    "ru": {"cart": "Ваша корзина", "empty": "Ваша корзина пуста.", "price": "12,50 €",
-           "name_required": "Введите имя и фамилию.",
-           "email_bad": "Введите адрес вида name@example.com.",
-           "country_required": "Выберите страну.",
-           "choose_method": "Выберите один из способов оплаты.", "germany": "Германия",
-           "bank": "Банковский перевод", "thanks": "Спасибо за заказ!", "status_new": "Новый",
-           "unpaid": "Не оплачен", "paid": "Оплачен",
-           "out_of_stock": "Некоторых товаров нет в наличии", "in_stock_1": "В наличии: 1",
-           "closed": "Магазин сейчас не принимает заказы",
-           "suspended": "Работа магазина приостановлена", "csrf": "Отправьте форму ещё раз",
-           "qty_error": "Укажите количество от 1 до 999.", "updated": "Корзина обновлена.",
-           "bad_link": "Ссылка на корзину не работает",
-           "not_available": "Этот товар недоступен.", "order_missing": "Заказ не найден",
-           "prices_changed": "Цены изменились"},
-    "uk": {"cart": "Ваш кошик", "empty": "Ваш кошик порожній.", "price": "12,50 EUR",
-           "name_required": "Введіть ім’я та прізвище.",
-           "email_bad": "Введіть адресу у вигляді name@example.com.",
-           "country_required": "Виберіть країну.",
-           "choose_method": "Виберіть один зі способів оплати.", "germany": "Німеччина",
-           "bank": "Банківський переказ", "thanks": "Дякуємо за замовлення!",
-           "status_new": "Нове", "unpaid": "Не оплачено", "paid": "Оплачено",
-           "out_of_stock": "Деяких товарів немає в наявності", "in_stock_1": "В наявності: 1",
-           "closed": "Магазин зараз не приймає замовлення",
-           "suspended": "Роботу магазину призупинено", "csrf": "Надішліть форму ще раз",
-           "qty_error": "Вкажіть кількість від 1 до 999.", "updated": "Кошик оновлено.",
-           "bad_link": "Посилання на кошик не працює",
-           "not_available": "Цей товар недоступний.", "order_missing": "Замовлення не знайдено",
-           "prices_changed": "Ціни змінилися"},
+    "en": {
+        "cart": "Your cart",
+        "empty": "Your cart is empty.",
+        "price": "€12.50",
+        "name_required": "Enter your full name.",
+        "email_bad": "Enter an e-mail address like name@example.com.",
+        "country_required": "Choose a country.",
+        "choose_method": "Choose one of the payment methods.",
+        "germany": "Germany",
+        "bank": "Bank transfer",
+        "thanks": "Thank you for your order!",
+        "status_new": "New",
+        "unpaid": "Unpaid",
+        "paid": "Paid",
+        "out_of_stock": "Some products are no longer in stock",
+        "in_stock_1": "In stock: 1",
+        "closed": "This store is not taking orders right now",
+        "suspended": "This store is suspended",
+        "csrf": "Please send the form again",
+        "qty_error": "Enter a quantity from 1 to 999.",
+        "updated": "Your cart has been updated.",
+        "bad_link": "This cart link does not work",
+        "not_available": "This product is not available.",
+        "order_missing": "Order not found",
+        "prices_changed": "Prices have changed",
+    },
+    "ru": {
+        "cart": "Ваша корзина",
+        "empty": "Ваша корзина пуста.",
+        "price": "12,50 €",
+        "name_required": "Введите имя и фамилию.",
+        "email_bad": "Введите адрес вида name@example.com.",
+        "country_required": "Выберите страну.",
+        "choose_method": "Выберите один из способов оплаты.",
+        "germany": "Германия",
+        "bank": "Банковский перевод",
+        "thanks": "Спасибо за заказ!",
+        "status_new": "Новый",
+        "unpaid": "Не оплачен",
+        "paid": "Оплачен",
+        "out_of_stock": "Некоторых товаров нет в наличии",
+        "in_stock_1": "В наличии: 1",
+        "closed": "Магазин сейчас не принимает заказы",
+        "suspended": "Работа магазина приостановлена",
+        "csrf": "Отправьте форму ещё раз",
+        "qty_error": "Укажите количество от 1 до 999.",
+        "updated": "Корзина обновлена.",
+        "bad_link": "Ссылка на корзину не работает",
+        "not_available": "Этот товар недоступен.",
+        "order_missing": "Заказ не найден",
+        "prices_changed": "Цены изменились",
+    },
+    "uk": {
+        "cart": "Ваш кошик",
+        "empty": "Ваш кошик порожній.",
+        "price": "12,50 EUR",
+        "name_required": "Введіть ім’я та прізвище.",
+        "email_bad": "Введіть адресу у вигляді name@example.com.",
+        "country_required": "Виберіть країну.",
+        "choose_method": "Виберіть один зі способів оплати.",
+        "germany": "Німеччина",
+        "bank": "Банківський переказ",
+        "thanks": "Дякуємо за замовлення!",
+        "status_new": "Нове",
+        "unpaid": "Не оплачено",
+        "paid": "Оплачено",
+        "out_of_stock": "Деяких товарів немає в наявності",
+        "in_stock_1": "В наявності: 1",
+        "closed": "Магазин зараз не приймає замовлення",
+        "suspended": "Роботу магазину призупинено",
+        "csrf": "Надішліть форму ще раз",
+        "qty_error": "Вкажіть кількість від 1 до 999.",
+        "updated": "Кошик оновлено.",
+        "bad_link": "Посилання на кошик не працює",
+        "not_available": "Цей товар недоступний.",
+        "order_missing": "Замовлення не знайдено",
+        "prices_changed": "Ціни змінилися",
+    },
 }
 LANGS = tuple(TEXT)
 
@@ -117,8 +161,13 @@ class Store:
 
     def events(self, order_id: int) -> list[OrderEvent]:
         with self.session() as db:
-            return list(db.scalars(select(OrderEvent).where(OrderEvent.order_id == order_id)
-                                   .order_by(OrderEvent.id)))
+            return list(
+                db.scalars(
+                    select(OrderEvent)
+                    .where(OrderEvent.order_id == order_id)
+                    .order_by(OrderEvent.id)
+                )
+            )
 
     def checkouts(self) -> list[Checkout]:
         with self.session() as db:
@@ -141,15 +190,16 @@ class Store:
 
     def gateway(self, name: str, values: dict, *, enabled: bool = True) -> None:
         with self.session() as db, db.begin():
-            settings = GatewaySettings(db, self.control.keyring, self.tenant.id,
-                                       GatewayRegistry())
+            settings = GatewaySettings(db, self.control.keyring, self.tenant.id, GatewayRegistry())
             settings.save(name, values)
             settings.set_enabled(name, enabled)
 
 
 def add_gateways(store: Store, base_url: str = "http://localhost") -> None:
-    store.gateway("sandbox", {"page_url": f"{base_url}{store.prefix}/payments/sandbox",
-                              "secret": SANDBOX_SECRET})
+    store.gateway(
+        "sandbox",
+        {"page_url": f"{base_url}{store.prefix}/payments/sandbox", "secret": SANDBOX_SECRET},
+    )
     store.gateway("manual", {"instructions": BANK_TEXT})
     store.gateway("cod", {})
 
@@ -199,8 +249,9 @@ class Shopper:
     def place(self, status="*"):
         return self.form(self.review(), "/checkout/place").submit(status=status)
 
-    def through_review(self, sku: str = "TEA-1", qty: int = 2, method: str = "manual",
-                       lang: str | None = None):
+    def through_review(
+        self, sku: str = "TEA-1", qty: int = 2, method: str = "manual", lang: str | None = None
+    ):
         self.add(sku, qty, lang=lang)
         self.details()
         self.choose(method)

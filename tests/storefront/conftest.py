@@ -20,9 +20,13 @@ PRODUCTS = [
     {"sku": "TEA-2", "name": "Black tea", "price_minor": 800, "stock": 1, "is_active": True},
     {"sku": "OLD-1", "name": "Retired tea", "price_minor": 500, "stock": 5, "is_active": False},
 ]
-TEST_SETTINGS = {"backoffice.api_rate_limit": "100000", "backoffice.api_rate_burst": "100000",
-                 "backoffice.webhook_allow_private": "true", "backoffice.webhook_retry_base": "0",
-                 "backoffice.webhook_timeout": "5"}
+TEST_SETTINGS = {
+    "backoffice.api_rate_limit": "100000",
+    "backoffice.api_rate_burst": "100000",
+    "backoffice.webhook_allow_private": "true",
+    "backoffice.webhook_retry_base": "0",
+    "backoffice.webhook_timeout": "5",
+}
 
 
 @dataclass
@@ -60,9 +64,13 @@ def seed(control, tenant, products=PRODUCTS, currency="EUR") -> None:
     engine = store_engine(control, tenant)
     with engine.begin() as conn:
         conn.execute(insert(Product), [{"description": "", **p} for p in products])
-        conn.execute(insert(StoreSetting), [{"key": "currency", "value": currency},
-                                            {"key": "order_number_format",
-                                             "value": "API-{seq:05d}"}])
+        conn.execute(
+            insert(StoreSetting),
+            [
+                {"key": "currency", "value": currency},
+                {"key": "order_number_format", "value": "API-{seq:05d}"},
+            ],
+        )
     engine.dispose()
 
 
@@ -96,8 +104,11 @@ def app(api_settings, control):
 
 
 def order_body(**overrides) -> dict:
-    body = {"lines": [{"sku": "TEA-1", "quantity": 2}],
-            "customer": {"email": "Ann@Example.com", "name": "Ann", "phone": "+1 555"},
-            "shipping_address": "1 Main St", "locale": "en"}
+    body = {
+        "lines": [{"sku": "TEA-1", "quantity": 2}],
+        "customer": {"email": "Ann@Example.com", "name": "Ann", "phone": "+1 555"},
+        "shipping_address": "1 Main St",
+        "locale": "en",
+    }
     body.update(overrides)
     return body

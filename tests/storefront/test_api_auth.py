@@ -19,9 +19,15 @@ def error_of(response) -> dict:
 
 
 def test_every_endpoint_requires_a_key(app, shop):
-    for path in ("/api/v1/products", "/api/v1/products/TEA-1", "/api/v1/orders",
-                 "/api/v1/orders/1", "/api/v1/customers", "/api/v1/customers/1",
-                 "/api/v1/order-status/abc"):
+    for path in (
+        "/api/v1/products",
+        "/api/v1/products/TEA-1",
+        "/api/v1/orders",
+        "/api/v1/orders/1",
+        "/api/v1/customers",
+        "/api/v1/customers/1",
+        "/api/v1/order-status/abc",
+    ):
         res = app.get(path, headers={"Host": shop.host}, status=401)
         assert error_of(res)["code"] == "unauthorized"
         assert res.headers["WWW-Authenticate"].startswith("Bearer")
@@ -33,8 +39,9 @@ def test_every_endpoint_requires_a_key(app, shop):
 def test_unknown_or_malformed_keys_are_refused(app, shop):
     fake = shop.keys["rw"][:-4] + "AAAA"
     for header in (f"Bearer {fake}", "Basic dXNlcjpwYXNz", "Bearer not-a-key"):
-        res = app.get("/api/v1/products", headers={"Host": shop.host, "Authorization": header},
-                      status=401)
+        res = app.get(
+            "/api/v1/products", headers={"Host": shop.host, "Authorization": header}, status=401
+        )
         assert error_of(res)["code"] == "unauthorized"
         assert "TEA-1" not in res.text
 
@@ -42,21 +49,27 @@ def test_unknown_or_malformed_keys_are_refused(app, shop):
 def test_a_key_of_store_a_is_refused_on_store_b(app, make_shop):
     a, b = make_shop(), make_shop()
     key_a = f"Bearer {a.keys['rw']}"
-    res = app.get("/api/v1/products", headers={"Host": b.host, "Authorization": key_a},
-                  status=403)
+    res = app.get("/api/v1/products", headers={"Host": b.host, "Authorization": key_a}, status=403)
     assert error_of(res)["code"] == "forbidden"
     res = app.get(f"/s/{b.slug}/api/v1/products", headers={"Authorization": key_a}, status=403)
     assert error_of(res)["code"] == "forbidden"
-    res = app.post_json("/api/v1/orders", order_body(),
-                        headers={"Host": b.host, "Authorization": key_a}, status=403)
+    res = app.post_json(
+        "/api/v1/orders", order_body(), headers={"Host": b.host, "Authorization": key_a}, status=403
+    )
     # Nothing was ordered in either store.
     for shop in (a, b):
         assert app.get("/api/v1/orders", headers=shop.headers()).json["data"] == []
 
 
 def test_the_key_alone_selects_its_store(app, make_shop):
-    a, b = make_shop(), make_shop(products=[{"sku": "B-ONLY", "name": "b", "price_minor": 1,
-                                             "stock": 1, "is_active": True}])
+    a, b = (
+        make_shop(),
+        make_shop(
+            products=[
+                {"sku": "B-ONLY", "name": "b", "price_minor": 1, "stock": 1, "is_active": True}
+            ]
+        ),
+    )
     res = app.get("/api/v1/products", headers={"Authorization": f"Bearer {b.keys['read']}"})
     assert [p["sku"] for p in res.json["data"]] == ["B-ONLY"]
     res = app.get(f"/s/{a.slug}/api/v1/products/TEA-1", headers=a.headers("read"))
@@ -64,7 +77,7 @@ def test_the_key_alone_selects_its_store(app, make_shop):
 
 
 def revoke(control, shop, key_name: str, *, control_side: bool = True) -> None:
-    prefix = shop.keys[key_name][:len("bo_live_") + 8]
+    prefix = shop.keys[key_name][: len("bo_live_") + 8]
     engine = store_engine(control, shop.tenant)
     with control.session() as control_session, Session(engine) as db:
         record = db.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
@@ -96,17 +109,30 @@ def test_scopes_are_enforced(app, shop):
     for path in ("/api/v1/products", "/api/v1/orders", "/api/v1/customers"):
         res = app.get(path, headers=shop.headers("write"), status=403)
         assert error_of(res)["code"] == "insufficient_scope"
-    created = app.post_json("/api/v1/orders", order_body(), headers=shop.headers("write"),
-                            status=201).json
-    app.post_json(f"/api/v1/orders/{created['id']}/notes", {"message": "hi"},
-                  headers=shop.headers("read"), status=403)
-    app.post_json(f"/api/v1/orders/{created['id']}/status", {"status": "confirmed"},
-                  headers=shop.headers("read"), status=403)
+    created = app.post_json(
+        "/api/v1/orders", order_body(), headers=shop.headers("write"), status=201
+    ).json
+    app.post_json(
+        f"/api/v1/orders/{created['id']}/notes",
+        {"message": "hi"},
+        headers=shop.headers("read"),
+        status=403,
+    )
+    app.post_json(
+        f"/api/v1/orders/{created['id']}/status",
+        {"status": "confirmed"},
+        headers=shop.headers("read"),
+        status=403,
+    )
 
 
 def test_rate_limit_per_key(api_settings, control, shop):
-    app = TestApp(make_app({**api_settings, "backoffice.api_rate_limit": "6",
-                            "backoffice.api_rate_burst": "3"}, control=control))
+    app = TestApp(
+        make_app(
+            {**api_settings, "backoffice.api_rate_limit": "6", "backoffice.api_rate_burst": "3"},
+            control=control,
+        )
+    )
     seen = [app.get("/api/v1/products", headers=shop.headers("read")) for _ in range(3)]
     assert [r.headers["RateLimit-Remaining"] for r in seen] == ["2", "1", "0"]
     assert all(r.headers["RateLimit-Limit"] == "3" for r in seen)

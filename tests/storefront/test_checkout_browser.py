@@ -50,8 +50,11 @@ class Checkout:
     def looks_clean(self, name: str, status: int = 200) -> None:
         save_screenshot(self.driver, name)
         # A refused form is answered 422, which Chromium logs as a failed load.
-        errors = [e for e in console_errors(self.driver)
-                  if not (status != 200 and f"status of {status}" in e)]
+        errors = [
+            e
+            for e in console_errors(self.driver)
+            if not (status != 200 and f"status of {status}" in e)
+        ]
         assert errors == [], name
         assert horizontal_overflow(self.driver) == 0, f"{name} is wider than the window"
 
@@ -63,8 +66,10 @@ class Checkout:
 
 def test_a_shopper_orders_and_pays_in_russian(browser, api_settings, control, store):  # noqa: F811
     with live_server(make_app(api_settings, control=control)) as base:
-        store.gateway("sandbox", {"page_url": f"{base}{store.prefix}/payments/sandbox",
-                                  "secret": SANDBOX_SECRET})
+        store.gateway(
+            "sandbox",
+            {"page_url": f"{base}{store.prefix}/payments/sandbox", "secret": SANDBOX_SECRET},
+        )
         page = Checkout(browser, base)
         browser.get(f"{base}{store.prefix}/checkout/add?sku=TEA-1&qty=2")
         assert page.text("h1") == "Your cart"
@@ -93,8 +98,9 @@ def test_a_shopper_orders_and_pays_in_russian(browser, api_settings, control, st
 
         assert page.text("h1") == "Способ оплаты"
         labels = [plain(e.text) for e in page.find_all(".choice-title")]
-        assert {"Карта (тестовый платёж)", "Банковский перевод",
-                "Оплата при получении"} <= set(labels)
+        assert {"Карта (тестовый платёж)", "Банковский перевод", "Оплата при получении"} <= set(
+            labels
+        )
         page.find("input[name=method][value=sandbox]").click()
         page.looks_clean("checkout-05-payment")
         page.click_and_wait("form.form button[type=submit]")

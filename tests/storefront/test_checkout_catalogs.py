@@ -20,8 +20,10 @@ SAME_EVERYWHERE = {"PayPal"}
 def extracted() -> set[str]:
     method_map = [("**/templates/**.html", "jinja2"), ("**.py", "python")]
     options = {"**/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
-    return {message[2] if isinstance(message[2], str) else message[2][0]
-            for message in extract_from_dir(str(ROOT / "storefront"), method_map, options)}
+    return {
+        message[2] if isinstance(message[2], str) else message[2][0]
+        for message in extract_from_dir(str(ROOT / "storefront"), method_map, options)
+    }
 
 
 def catalog(locale: str):
@@ -42,14 +44,14 @@ def test_every_message_is_translated_with_its_placeholders(locale):
     for message in messages:
         assert message.string and not message.fuzzy, message.id
         assert sorted(PLACEHOLDER.findall(message.string)) == sorted(
-            PLACEHOLDER.findall(message.id)), message.id
+            PLACEHOLDER.findall(message.id)
+        ), message.id
         if message.id not in SAME_EVERYWHERE:
             assert CYRILLIC.search(message.string), f"{message.id!r} is not translated"
 
 
 def test_ukrainian_is_not_russian():
     ru, uk = catalog("ru"), catalog("uk")
-    same = [m.id for m in uk if m.id and m.string == ru[m.id].string
-            and CYRILLIC.search(m.string)]
+    same = [m.id for m in uk if m.id and m.string == ru[m.id].string and CYRILLIC.search(m.string)]
     # A few words are spelled alike ("Телефон", "Доставка"); whole sentences are not.
     assert all(len(ru[i].string.split()) <= 2 for i in same), same

@@ -62,8 +62,12 @@ def place_at_once(app, shoppers: list[Shopper], copies: int = 1) -> list[tuple[i
     opener = urllib.request.build_opener(NoRedirect)
 
     def submit(base, path, body, cookie):
-        request = urllib.request.Request(f"{base}{path}", data=body, method="POST", headers={
-            "Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})
+        request = urllib.request.Request(
+            f"{base}{path}",
+            data=body,
+            method="POST",
+            headers={"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"},
+        )
         barrier.wait()
         try:
             with opener.open(request, timeout=30) as response:
@@ -109,8 +113,11 @@ def test_out_of_stock_says_why_and_keeps_everything(shopper, store, lang):
     assert store.order_count() == 0 and store.stock("TEA-1") == 1
     details = shopper.get("/details").html
     for name in ("name", "email", "address", "city", "postcode", "phone"):
-        assert details.select_one(f"#f-{name}")["value"] == DETAILS[name].lower() if (
-            name == "email") else DETAILS[name]
+        assert (
+            details.select_one(f"#f-{name}")["value"] == DETAILS[name].lower()
+            if (name == "email")
+            else DETAILS[name]
+        )
     assert details.select_one("#f-comment").get_text() == DETAILS["comment"]
     cart = shopper.get()
     assert cart.html.select_one("input[name='qty.TEA-1']")["value"] == "2"
@@ -146,8 +153,9 @@ def test_a_suspended_store_takes_no_order_and_loses_nothing(shopper, store, cont
 
     def set_status(status: str) -> None:
         with control.session() as session, session.begin():
-            session.execute(update(Tenant).where(Tenant.id == store.tenant.id)
-                            .values(status=status))
+            session.execute(
+                update(Tenant).where(Tenant.id == store.tenant.id).values(status=status)
+            )
 
     # Suspended while the router still has the store cached as active: the order
     # step reads the status itself.
@@ -169,26 +177,44 @@ def test_a_suspended_store_takes_no_order_and_loses_nothing(shopper, store, cont
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_tampered_foreign_and_expired_cart_links_are_refused(shopper, store, control,
-                                                             make_store, lang):
+def test_tampered_foreign_and_expired_cart_links_are_refused(
+    shopper, store, control, make_store, lang
+):
     key = add_key(control, store.tenant, "site", ["write"])
     api = {"Host": store.shop.host, "Authorization": f"Bearer {key}"}
-    token = shopper.app.post_json("/api/v1/carts", {"lines": [{"sku": "TEA-2", "quantity": 1}]},
-                                  headers=api, status=201).json["token"]
+    token = shopper.app.post_json(
+        "/api/v1/carts", {"lines": [{"sku": "TEA-2", "quantity": 1}]}, headers=api, status=201
+    ).json["token"]
     body, mac = token.split(".")
     other = make_store()
     seed(control, other)
     registry = shopper.app.app.registry
-    foreign = sign_cart(cart_key(registry, other.id), other.id, [("TEA-1", 1)],
-                        expires=int(time.time()) + 600)
-    expired = sign_cart(cart_key(registry, store.tenant.id), store.tenant.id,
-                        [("TEA-1", 1)], expires=int(time.time()) - 1)
+    foreign = sign_cart(
+        cart_key(registry, other.id), other.id, [("TEA-1", 1)], expires=int(time.time()) + 600
+    )
+    expired = sign_cart(
+        cart_key(registry, store.tenant.id),
+        store.tenant.id,
+        [("TEA-1", 1)],
+        expires=int(time.time()) - 1,
+    )
     # A token signed with store A's key but naming store B is still store A's key: refused.
-    renamed = sign_cart(cart_key(registry, store.tenant.id), other.id, [("TEA-1", 1)],
-                        expires=int(time.time()) + 600)
-    tampered = [body[:-2] + ("A" if body[-2] != "A" else "B") + body[-1] + "." + mac,
-                body + "." + mac[:-1] + ("A" if mac[-1] != "A" else "B"), body, "x.y",
-                foreign, expired, renamed, "." * 5000]
+    renamed = sign_cart(
+        cart_key(registry, store.tenant.id),
+        other.id,
+        [("TEA-1", 1)],
+        expires=int(time.time()) + 600,
+    )
+    tampered = [
+        body[:-2] + ("A" if body[-2] != "A" else "B") + body[-1] + "." + mac,
+        body + "." + mac[:-1] + ("A" if mac[-1] != "A" else "B"),
+        body,
+        "x.y",
+        foreign,
+        expired,
+        renamed,
+        "." * 5000,
+    ]
     shopper.get(params={"lang": lang})
     for bad in tampered:
         res = shopper.get(f"/c/{bad}", status=400)
@@ -201,19 +227,28 @@ def test_tampered_foreign_and_expired_cart_links_are_refused(shopper, store, con
 def test_api_refuses_carts_of_unknown_products(shopper, store, control):
     key = add_key(control, store.tenant, "site", ["read"])
     headers = {"Host": store.shop.host, "Authorization": f"Bearer {key}"}
-    shopper.app.post_json("/api/v1/carts", {"lines": [{"sku": "TEA-1", "quantity": 1}]},
-                          headers=headers, status=403)  # the read scope cannot
+    shopper.app.post_json(
+        "/api/v1/carts", {"lines": [{"sku": "TEA-1", "quantity": 1}]}, headers=headers, status=403
+    )  # the read scope cannot
     write = add_key(control, store.tenant, "site", ["write"])
     headers["Authorization"] = f"Bearer {write}"
-    res = shopper.app.post_json("/api/v1/carts", {"lines": [
-        {"sku": "TEA-1", "quantity": 1}, {"sku": "OLD-1", "quantity": 1}]},
-        headers=headers, status=422)
+    res = shopper.app.post_json(
+        "/api/v1/carts",
+        {"lines": [{"sku": "TEA-1", "quantity": 1}, {"sku": "OLD-1", "quantity": 1}]},
+        headers=headers,
+        status=422,
+    )
     assert res.json["error"]["details"] == {"skus": ["OLD-1"]}
-    res = shopper.app.post_json("/api/v1/carts", {"lines": [{"sku": "TEA-1", "quantity": 0}],
-                                                  "expires_in": 5}, headers=headers,
-                                status=422)
+    res = shopper.app.post_json(
+        "/api/v1/carts",
+        {"lines": [{"sku": "TEA-1", "quantity": 0}], "expires_in": 5},
+        headers=headers,
+        status=422,
+    )
     assert {f["field"] for f in res.json["error"]["details"]["fields"]} == {
-        "lines/0/quantity", "expires_in"}
+        "lines/0/quantity",
+        "expires_in",
+    }
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -225,8 +260,16 @@ def test_order_pages_cannot_be_guessed(shopper, store, control, make_store, lang
     # A store's order on another store's address is no order at all.
     other = Store(control, Shop(make_store()))
     seed(control, other.tenant)
-    guesses = [secrets.token_urlsafe(24), token[:-1], token.upper(), token.lower(),
-               token + "x", "1", "x" * 70, "%00"]
+    guesses = [
+        secrets.token_urlsafe(24),
+        token[:-1],
+        token.upper(),
+        token.lower(),
+        token + "x",
+        "1",
+        "x" * 70,
+        "%00",
+    ]
     for guess in guesses:
         res = shopper.get(f"/order/{guess}", status=404, params={"lang": lang})
         assert TEXT[lang]["order_missing"] in text_of(res)
@@ -238,15 +281,27 @@ def test_order_pages_cannot_be_guessed(shopper, store, control, make_store, lang
 
 def test_hostile_names_are_shown_as_text(checkout_app, control, make_store):
     tenant = make_store(name='Tea <b onmouseover="x()">&</b> Co')
-    seed(control, tenant, products=[{"sku": "XSS-1", "name": "<script>alert('p')</script>",
-                                     "price_minor": 100, "stock": 5, "is_active": True}])
+    seed(
+        control,
+        tenant,
+        products=[
+            {
+                "sku": "XSS-1",
+                "name": "<script>alert('p')</script>",
+                "price_minor": 100,
+                "stock": 5,
+                "is_active": True,
+            }
+        ],
+    )
     store = Store(control, Shop(tenant))
     add_gateways(store)
     shopper = Shopper(checkout_app, store)
     hostile = '<img src=x onerror="alert(1)">'
     shopper.add("XSS-1", 1)
-    res = shopper.details(status=422, name=hostile, comment="</textarea><script>x()</script>",
-                          email="")
+    res = shopper.details(
+        status=422, name=hostile, comment="</textarea><script>x()</script>", email=""
+    )
     assert "<img src=x" not in res.text and "</textarea><script>" not in res.text
     assert res.html.select_one("#f-name")["value"] == hostile
     shopper.details(name=hostile, comment="</textarea><script>x()</script>")
@@ -255,7 +310,7 @@ def test_hostile_names_are_shown_as_text(checkout_app, control, make_store):
     pages.append(shopper.place(status=303).follow())
     for page in pages:
         assert "<script>alert" not in page.text and "<img src=x" not in page.text
-        assert '<b onmouseover' not in page.text
+        assert "<b onmouseover" not in page.text
         assert "&lt;script&gt;alert(&#39;p&#39;)&lt;/script&gt;" in page.text
         assert page.html.select_one(".brand-name").get_text() == tenant.name
     assert hostile in text_of(pages[-1]) and hostile in text_of(pages[1])
@@ -264,14 +319,19 @@ def test_hostile_names_are_shown_as_text(checkout_app, control, make_store):
 @pytest.mark.parametrize("lang", LANGS)
 def test_forms_without_the_csrf_token_are_refused(shopper, store, lang):
     shopper.through_review(qty=1, lang=lang)
-    for path, fields in (("/details", DETAILS), ("/payment", {"method": "cod"}),
-                         ("/update", {"qty.TEA-1": "5"}), ("/place", {})):
+    for path, fields in (
+        ("/details", DETAILS),
+        ("/payment", {"method": "cod"}),
+        ("/update", {"qty.TEA-1": "5"}),
+        ("/place", {}),
+    ):
         for token in (None, "forged"):
             params = dict(fields, **({"csrf_token": token} if token else {}))
             res = shopper.app.post(shopper.url(path), params, status=400)
             assert TEXT[lang]["csrf"] in text_of(res)
             assert res.html.select_one(".message a.btn")["href"].startswith(
-                "http://localhost" + shopper.url())
+                "http://localhost" + shopper.url()
+            )
     assert store.order_count() == 0
     [checkout] = store.checkouts()
     assert checkout.payment_method == "manual" and checkout.lines[0]["quantity"] == 1

@@ -41,8 +41,11 @@ def test_every_step_in_each_language(shopper, store, lang):
     # Empty details: a message under each required field, in the shopper's language.
     res = shopper.details(status=422, name="", email="not-an-e-mail", country="")
     errors = {e["id"]: e.get_text() for e in res.html.select(".field-error")}
-    assert errors == {"e-name": t["name_required"], "e-email": t["email_bad"],
-                      "e-country": t["country_required"]}
+    assert errors == {
+        "e-name": t["name_required"],
+        "e-email": t["email_bad"],
+        "e-country": t["country_required"],
+    }
     assert res.html.select_one("#f-email")["aria-invalid"] == "true"
     # Nothing typed is lost, on the refused page and when coming back later.
     assert res.html.select_one("#f-email")["value"] == "not-an-e-mail"
@@ -51,8 +54,11 @@ def test_every_step_in_each_language(shopper, store, lang):
     assert shopper.get("/payment", status=303).location.endswith("/checkout/details")
 
     # utf8mb4 end to end: names and addresses in the shopper's own script.
-    local = {} if lang == "en" else {"name": "Ганна Їжак-Ґудзь", "city": "Львів",
-                                     "address": "вул. Шевченка, 1 «Б»"}
+    local = (
+        {}
+        if lang == "en"
+        else {"name": "Ганна Їжак-Ґудзь", "city": "Львів", "address": "вул. Шевченка, 1 «Б»"}
+    )
     shopper.details(**local)
     res = shopper.choose(None, status=422)
     assert t["choose_method"] in text_of(res)
@@ -73,7 +79,11 @@ def test_every_step_in_each_language(shopper, store, lang):
     [order] = store.orders()
     assert plain(format_date(order.created_at.date(), "medium", locale=lang)) in page
     assert (order.source, order.locale, order.total_minor, order.status) == (
-        "checkout", lang, 2500, "new")
+        "checkout",
+        lang,
+        2500,
+        "new",
+    )
     assert order.number == "API-00001"  # the store's numbering, as for API orders
     assert order.customer_email == "ann@example.com"
     assert order.customer_name == local.get("name", "Ann Example")
@@ -127,8 +137,7 @@ def test_cart_quantities_remove_and_bad_links(shopper, store, lang):
     res = form.submit(status=303).follow()
     assert t["updated"] in text_of(res)
     assert res.html.select_one("input[name='qty.TEA-1']")["value"] == "3"
-    res = shopper.form(res, "/checkout/update").submit("remove", value="TEA-2",
-                                                       status=303).follow()
+    res = shopper.form(res, "/checkout/update").submit("remove", value="TEA-2", status=303).follow()
     assert [i["name"] for i in res.html.select("input.qty")] == ["qty.TEA-1"]
     for params in ({"sku": "NOPE"}, {"sku": "OLD-1"}):
         res = shopper.get("/add", params=params, status=303).follow()
@@ -139,10 +148,22 @@ def test_cart_quantities_remove_and_bad_links(shopper, store, lang):
 
 
 def test_a_reseller_page_posts_a_cart_without_a_token(shopper, store):
-    res = shopper.app.post(shopper.url("/cart"), [
-        ("sku", "TEA-1"), ("qty", "2"), ("sku", "TEA-2"), ("qty", "1"), ("sku", "NOPE"),
-        ("qty", "1"), ("email", "Bob@Example.com"), ("name", "Bob"), ("lang", "uk")],
-        headers={"Origin": "https://reseller.example"}, status=303)
+    res = shopper.app.post(
+        shopper.url("/cart"),
+        [
+            ("sku", "TEA-1"),
+            ("qty", "2"),
+            ("sku", "TEA-2"),
+            ("qty", "1"),
+            ("sku", "NOPE"),
+            ("qty", "1"),
+            ("email", "Bob@Example.com"),
+            ("name", "Bob"),
+            ("lang", "uk"),
+        ],
+        headers={"Origin": "https://reseller.example"},
+        status=303,
+    )
     res = res.follow()
     page = text_of(res)
     assert TEXT["uk"]["cart"] in page and "Green tea" in page and "Black tea" in page
@@ -154,10 +175,15 @@ def test_a_reseller_page_posts_a_cart_without_a_token(shopper, store):
 
 def test_a_signed_cart_from_the_api_opens_the_checkout(shopper, store, control):
     key = add_key(control, store.tenant, "site", ["write"])
-    made = shopper.app.post_json("/api/v1/carts", {
-        "lines": [{"sku": "TEA-1", "quantity": 1}, {"sku": "TEA-1", "quantity": 2}],
-        "locale": "ru"}, headers={"Host": store.shop.host, "Authorization": f"Bearer {key}"},
-        status=201).json
+    made = shopper.app.post_json(
+        "/api/v1/carts",
+        {
+            "lines": [{"sku": "TEA-1", "quantity": 1}, {"sku": "TEA-1", "quantity": 2}],
+            "locale": "ru",
+        },
+        headers={"Host": store.shop.host, "Authorization": f"Bearer {key}"},
+        status=201,
+    ).json
     assert made["lines"] == [{"sku": "TEA-1", "quantity": 3}]
     assert made["url"].startswith(f"http://{store.shop.host}/checkout/c/")
     res = shopper.app.get(made["url"], status=303).follow()
@@ -186,9 +212,11 @@ def test_paying_online_with_the_sandbox_gateway(shopper, store):
     assert order.payment_status == "paid"
 
 
-DECLINED = {"en": "Your payment did not go through. You can try again",
-            "ru": "Оплата не прошла. Можно попробовать ещё раз",
-            "uk": "Оплата не пройшла. Можна спробувати ще раз"}
+DECLINED = {
+    "en": "Your payment did not go through. You can try again",
+    "ru": "Оплата не прошла. Можно попробовать ещё раз",
+    "uk": "Оплата не пройшла. Можна спробувати ще раз",
+}
 
 
 @pytest.mark.parametrize("lang", ["en", "ru", "uk"])
@@ -223,11 +251,11 @@ def test_an_unpaid_online_order_offers_to_pay_again(shopper, store):
     pay = page.html.select_one(".pay-now a")
     assert pay.get_text() == "Pay €12.50 now" and pay["href"].endswith("/pay")
     assert shopper.app.get(pay["href"], status=303).location.startswith(
-        f"http://localhost{store.prefix}/payments/sandbox")
+        f"http://localhost{store.prefix}/payments/sandbox"
+    )
 
 
-def test_cash_on_delivery_and_a_webhook_like_api_orders(shopper, store, control,
-                                                        receiver):  # noqa: F811
+def test_cash_on_delivery_and_a_webhook_like_api_orders(shopper, store, control, receiver):  # noqa: F811
     site = receiver()
     _id, site.secret = add_endpoint(control, store.shop, site.url, events=["order.created"])
     res = shopper.through_review(qty=1, method="cod", lang="ru")
@@ -246,15 +274,17 @@ def test_checkout_on_the_store_host(checkout_app, control, make_store):
     tenant = make_store(name="Host Shop")
     seed(control, tenant)
     host = Shop(tenant).host
-    res = checkout_app.get("/checkout/add", {"sku": "TEA-1"}, headers={"Host": host},
-                           status=303)
+    res = checkout_app.get("/checkout/add", {"sku": "TEA-1"}, headers={"Host": host}, status=303)
     assert res.location == f"http://{host}/checkout"
     res = checkout_app.get("/checkout", headers={"Host": host})
     assert "Host Shop" in text_of(res) and "Green tea" in text_of(res)
     assert res.html.select_one("link[rel=stylesheet]")["href"] == (
-        f"http://{host}/checkout/static/checkout.css")
-    assert checkout_app.get("/checkout/static/checkout.css",
-                            headers={"Host": host}).content_type == "text/css"
+        f"http://{host}/checkout/static/checkout.css"
+    )
+    assert (
+        checkout_app.get("/checkout/static/checkout.css", headers={"Host": host}).content_type
+        == "text/css"
+    )
 
 
 def test_a_store_without_payment_methods_still_takes_orders(shopper, store):
@@ -272,8 +302,9 @@ def test_a_store_without_payment_methods_still_takes_orders(shopper, store):
 
 def test_the_embedded_default_sqlite_store(sqlite_settings, sqlite_control):
     """The demo path: control DB and store in SQLite files, the same pages."""
-    tenant = Provisioner(sqlite_control, store_schema).create(StoreRequest(
-        slug="corner-shop", name="Corner Shop"))
+    tenant = Provisioner(sqlite_control, store_schema).create(
+        StoreRequest(slug="corner-shop", name="Corner Shop")
+    )
     seed(sqlite_control, tenant)
     store = Store(sqlite_control, Shop(tenant))
     add_gateways(store)

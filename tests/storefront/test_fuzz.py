@@ -13,15 +13,18 @@ import waitress
 
 from backoffice.config import make_app
 
-CHECKS = ("not_a_server_error,status_code_conformance,content_type_conformance,"
-          "response_headers_conformance,response_schema_conformance")
+CHECKS = (
+    "not_a_server_error,status_code_conformance,content_type_conformance,"
+    "response_headers_conformance,response_schema_conformance"
+)
 SCHEMATHESIS = Path(sys.executable).parent / "st"
 
 
 @pytest.fixture
 def served(api_settings, control):
-    server = waitress.create_server(make_app(api_settings, control=control),
-                                    host="127.0.0.1", port=0, threads=4)
+    server = waitress.create_server(
+        make_app(api_settings, control=control), host="127.0.0.1", port=0, threads=4
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.effective_port}"
@@ -32,10 +35,24 @@ def served(api_settings, control):
 def test_fuzzing_finds_no_server_error(served, shop):
     url = f"{served}/s/{shop.slug}/api/v1/openapi.json"
     result = subprocess.run(
-        [str(SCHEMATHESIS), "run", url, "--checks", CHECKS, "--max-examples", "20",
-         "--seed", "20261122", "--header", f"Authorization: Bearer {shop.keys['rw']}",
-         "--no-color"],
-        capture_output=True, text=True, timeout=300)
+        [
+            str(SCHEMATHESIS),
+            "run",
+            url,
+            "--checks",
+            CHECKS,
+            "--max-examples",
+            "20",
+            "--seed",
+            "20261122",
+            "--header",
+            f"Authorization: Bearer {shop.keys['rw']}",
+            "--no-color",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     output = result.stdout + result.stderr
     print(output[-4000:])
     assert result.returncode == 0, output[-6000:]

@@ -20,9 +20,11 @@ class Contract:
         self.app = app
         self.doc = doc
         self.seen: set[tuple[str, str]] = set()
-        self.operations = {op["operationId"]: (path, method, op)
-                           for path, item in doc["paths"].items()
-                           for method, op in item.items()}
+        self.operations = {
+            op["operationId"]: (path, method, op)
+            for path, item in doc["paths"].items()
+            for method, op in item.items()
+        }
 
     def call(self, op_id: str, url: str, status: int, *, body=None, headers=None, params=None):
         _path, method, operation = self.operations[op_id]
@@ -40,8 +42,10 @@ class Contract:
         if "$ref" in response:
             response = self.doc["components"]["responses"][response["$ref"].rsplit("/", 1)[1]]
         assert res.content_type == "application/json"
-        schema = {**response["content"]["application/json"]["schema"],
-                  "components": self.doc["components"]}
+        schema = {
+            **response["content"]["application/json"]["schema"],
+            "components": self.doc["components"],
+        }
         OAS31Validator(schema).validate(res.json)
         for header in response.get("headers", {}):
             assert header in res.headers, f"{header} missing on {operation['operationId']}"
@@ -60,8 +64,11 @@ def test_the_document_is_valid_openapi_31():
 
 def test_every_api_route_is_documented(app):
     mapper = app.app.registry.getUtility(IRoutesMapper)
-    routes = {r.pattern.replace("{id:\\d{1,18}}", "{id}") for r in mapper.get_routes()
-              if r.pattern.startswith("/api/v1/") and r.name != "api.openapi"}
+    routes = {
+        r.pattern.replace("{id:\\d{1,18}}", "{id}")
+        for r in mapper.get_routes()
+        if r.pattern.startswith("/api/v1/") and r.name != "api.openapi"
+    }
     assert routes == set(document()["paths"])
 
 
@@ -74,22 +81,39 @@ def test_real_responses_match_the_document(contract, shop):
     c.call("getProduct", "/api/v1/products/TEA-1", 200, headers=r)
     c.call("getProduct", "/api/v1/products/NOPE", 404, headers=r)
     order = c.call("createOrder", "/api/v1/orders", 201, body=order_body(), headers=h).json
-    c.call("createOrder", "/api/v1/orders", 409, headers=h,
-           body=order_body(lines=[{"sku": "TEA-2", "quantity": 5}]))
+    c.call(
+        "createOrder",
+        "/api/v1/orders",
+        409,
+        headers=h,
+        body=order_body(lines=[{"sku": "TEA-2", "quantity": 5}]),
+    )
     c.call("createOrder", "/api/v1/orders", 422, headers=h, body={"lines": []})
-    c.call("createOrder", "/api/v1/orders", 400, headers={**h, "Idempotency-Key": " "},
-           body=order_body())
+    c.call(
+        "createOrder",
+        "/api/v1/orders",
+        400,
+        headers={**h, "Idempotency-Key": " "},
+        body=order_body(),
+    )
     c.call("listOrders", "/api/v1/orders", 200, headers=r, params={"status": "new"})
     c.call("listOrders", "/api/v1/orders", 400, headers=r, params={"cursor": "!"})
     oid = order["id"]
     c.call("getOrder", f"/api/v1/orders/{oid}", 200, headers=r)
     c.call("getOrder", "/api/v1/orders/424242", 404, headers=r)
-    c.call("changeOrderStatus", f"/api/v1/orders/{oid}/status", 200, headers=h,
-           body={"status": "confirmed"})
-    c.call("changeOrderStatus", f"/api/v1/orders/{oid}/status", 422, headers=h,
-           body={"status": "new"})
-    c.call("changeOrderStatus", "/api/v1/orders/424242/status", 404, headers=h,
-           body={"status": "paid"})
+    c.call(
+        "changeOrderStatus",
+        f"/api/v1/orders/{oid}/status",
+        200,
+        headers=h,
+        body={"status": "confirmed"},
+    )
+    c.call(
+        "changeOrderStatus", f"/api/v1/orders/{oid}/status", 422, headers=h, body={"status": "new"}
+    )
+    c.call(
+        "changeOrderStatus", "/api/v1/orders/424242/status", 404, headers=h, body={"status": "paid"}
+    )
     c.call("addOrderNote", f"/api/v1/orders/{oid}/notes", 201, headers=h, body={"message": "x"})
     c.call("addOrderNote", f"/api/v1/orders/{oid}/notes", 422, headers=h, body={})
     c.call("listCustomers", "/api/v1/customers", 200, headers=r)
@@ -97,16 +121,30 @@ def test_real_responses_match_the_document(contract, shop):
     c.call("getCustomer", "/api/v1/customers/424242", 404, headers=r)
     c.call("getOrderStatus", f"/api/v1/order-status/{order['status_token']}", 200, headers=r)
     c.call("getOrderStatus", "/api/v1/order-status/nope", 404, headers=r)
-    c.call("createCart", "/api/v1/carts", 201, headers=h,
-           body={"lines": [{"sku": "TEA-1", "quantity": 1}], "locale": "ru"})
-    c.call("createCart", "/api/v1/carts", 422, headers=h,
-           body={"lines": [{"sku": "OLD-1", "quantity": 1}]})
+    c.call(
+        "createCart",
+        "/api/v1/carts",
+        201,
+        headers=h,
+        body={"lines": [{"sku": "TEA-1", "quantity": 1}], "locale": "ru"},
+    )
+    c.call(
+        "createCart",
+        "/api/v1/carts",
+        422,
+        headers=h,
+        body={"lines": [{"sku": "OLD-1", "quantity": 1}]},
+    )
     assert {op for op, _status in c.seen} == set(c.operations)
 
 
 def test_rate_limited_response_matches(api_settings, control, shop):
-    app = TestApp(make_app({**api_settings, "backoffice.api_rate_limit": "1",
-                            "backoffice.api_rate_burst": "1"}, control=control))
+    app = TestApp(
+        make_app(
+            {**api_settings, "backoffice.api_rate_limit": "1", "backoffice.api_rate_burst": "1"},
+            control=control,
+        )
+    )
     c = Contract(app, document())
     c.call("listProducts", "/api/v1/products", 200, headers=shop.headers("read"))
     res = c.call("listProducts", "/api/v1/products", 429, headers=shop.headers("read"))

@@ -41,8 +41,9 @@ def create_key(owner, name="site", scopes=("read", "write")) -> str:
 
 
 def api(web, store, key, **kw):
-    return web.get(f"/s/{store.slug}/api/v1/products",
-                   headers={"Authorization": f"Bearer {key}"}, **kw)
+    return web.get(
+        f"/s/{store.slug}/api/v1/products", headers={"Authorization": f"Bearer {key}"}, **kw
+    )
 
 
 def test_owner_creates_uses_and_revokes_a_key(web, owner, store):
@@ -67,8 +68,12 @@ def test_key_form_errors_and_scopes(web, owner, store):
     res = owner.post("/api-keys", {"name": "x"}, status=422)
     assert "Choose the scopes" in res.text
     read_only = create_key(owner, "reader", ["read"])
-    web.post_json(f"/s/{store.slug}/api/v1/orders", order_body(),
-                  headers={"Authorization": f"Bearer {read_only}"}, status=403)
+    web.post_json(
+        f"/s/{store.slug}/api/v1/orders",
+        order_body(),
+        headers={"Authorization": f"Bearer {read_only}"},
+        status=403,
+    )
 
 
 def test_pages_need_a_manager_and_csrf(web, store, control):
@@ -83,27 +88,39 @@ def test_pages_need_a_manager_and_csrf(web, store, control):
     manager = Admin(TestApp(web.app), store)
     manager.login("manager@example.com", "staff-pass-1")
     manager.get("/api-keys", status=200)
-    manager.app.post(manager.url("/api-keys"), {"name": "x", "scopes": ["read"]},
-                     status=400)  # no CSRF token
+    manager.app.post(
+        manager.url("/api-keys"), {"name": "x", "scopes": ["read"]}, status=400
+    )  # no CSRF token
     assert "API keys" in manager.get("/webhooks").text  # in the navigation
 
 
 def test_owner_adds_a_webhook_and_sees_the_log(web, owner, store):
     site = Receiver(fail_first=1)
     try:
-        res = owner.post("/webhooks", {"url": site.url, "description": "shop site",
-                                       "events": ["order.created", "order.status_changed"]})
+        res = owner.post(
+            "/webhooks",
+            {
+                "url": site.url,
+                "description": "shop site",
+                "events": ["order.created", "order.status_changed"],
+            },
+        )
         [secret] = re.findall(r"whsec_[A-Za-z0-9_-]{43}", res.text)
         site.secret = secret
         assert secret not in owner.get("/webhooks").text
         key = create_key(owner)
-        web.post_json(f"/s/{store.slug}/api/v1/orders", order_body(),
-                      headers={"Authorization": f"Bearer {key}"}, status=201)
+        web.post_json(
+            f"/s/{store.slug}/api/v1/orders",
+            order_body(),
+            headers={"Authorization": f"Bearer {key}"},
+            status=201,
+        )
         assert [r["valid"] for r in site.received] == [True, True]
         log = owner.get("/webhooks/deliveries").text
         assert "order.created" in log and "delivered" in log and site.url in log
-        res = owner.post("/webhooks", {"url": "ftp://nope", "events": ["order.created"]},
-                         status=422)
+        res = owner.post(
+            "/webhooks", {"url": "ftp://nope", "events": ["order.created"]}, status=422
+        )
         assert "http://" in res.text
     finally:
         site.close()

@@ -52,9 +52,14 @@ class Receiver:
         except SignatureError:
             valid = False
         with self.lock:
-            self.received.append({"valid": valid, "body": json.loads(body),
-                                  "event_id": handler.headers.get("X-Event-Id"),
-                                  "attempt": handler.headers.get("X-Delivery-Attempt")})
+            self.received.append(
+                {
+                    "valid": valid,
+                    "body": json.loads(body),
+                    "event_id": handler.headers.get("X-Event-Id"),
+                    "attempt": handler.headers.get("X-Delivery-Attempt"),
+                }
+            )
             fail = len(self.received) <= self.fail_first
         handler.send_response(500 if fail or not valid else 204)
         handler.end_headers()
@@ -80,8 +85,9 @@ def receiver():
 def add_endpoint(control, shop, url: str, events=("order.created", "order.status_changed")):
     engine = store_engine(control, shop.tenant)
     with Session(engine) as db:
-        endpoint, secret = services.create_endpoint(db, control.keyring, shop.tenant.id, url,
-                                                    events, allow_private=True)
+        endpoint, secret = services.create_endpoint(
+            db, control.keyring, shop.tenant.id, url, events, allow_private=True
+        )
         db.commit()
         endpoint_id = endpoint.id
     engine.dispose()
@@ -99,8 +105,9 @@ def deliveries(control, shop) -> list[WebhookDelivery]:
 def test_order_created_is_signed_and_retried_until_delivered(app, control, shop, receiver):
     site = receiver(fail_first=2)
     _id, site.secret = add_endpoint(control, shop, site.url)
-    order = app.post_json("/api/v1/orders", order_body(external_reference="W-1"),
-                          headers=shop.headers(), status=201).json
+    order = app.post_json(
+        "/api/v1/orders", order_body(external_reference="W-1"), headers=shop.headers(), status=201
+    ).json
     assert [r["valid"] for r in site.received] == [True, True, True]
     assert [r["attempt"] for r in site.received] == ["1", "2", "3"]
     # One event, the same id on every attempt, so the site can drop duplicates.
@@ -116,16 +123,17 @@ def test_order_created_is_signed_and_retried_until_delivered(app, control, shop,
     assert [h["status"] for h in logged.history] == [500, 500, 204]
 
 
-def test_status_change_event_and_failure_after_max_attempts(api_settings, control, shop,
-                                                            receiver):
-    app = TestApp(make_app({**api_settings, "backoffice.webhook_max_attempts": "3"},
-                           control=control))
+def test_status_change_event_and_failure_after_max_attempts(api_settings, control, shop, receiver):
+    app = TestApp(
+        make_app({**api_settings, "backoffice.webhook_max_attempts": "3"}, control=control)
+    )
     site = receiver(fail_first=100)
     _id, site.secret = add_endpoint(control, shop, site.url, events=["order.status_changed"])
     order = app.post_json("/api/v1/orders", order_body(), headers=shop.headers()).json
     assert site.received == []  # not subscribed to order.created
-    app.post_json(f"/api/v1/orders/{order['id']}/status", {"status": "confirmed"},
-                  headers=shop.headers())
+    app.post_json(
+        f"/api/v1/orders/{order['id']}/status", {"status": "confirmed"}, headers=shop.headers()
+    )
     assert len(site.received) == 3
     body = site.received[0]["body"]
     assert body["type"] == "order.status_changed"
@@ -136,21 +144,27 @@ def test_status_change_event_and_failure_after_max_attempts(api_settings, contro
 
 
 def test_a_wrong_secret_is_refused_and_nothing_is_sent_for_a_failed_request(
-        app, control, shop, receiver):
+    app, control, shop, receiver
+):
     site = receiver()
     add_endpoint(control, shop, site.url)
     site.secret = "whsec_not-the-right-one"
     app.post_json("/api/v1/orders", order_body(), headers=shop.headers(), status=201)
     assert site.received and not any(r["valid"] for r in site.received)
     before = len(site.received)
-    app.post_json("/api/v1/orders", order_body(lines=[{"sku": "TEA-2", "quantity": 9}]),
-                  headers=shop.headers(), status=409)
+    app.post_json(
+        "/api/v1/orders",
+        order_body(lines=[{"sku": "TEA-2", "quantity": 9}]),
+        headers=shop.headers(),
+        status=409,
+    )
     assert len(site.received) == before  # a refused order sends no event
 
 
 def test_unreachable_endpoint_is_logged(api_settings, control, shop):
-    app = TestApp(make_app({**api_settings, "backoffice.webhook_max_attempts": "2"},
-                           control=control))
+    app = TestApp(
+        make_app({**api_settings, "backoffice.webhook_max_attempts": "2"}, control=control)
+    )
     add_endpoint(control, shop, "http://127.0.0.1:9/closed")
     app.post_json("/api/v1/orders", order_body(), headers=shop.headers(), status=201)
     [logged] = deliveries(control, shop)
@@ -163,12 +177,13 @@ def test_signature_rules():
     header = signature_header("whsec_x", body, timestamp=1_700_000_000)
     assert verify("whsec_x", header, body, now=1_700_000_100) == 1_700_000_000
     for secret, hdr, data, now in (
-            ("whsec_x", header, body + b" ", 1_700_000_000),          # body changed
-            ("whsec_y", header, body, 1_700_000_000),                 # other secret
-            ("whsec_x", header, body, 1_700_000_000 + 301),           # too old
-            ("whsec_x", header, body, 1_700_000_000 - 301),           # from the future
-            ("", header, body, 1_700_000_000),                        # no secret: never open
-            ("whsec_x", "v1=abc", body, 1_700_000_000)):              # no timestamp
+        ("whsec_x", header, body + b" ", 1_700_000_000),  # body changed
+        ("whsec_y", header, body, 1_700_000_000),  # other secret
+        ("whsec_x", header, body, 1_700_000_000 + 301),  # too old
+        ("whsec_x", header, body, 1_700_000_000 - 301),  # from the future
+        ("", header, body, 1_700_000_000),  # no secret: never open
+        ("whsec_x", "v1=abc", body, 1_700_000_000),
+    ):  # no timestamp
         with pytest.raises(SignatureError):
             verify(secret, hdr, data, now=now)
     assert [backoff(n, 30) for n in (1, 2, 3, 12, 30)] == [30, 60, 120, 21600, 21600]
@@ -177,12 +192,17 @@ def test_signature_rules():
 def test_endpoint_urls_are_checked(control, shop):
     engine = store_engine(control, shop.tenant)
     with Session(engine) as db:
-        for url in ("ftp://x.test/", "http://127.0.0.1/x", "http://localhost/x",
-                    "http://10.0.0.5/x", "javascript:alert(1)"):
+        for url in (
+            "ftp://x.test/",
+            "http://127.0.0.1/x",
+            "http://localhost/x",
+            "http://10.0.0.5/x",
+            "javascript:alert(1)",
+        ):
             with pytest.raises(services.EndpointError):
-                services.create_endpoint(db, control.keyring, shop.tenant.id, url,
-                                         ["order.created"])
+                services.create_endpoint(
+                    db, control.keyring, shop.tenant.id, url, ["order.created"]
+                )
         with pytest.raises(services.EndpointError):
-            services.create_endpoint(db, control.keyring, shop.tenant.id, "https://ok.test/",
-                                     [])
+            services.create_endpoint(db, control.keyring, shop.tenant.id, "https://ok.test/", [])
     engine.dispose()

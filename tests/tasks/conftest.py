@@ -84,19 +84,39 @@ class WorkerProcess:
         ini = workdir / "worker.ini"
         ini.write_text("[app:main]\nbackoffice.environment = test\n")
         env = {k: v for k, v in os.environ.items() if not k.startswith("BACKOFFICE_")}
-        env.update({"BACKOFFICE_" + key[len("backoffice."):].upper(): str(value)
-                    for key, value in settings.items() if key.startswith("backoffice.")})
+        env.update(
+            {
+                "BACKOFFICE_" + key[len("backoffice.") :].upper(): str(value)
+                for key, value in settings.items()
+                if key.startswith("backoffice.")
+            }
+        )
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [ROOT, env.get("PYTHONPATH")]))
-        self.command = [BACKOFFICE, "--config", str(ini), "worker", "--concurrency", "2",
-                        "--loglevel", "info", "--hostname", self.name]
+        self.command = [
+            BACKOFFICE,
+            "--config",
+            str(ini),
+            "worker",
+            "--concurrency",
+            "2",
+            "--loglevel",
+            "info",
+            "--hostname",
+            self.name,
+        ]
         self.env = env
         self.proc: subprocess.Popen | None = None
 
     def start(self, timeout: float = 30) -> WorkerProcess:
         offset = self.log.stat().st_size if self.log.exists() else 0
         with open(self.log, "ab") as out:
-            self.proc = subprocess.Popen(self.command, env=self.env, stdout=out,
-                                         stderr=subprocess.STDOUT, start_new_session=True)
+            self.proc = subprocess.Popen(
+                self.command,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if b" ready." in self.log.read_bytes()[offset:]:

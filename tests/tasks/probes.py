@@ -30,21 +30,24 @@ def kill_worker():
     os._exit(3)
 
 
-@view_config(route_name="probe.order_event", renderer="json", request_method="POST",
-             require_csrf=False)  # a test probe, not a form
+@view_config(
+    route_name="probe.order_event", renderer="json", request_method="POST", require_csrf=False
+)  # a test probe, not a form
 def probe_order_event(request):
-    request.enqueue(record_order_event, int(request.params["order_id"]), "note",
-                    request.params["message"])
+    request.enqueue(
+        record_order_event, int(request.params["order_id"]), "note", request.params["message"]
+    )
     return {"ok": True}
 
 
-@view_config(route_name="probe.order_event_fails", renderer="json", request_method="POST",
-             require_csrf=False)  # a test probe, not a form
+@view_config(
+    route_name="probe.order_event_fails", renderer="json", request_method="POST", require_csrf=False
+)  # a test probe, not a form
 def probe_order_event_fails(request):
-    request.enqueue(record_order_event, int(request.params["order_id"]), "note",
-                    request.params["message"])
-    request.db.execute(insert(Customer).values(email=request.params["message"], name="",
-                                               phone=""))
+    request.enqueue(
+        record_order_event, int(request.params["order_id"]), "note", request.params["message"]
+    )
+    request.db.execute(insert(Customer).values(email=request.params["message"], name="", phone=""))
     request.db.flush()
     raise RuntimeError("the view fails after queueing: the transaction aborts")
 

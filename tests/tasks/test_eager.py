@@ -16,9 +16,11 @@ from tests.tasks.probes import add_probe_views
 
 def test_eager_task_runs_after_commit_on_sqlite(sqlite_settings, sqlite_control):
     store = Provisioner(sqlite_control, store_schema).create(
-        StoreRequest(slug=unique_slug(), name="Embedded"))
+        StoreRequest(slug=unique_slug(), name="Embedded")
+    )
     other = Provisioner(sqlite_control, store_schema).create(
-        StoreRequest(slug=unique_slug(), name="Other"))
+        StoreRequest(slug=unique_slug(), name="Other")
+    )
     config = configure(sqlite_settings, control=sqlite_control)
     assert config.registry["celery"].conf.task_always_eager
     add_probe_views(config)
@@ -28,8 +30,11 @@ def test_eager_task_runs_after_commit_on_sqlite(sqlite_settings, sqlite_control)
     add_order(sqlite_control, other)
     kept, lost = f"kept-{uuid.uuid4().hex}", f"lost-{uuid.uuid4().hex}"
     web.post(f"/s/{store.slug}/probe/order-event", {"order_id": order_id, "message": kept})
-    web.post(f"/s/{store.slug}/probe/order-event-fails",
-             {"order_id": order_id, "message": lost}, status=500)
+    web.post(
+        f"/s/{store.slug}/probe/order-event-fails",
+        {"order_id": order_id, "message": lost},
+        status=500,
+    )
     # No worker and no waiting: the task ran before the response was returned.
     assert order_events(sqlite_control, store) == [(order_id, "note", kept)]
     assert order_events(sqlite_control, other) == []
@@ -38,10 +43,16 @@ def test_eager_task_runs_after_commit_on_sqlite(sqlite_settings, sqlite_control)
 
 def test_worker_command_needs_a_broker(sqlite_settings, tmp_path):
     ini = tmp_path / "eager.ini"
-    ini.write_text("[app:main]\n" + "".join(
-        f"{key} = {value.replace('%', '%%')}\n" for key, value in sqlite_settings.items()
-        if key.startswith("backoffice.")))
+    ini.write_text(
+        "[app:main]\n"
+        + "".join(
+            f"{key} = {value.replace('%', '%%')}\n"
+            for key, value in sqlite_settings.items()
+            if key.startswith("backoffice.")
+        )
+    )
     result = CliRunner(env={"BACKOFFICE_BROKER_URL": ""}).invoke(
-        cli, ["--config", str(ini), "worker"])
+        cli, ["--config", str(ini), "worker"]
+    )
     assert result.exit_code == 1
     assert "broker_url" in result.output

@@ -14,11 +14,15 @@ from tests.conftest import unique_slug
 
 
 def test_prune_task_applies_the_retention_settings(sqlite_settings, sqlite_control):
-    settings = {**sqlite_settings, "backoffice.backup_keep_daily": "1",
-                "backoffice.backup_keep_weekly": "0"}
+    settings = {
+        **sqlite_settings,
+        "backoffice.backup_keep_daily": "1",
+        "backoffice.backup_keep_weekly": "0",
+    }
     sqlite_control.settings.update(settings)
     store = Provisioner(sqlite_control, store_schema).create(
-        StoreRequest(slug=unique_slug(), name="Kept small"))
+        StoreRequest(slug=unique_slug(), name="Kept small")
+    )
     backups = [backup_store(sqlite_control, store.slug) for _ in range(3)]
     config = configure(settings, control=sqlite_control)
     celery = config.registry["celery"]

@@ -24,11 +24,14 @@ def other_redis_url(redis_url):
     client.close()
 
 
-def test_task_that_kills_its_worker_runs_at_most_the_cap(mysql_settings, mysql_control,
-                                                         other_redis_url, tmp_path):
-    settings = task_settings(mysql_settings, other_redis_url,
-                             **{"backoffice.task_visibility_timeout": "1",
-                                "backoffice.task_max_deliveries": "2"})
+def test_task_that_kills_its_worker_runs_at_most_the_cap(
+    mysql_settings, mysql_control, other_redis_url, tmp_path
+):
+    settings = task_settings(
+        mysql_settings,
+        other_redis_url,
+        **{"backoffice.task_visibility_timeout": "1", "backoffice.task_max_deliveries": "2"},
+    )
     celery = configure(settings, control=mysql_control).registry["celery"]
     worker = WorkerProcess(settings, tmp_path, "killed")
     result = celery.send_task("probe.kill_worker")
@@ -41,8 +44,9 @@ def test_task_that_kills_its_worker_runs_at_most_the_cap(mysql_settings, mysql_c
         result.get(timeout=30, propagate=False)
         assert result.state == "FAILURE", worker.output()
         assert "delivered 3 times" in str(result.result)
-        assert int(redis.Redis.from_url(other_redis_url).get(
-            celery.deliveries.key(result.id, 0))) == 3
+        assert (
+            int(redis.Redis.from_url(other_redis_url).get(celery.deliveries.key(result.id, 0))) == 3
+        )
     finally:
         worker.stop()
         celery.close()
@@ -52,13 +56,20 @@ def test_task_that_kills_its_worker_runs_at_most_the_cap(mysql_settings, mysql_c
 def test_workers_look_for_abandoned_messages_as_often_as_the_visibility_timeout():
     """kombu's own default looks every 100 s: a message a dead worker held
     would wait that long past its visibility timeout."""
-    def options(timeout):
-        return make_celery({"backoffice.broker_url": "redis://127.0.0.1:6379/15",
-                            "backoffice.task_visibility_timeout": timeout}
-                           ).conf.broker_transport_options
 
-    assert options("1") == {"visibility_timeout": 1, "unacked_restore_interval": 1,
-                            "unacked_restore_throttle": 1}
+    def options(timeout):
+        return make_celery(
+            {
+                "backoffice.broker_url": "redis://127.0.0.1:6379/15",
+                "backoffice.task_visibility_timeout": timeout,
+            }
+        ).conf.broker_transport_options
+
+    assert options("1") == {
+        "visibility_timeout": 1,
+        "unacked_restore_interval": 1,
+        "unacked_restore_throttle": 1,
+    }
     assert options("3600")["unacked_restore_interval"] == 10
     with pytest.raises(ValueError, match="task_visibility_timeout"):
         options("0")

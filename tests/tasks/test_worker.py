@@ -21,8 +21,11 @@ def test_an_aborted_request_queues_nothing(worker, web, control, make_store):
     store = make_store()
     order_id = add_order(control, store)
     lost, kept = f"lost-{uuid.uuid4().hex}", f"kept-{uuid.uuid4().hex}"
-    web.post(f"/s/{store.slug}/probe/order-event-fails",
-             {"order_id": order_id, "message": lost}, status=500)
+    web.post(
+        f"/s/{store.slug}/probe/order-event-fails",
+        {"order_id": order_id, "message": lost},
+        status=500,
+    )
     web.post(f"/s/{store.slug}/probe/order-event", {"order_id": order_id, "message": kept})
     assert wait_for(lambda: order_events(control, store, kept)), worker.output()
     # The worker has drained the queue up to the later task; give a stray one a moment.
@@ -40,15 +43,17 @@ def test_task_session_is_bound_to_its_store(worker, task_registry, make_store):
         assert answer == {"store": store.slug, "database": store.database_name}
 
 
-def test_task_for_suspended_store_waits_until_resume(worker, task_registry, redis_client,
-                                                     control, make_store):
+def test_task_for_suspended_store_waits_until_resume(
+    worker, task_registry, redis_client, control, make_store
+):
     store = make_store()
     order_id = add_order(control, store)
     with control.session() as session:
         operations.suspend(control, session, store.slug)
     message = f"later-{uuid.uuid4().hex}"
     result = task_registry["celery"].send_task(
-        "orders.record_event", args=(store.id, order_id, "note", message))
+        "orders.record_event", args=(store.id, order_id, "note", message)
+    )
     counter = task_registry["celery"].deliveries
     # Retried (a message with retries >= 2 was delivered), and not run meanwhile.
     assert wait_for(lambda: redis_client.exists(counter.key(result.id, 2))), worker.output()
@@ -64,7 +69,8 @@ def test_task_for_dropped_store_is_given_up(worker, task_registry, control, make
     with control.session() as session:
         operations.drop(control, session, store.slug)
     result = task_registry["celery"].send_task(
-        "orders.record_event", args=(store.id, 1, "note", "never"))
+        "orders.record_event", args=(store.id, 1, "note", "never")
+    )
     assert result.get(timeout=20) is None
     assert "task dropped" in worker.output()
 
@@ -75,6 +81,7 @@ def test_poison_task_is_run_at_most_the_cap(worker, task_registry, redis_client)
     result.get(timeout=60, propagate=False)
     assert result.state == "FAILURE", worker.output()
     assert "DeliveryCapExceeded" in repr(result.result) or (
-        "delivered 4 times" in str(result.result))
+        "delivered 4 times" in str(result.result)
+    )
     # Three deliveries killed their pool process; the fourth was refused.
     assert int(redis_client.get(celery.deliveries.key(result.id, 0))) == 4

@@ -39,17 +39,24 @@ def stem_pattern(slug: str, prefix: str) -> str:
 def server_objects(conn: Connection, slug: str, prefix: str) -> tuple[set[str], set[str]]:
     """Databases and MySQL users that exist on the server for *slug* (any suffix)."""
     pattern = stem_pattern(slug, prefix)
-    databases = set(conn.scalars(text(
-        "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE :p"),
-        {"p": pattern}))
-    users = set(conn.scalars(text("SELECT User FROM mysql.user WHERE User LIKE :p"),
-                             {"p": pattern}))
+    databases = set(
+        conn.scalars(
+            text("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE :p"),
+            {"p": pattern},
+        )
+    )
+    users = set(
+        conn.scalars(text("SELECT User FROM mysql.user WHERE User LIKE :p"), {"p": pattern})
+    )
     return databases, users
 
 
 def kill_connections(conn: Connection, user: str) -> int:
-    ids = list(conn.scalars(text(
-        "SELECT ID FROM information_schema.PROCESSLIST WHERE USER = :u"), {"u": user}))
+    ids = list(
+        conn.scalars(
+            text("SELECT ID FROM information_schema.PROCESSLIST WHERE USER = :u"), {"u": user}
+        )
+    )
     for thread_id in ids:
         # The thread may have ended between the SELECT and the KILL.
         with contextlib.suppress(DBAPIError):
@@ -87,9 +94,13 @@ def create_admin_user(root: Engine, admin_url: str) -> AdminUser:
     with root.begin() as conn:
         conn.execute(text("CREATE USER :u@'%' IDENTIFIED BY :p"), {"u": name, "p": password})
         conn.execute(text("GRANT CREATE USER ON *.* TO :u@'%'"), {"u": name})
-        conn.execute(text(
-            f"GRANT ALL PRIVILEGES ON `{like_escape(RUN_PREFIX)}\\_%`.* TO :u@'%' "
-            "WITH GRANT OPTION"), {"u": name})
+        conn.execute(
+            text(
+                f"GRANT ALL PRIVILEGES ON `{like_escape(RUN_PREFIX)}\\_%`.* TO :u@'%' "
+                "WITH GRANT OPTION"
+            ),
+            {"u": name},
+        )
     url = make_url(admin_url).set(username=name, password=password)
     return AdminUser(name, password, url.render_as_string(hide_password=False))
 
@@ -105,8 +116,9 @@ def new_control_db(root: Engine, admin_url: str, settings: dict) -> dict:
     every store, such as ``keys rotate`` or ``migrate --all``)."""
     name = f"{RUN_PREFIX}_ctl{next(_counter)}"
     with root.begin() as conn:
-        conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 "
-                          "COLLATE utf8mb4_unicode_ci"))
+        conn.execute(
+            text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+        )
     fresh = dict(settings)
     fresh["backoffice.control_url"] = str(make_url(admin_url).set(database=name))
     return resolve(fresh, here=settings["here"], environ={})

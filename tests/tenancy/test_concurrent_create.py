@@ -28,7 +28,8 @@ def test_two_creates_of_one_slug_one_wins(own_control, root_engine, mysql_settin
     def create():
         try:
             return Provisioner(own_control, store_schema, fault=fault).create(
-                StoreRequest(slug=slug, name="Race"))
+                StoreRequest(slug=slug, name="Race")
+            )
         except StoreExists as exc:
             return exc
 

@@ -34,7 +34,8 @@ def store_engine(control):
 def locked_store(mysql_control):
     """One store for the tests that only try (and fail) to change it: saves a create each."""
     return Provisioner(mysql_control, store_schema).create(
-        StoreRequest(slug=unique_slug("locked"), name="Locked"))
+        StoreRequest(slug=unique_slug("locked"), name="Locked")
+    )
 
 
 def denied(conn, sql: str) -> int:
@@ -49,9 +50,13 @@ def denied(conn, sql: str) -> int:
 def test_store_user_reads_and_writes_its_own_database(control, make_store, store_engine):
     tenant = make_store()
     with store_engine(tenant).begin() as conn:
-        conn.execute(text("INSERT INTO products (sku, name, description, price_minor, stock, "
-                          "is_active, created_at, updated_at) "
-                          "VALUES ('SKU-1', 'Tea', '', 100, 1, 1, NOW(), NOW())"))
+        conn.execute(
+            text(
+                "INSERT INTO products (sku, name, description, price_minor, stock, "
+                "is_active, created_at, updated_at) "
+                "VALUES ('SKU-1', 'Tea', '', 100, 1, 1, NOW(), NOW())"
+            )
+        )
         conn.execute(text("UPDATE products SET stock = 5 WHERE sku = 'SKU-1'"))
         assert conn.scalar(text("SELECT stock FROM products WHERE sku = 'SKU-1'")) == 5
         conn.execute(text("DELETE FROM products WHERE sku = 'SKU-1'"))
@@ -66,15 +71,18 @@ def test_store_user_sees_only_its_own_database(make_store, store_engine):
     assert databases == {"information_schema", tenant.database_name}
 
 
-@pytest.mark.parametrize("sql", [
-    "CREATE TABLE intruder (id INT PRIMARY KEY)",
-    "DROP TABLE customers",
-    "ALTER TABLE customers ADD COLUMN x INT",
-    "CREATE INDEX ix_intruder ON customers (name)",
-    "TRUNCATE TABLE customers",
-    "CREATE USER 'intruder'@'%' IDENTIFIED BY 'x'",
-    "SELECT User FROM mysql.user",
-])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "CREATE TABLE intruder (id INT PRIMARY KEY)",
+        "DROP TABLE customers",
+        "ALTER TABLE customers ADD COLUMN x INT",
+        "CREATE INDEX ix_intruder ON customers (name)",
+        "TRUNCATE TABLE customers",
+        "CREATE USER 'intruder'@'%' IDENTIFIED BY 'x'",
+        "SELECT User FROM mysql.user",
+    ],
+)
 def test_store_user_cannot_change_schema_or_users(locked_store, store_engine, sql):
     with store_engine(locked_store).connect() as conn:
         denied(conn, sql)
@@ -91,8 +99,11 @@ def test_store_user_cannot_touch_another_store(make_store, store_engine):
     mine, theirs = make_store(), make_store()
     with store_engine(mine).connect() as conn:
         denied(conn, f"SELECT COUNT(*) FROM `{theirs.database_name}`.customers")
-        denied(conn, f"INSERT INTO `{theirs.database_name}`.customers (email, name, phone, "
-                     "created_at) VALUES ('x@y.z', 'X', '', NOW())")
+        denied(
+            conn,
+            f"INSERT INTO `{theirs.database_name}`.customers (email, name, phone, "
+            "created_at) VALUES ('x@y.z', 'X', '', NOW())",
+        )
         denied(conn, f"USE `{theirs.database_name}`")
 
 
@@ -104,8 +115,9 @@ def test_show_grants_is_exactly_usage_and_dml(root_engine, make_store):
     assert len(grants) == 2
     usage = next(g for g in grants if g.startswith("GRANT USAGE ON *.*"))
     assert usage.startswith(f"GRANT USAGE ON *.* TO `{tenant.db_user}`@`%` IDENTIFIED BY PASSWORD")
-    assert (f"GRANT SELECT, INSERT, UPDATE, DELETE ON `{escaped}`.* TO `{tenant.db_user}`@`%`"
-            in grants)
+    assert (
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON `{escaped}`.* TO `{tenant.db_user}`@`%`" in grants
+    )
 
 
 class FixedSuffix(Provisioner):
@@ -114,8 +126,9 @@ class FixedSuffix(Provisioner):
     suffix = "q1w2"
 
     def database_name(self, request):
-        return generate_database_name(request.slug, self.control.settings["backoffice.db_prefix"],
-                                      suffix=self.suffix)
+        return generate_database_name(
+            request.slug, self.control.settings["backoffice.db_prefix"], suffix=self.suffix
+        )
 
 
 def test_underscore_in_names_is_not_a_wildcard(control, make_store, store_engine):
@@ -131,7 +144,6 @@ def test_underscore_in_names_is_not_a_wildcard(control, make_store, store_engine
     assert all(x == y or x == "_" for x, y in zip(a.database_name, b.database_name, strict=True))
     assert a.database_name != b.database_name
     with store_engine(a).connect() as conn:
-        assert set(conn.scalars(text("SHOW DATABASES"))) == {"information_schema",
-                                                             a.database_name}
+        assert set(conn.scalars(text("SHOW DATABASES"))) == {"information_schema", a.database_name}
         denied(conn, f"SELECT COUNT(*) FROM `{b.database_name}`.customers")
         denied(conn, f"DELETE FROM `{b.database_name}`.customers")

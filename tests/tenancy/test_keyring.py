@@ -63,14 +63,17 @@ def test_tampered_token_fails(position):
         keys.decrypt_text(flip(token, position), context=CONTEXT)
 
 
-@pytest.mark.parametrize("mangle", [
-    lambda t: "v2" + t[2:],                      # unknown format version
-    lambda t: t.rsplit(".", 1)[0] + ".!!!",     # body is not base64
-    lambda t: t.rsplit(".", 1)[0] + ".AAAA",    # too short for nonce + tag
-    lambda t: t.replace(".", "", 1),            # no key id separator
-    lambda t: "plain text",
-    lambda t: "",
-])
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda t: "v2" + t[2:],  # unknown format version
+        lambda t: t.rsplit(".", 1)[0] + ".!!!",  # body is not base64
+        lambda t: t.rsplit(".", 1)[0] + ".AAAA",  # too short for nonce + tag
+        lambda t: t.replace(".", "", 1),  # no key id separator
+        lambda t: "plain text",
+        lambda t: "",
+    ],
+)
 def test_malformed_token_is_rejected(mangle):
     keys = ring(generate_key())
     with pytest.raises(KeyRingError, match="not an encrypted secret token"):
@@ -123,12 +126,15 @@ def test_key_text_with_comments_and_lines():
     assert keys.current_id == key_id(base64.urlsafe_b64decode(a))
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("", "the key ring is empty"),
-    ("# only a comment", "the key ring is empty"),
-    ("not base64 ***", "not valid base64"),
-    (base64.urlsafe_b64encode(b"short").decode(), "must be 32 bytes"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "the key ring is empty"),
+        ("# only a comment", "the key ring is empty"),
+        ("not base64 ***", "not valid base64"),
+        (base64.urlsafe_b64encode(b"short").decode(), "must be 32 bytes"),
+    ],
+)
 def test_bad_key_text(text, message):
     with pytest.raises(KeyRingError, match=message):
         KeyRing.from_text(text)
@@ -156,8 +162,9 @@ def test_production_ignores_a_key_file(tmp_path):
 
 def test_production_with_keys(tmp_path):
     key = generate_key()
-    keys = load_keyring(settings_for(tmp_path, **{"backoffice.environment": "production",
-                                                  "backoffice.keys": key}))
+    keys = load_keyring(
+        settings_for(tmp_path, **{"backoffice.environment": "production", "backoffice.keys": key})
+    )
     assert keys.current_id == key_id(base64.urlsafe_b64decode(key))
 
 

@@ -13,7 +13,7 @@ from migrations import TENANT_DIR
 from tenancy.migrate import head, migrate_stores
 from tenancy.models import Tenant
 
-REVISION = '''
+REVISION = """
 import sqlalchemy as sa
 from alembic import op
 
@@ -25,7 +25,7 @@ depends_on = None
 
 def upgrade():
     op.add_column("customers", sa.Column("fanout_note", sa.String(64), nullable=True))
-'''
+"""
 
 
 def scripts_with_revision(tmp_path):
@@ -49,16 +49,23 @@ def store_state(control, tenant):
 def test_parallel_fanout_migrates_every_store_and_records_it(control, make_store, tmp_path):
     stores = [make_store() for _ in range(6)]
     seen = []
-    results = migrate_stores(control, stores, concurrency=3, target="fan1",
-                             location=scripts_with_revision(tmp_path), on_result=seen.append)
+    results = migrate_stores(
+        control,
+        stores,
+        concurrency=3,
+        target="fan1",
+        location=scripts_with_revision(tmp_path),
+        on_result=seen.append,
+    )
     assert [r.slug for r in results] == [s.slug for s in stores]
     assert all(r.ok and r.revision == "fan1" for r in results), results
     assert sorted(r.slug for r in seen) == sorted(s.slug for s in stores)
     for store in stores:
         assert store_state(control, store) == (True, "fan1")
     with control.session() as session:
-        recorded = session.scalars(select(Tenant.schema_revision)
-                                   .where(Tenant.id.in_([s.id for s in stores]))).all()
+        recorded = session.scalars(
+            select(Tenant.schema_revision).where(Tenant.id.in_([s.id for s in stores]))
+        ).all()
     assert recorded == ["fan1"] * len(stores)
 
 
@@ -69,8 +76,9 @@ def test_one_broken_store_does_not_stop_the_others(control, make_store, tmp_path
     with engine.begin() as conn:  # the column exists already: its ALTER fails
         conn.execute(text("ALTER TABLE customers ADD COLUMN fanout_note VARCHAR(64) NULL"))
     engine.dispose()
-    results = migrate_stores(control, stores, concurrency=2, target="fan1",
-                             location=scripts_with_revision(tmp_path))
+    results = migrate_stores(
+        control, stores, concurrency=2, target="fan1", location=scripts_with_revision(tmp_path)
+    )
     by_slug = {r.slug: r for r in results}
     assert not by_slug[broken.slug].ok and "fanout_note" in by_slug[broken.slug].error
     for store in stores:

@@ -27,14 +27,20 @@ def admin_store(own_control, admin_user, root_engine, request):
         own_control.add_server(session, name, admin_user.url)
         session.commit()
     return Provisioner(own_control, store_schema).create(
-        StoreRequest(slug=unique_slug("adm"), name="Admin", server=name))
+        StoreRequest(slug=unique_slug("adm"), name="Admin", server=name)
+    )
 
 
-@pytest.mark.parametrize(("admin_store", "ended", "warned"), [
-    (None, False, False),                      # cannot even see the session
-    ("PROCESS", False, True),                  # sees it, may not KILL it: a warning
-    ("PROCESS, CONNECTION ADMIN", True, False),
-], indirect=["admin_store"], ids=["minimal", "process", "process+connection-admin"])
+@pytest.mark.parametrize(
+    ("admin_store", "ended", "warned"),
+    [
+        (None, False, False),  # cannot even see the session
+        ("PROCESS", False, True),  # sees it, may not KILL it: a warning
+        ("PROCESS, CONNECTION ADMIN", True, False),
+    ],
+    indirect=["admin_store"],
+    ids=["minimal", "process", "process+connection-admin"],
+)
 def test_rotate_password_ends_open_sessions(own_control, admin_store, ended, warned, caplog):
     """Ending the old sessions needs PROCESS and CONNECTION ADMIN on top of the minimum."""
     engine = create_engine(own_control.runtime_url(admin_store), poolclass=NullPool)
@@ -59,4 +65,6 @@ def test_drop_with_the_minimal_admin(own_control, root_engine, admin_store, mysq
         operations.drop(own_control, db, admin_store.slug)
     with root_engine.connect() as conn:
         assert server_objects(conn, admin_store.slug, mysql_settings["backoffice.db_prefix"]) == (
-            set(), set())
+            set(),
+            set(),
+        )

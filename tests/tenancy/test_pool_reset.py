@@ -39,8 +39,7 @@ def counters(engine) -> dict[str, int]:
     raw = engine.raw_connection()
     try:
         cursor = raw.cursor()
-        cursor.execute("SHOW SESSION STATUS WHERE Variable_name IN "
-                       "('Com_rollback', 'Com_commit')")
+        cursor.execute("SHOW SESSION STATUS WHERE Variable_name IN ('Com_rollback', 'Com_commit')")
         return {name: int(value) for name, value in cursor.fetchall()}
     finally:
         raw.close()  # a raw checkout: the pool rolls back (one more Com_rollback)
@@ -51,8 +50,10 @@ def spent(engine, work) -> dict[str, int]:
     work()
     after = counters(engine)
     # The second counters() is on the same connection; its own checkin is not in it.
-    return {"rollback": after["Com_rollback"] - before["Com_rollback"] - 1,
-            "commit": after["Com_commit"] - before["Com_commit"]}
+    return {
+        "rollback": after["Com_rollback"] - before["Com_rollback"] - 1,
+        "commit": after["Com_commit"] - before["Com_commit"],
+    }
 
 
 def test_a_read_only_session_rolls_back_once(engine):

@@ -41,13 +41,18 @@ def saga(own_control, admin_server, mysql_settings, root_engine):
         prefix = mysql_settings["backoffice.db_prefix"]
 
         def __init__(self):
-            self.request = StoreRequest(slug=unique_slug("fault"), name="Faulty",
-                                        server=admin_server, owner_email="o@example.com",
-                                        owner_password="owner-pass-1")
+            self.request = StoreRequest(
+                slug=unique_slug("fault"),
+                name="Faulty",
+                server=admin_server,
+                owner_email="o@example.com",
+                owner_password="owner-pass-1",
+            )
 
         def create(self, fault=None, *, resume=False):
             return Provisioner(own_control, store_schema, fault=fault).create(
-                self.request, resume=resume)
+                self.request, resume=resume
+            )
 
         def objects(self):
             with root_engine.connect() as conn:
@@ -59,8 +64,11 @@ def saga(own_control, admin_server, mysql_settings, root_engine):
 
         def jobs(self):
             with own_control.session() as session:
-                return list(session.scalars(select(Job).where(
-                    Job.tenant_slug == self.request.slug).order_by(Job.id)))
+                return list(
+                    session.scalars(
+                        select(Job).where(Job.tenant_slug == self.request.slug).order_by(Job.id)
+                    )
+                )
 
     return Saga()
 
@@ -69,6 +77,7 @@ def at(step, action):
     def fault(current):
         if current == step:
             action()
+
     return fault
 
 
@@ -79,8 +88,10 @@ def assert_working(control, saga, tenant):
     assert saga.objects() == ({row.database_name}, {row.db_user})
     engine = create_engine(control.runtime_url(row), poolclass=NullPool)
     with engine.connect() as conn:
-        assert set(conn.scalars(text("SHOW DATABASES"))) == {"information_schema",
-                                                             row.database_name}
+        assert set(conn.scalars(text("SHOW DATABASES"))) == {
+            "information_schema",
+            row.database_name,
+        }
         assert conn.scalar(text("SELECT COUNT(*) FROM staff_users")) == 1
     engine.dispose()
 
@@ -113,8 +124,9 @@ def test_exception_at_each_step_compensates_and_resumes(own_control, saga, step)
 
 
 @pytest.mark.parametrize("step", STEPS)
-def test_killed_admin_connection_then_failure_still_cleans_up(own_control, saga, root_engine,
-                                                              admin_user, step):
+def test_killed_admin_connection_then_failure_still_cleans_up(
+    own_control, saga, root_engine, admin_user, step
+):
     """Compensation must not reuse a connection the server killed."""
 
     def kill_then_fail():
@@ -129,8 +141,9 @@ def test_killed_admin_connection_then_failure_still_cleans_up(own_control, saga,
 
 
 @pytest.mark.parametrize("step", STEPS)
-def test_killed_admin_connection_alone_is_survived(own_control, saga, root_engine,
-                                                   admin_user, step):
+def test_killed_admin_connection_alone_is_survived(
+    own_control, saga, root_engine, admin_user, step
+):
     """A killed pooled connection is replaced (pre-ping): the create still succeeds."""
     killed = []
 
@@ -145,8 +158,7 @@ def test_killed_admin_connection_alone_is_survived(own_control, saga, root_engin
 
 
 @pytest.mark.parametrize("step", SERVER_STEPS)
-def test_server_gone_during_compensation_resumes(own_control, saga, root_engine,
-                                                 admin_user, step):
+def test_server_gone_during_compensation_resumes(own_control, saga, root_engine, admin_user, step):
     """The admin account becomes unusable mid-create: clean-up cannot run either."""
 
     def server_goes_away():

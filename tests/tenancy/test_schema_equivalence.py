@@ -27,18 +27,31 @@ def snapshot(conn: Connection) -> dict:
     tables = {}
     for table in sorted(insp.get_table_names()):
         tables[table] = {
-            "columns": [(c["name"], repr(c["type"]), c["nullable"], c.get("default"))
-                        for c in insp.get_columns(table)],
-            "primary_key": (insp.get_pk_constraint(table)["name"],
-                            tuple(insp.get_pk_constraint(table)["constrained_columns"])),
-            "indexes": sorted((i["name"], tuple(i["column_names"]), bool(i["unique"]))
-                              for i in insp.get_indexes(table)),
-            "unique": sorted((u["name"], tuple(u["column_names"]))
-                             for u in insp.get_unique_constraints(table)),
+            "columns": [
+                (c["name"], repr(c["type"]), c["nullable"], c.get("default"))
+                for c in insp.get_columns(table)
+            ],
+            "primary_key": (
+                insp.get_pk_constraint(table)["name"],
+                tuple(insp.get_pk_constraint(table)["constrained_columns"]),
+            ),
+            "indexes": sorted(
+                (i["name"], tuple(i["column_names"]), bool(i["unique"]))
+                for i in insp.get_indexes(table)
+            ),
+            "unique": sorted(
+                (u["name"], tuple(u["column_names"])) for u in insp.get_unique_constraints(table)
+            ),
             "foreign_keys": sorted(
-                (fk["name"], tuple(fk["constrained_columns"]), fk["referred_table"],
-                 tuple(fk["referred_columns"]), tuple(sorted(fk.get("options", {}).items())))
-                for fk in insp.get_foreign_keys(table)),
+                (
+                    fk["name"],
+                    tuple(fk["constrained_columns"]),
+                    fk["referred_table"],
+                    tuple(fk["referred_columns"]),
+                    tuple(sorted(fk.get("options", {}).items())),
+                )
+                for fk in insp.get_foreign_keys(table)
+            ),
         }
     return tables
 
@@ -60,10 +73,13 @@ def mariadb_pair(root_engine, mysql_admin_url) -> Iterator[tuple]:
     names = [f"{RUN_PREFIX}_eq{n}a", f"{RUN_PREFIX}_eq{n}b"]
     with root_engine.begin() as conn:
         for name in names:
-            conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 "
-                              "COLLATE utf8mb4_unicode_ci"))
-    engines = [make_engine(make_url(mysql_admin_url).set(database=name), poolclass=NullPool)
-               for name in names]
+            conn.execute(
+                text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+            )
+    engines = [
+        make_engine(make_url(mysql_admin_url).set(database=name), poolclass=NullPool)
+        for name in names
+    ]
     yield tuple(engines)
     for engine in engines:
         engine.dispose()

@@ -35,10 +35,15 @@ def test_ini_values_and_here(ini, tmp_path):
 
 
 def test_environment_wins_over_the_ini_file(ini):
-    settings = load(ini, environ={"BACKOFFICE_BASE_DOMAIN": "env.example",
-                                  "BACKOFFICE_ENGINE_CAP": "7",
-                                  "BACKOFFICE_KEYS": "k1,k2",
-                                  "OTHER_BASE_DOMAIN": "ignored"})
+    settings = load(
+        ini,
+        environ={
+            "BACKOFFICE_BASE_DOMAIN": "env.example",
+            "BACKOFFICE_ENGINE_CAP": "7",
+            "BACKOFFICE_KEYS": "k1,k2",
+            "OTHER_BASE_DOMAIN": "ignored",
+        },
+    )
     assert settings["backoffice.base_domain"] == "env.example"
     assert settings["backoffice.engine_cap"] == "7"
     assert settings["backoffice.keys"] == "k1,k2"
@@ -59,8 +64,9 @@ def test_missing_config_file(tmp_path):
 
 
 def test_resolve_uses_defaults_then_settings_then_environment(tmp_path):
-    settings = resolve({"backoffice.db_prefix": "x_"}, here=tmp_path,
-                       environ={"BACKOFFICE_DB_PREFIX": "y_"})
+    settings = resolve(
+        {"backoffice.db_prefix": "x_"}, here=tmp_path, environ={"BACKOFFICE_DB_PREFIX": "y_"}
+    )
     assert settings["backoffice.db_prefix"] == "y_"
     assert settings["backoffice.environment"] == "development"
 
@@ -70,13 +76,16 @@ def test_as_int(value, expected):
     assert as_int({"k": value}, "k") == expected
 
 
-@pytest.mark.parametrize(("value", "message"), [
-    ("many", "k must be a whole number, got 'many'"),
-    ("1.5", "k must be a whole number"),
-    (None, "k must be a whole number, got None"),
-    ("", "k must be a whole number"),
-    ("-1", "k must be at least 0, got -1"),
-])
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("many", "k must be a whole number, got 'many'"),
+        ("1.5", "k must be a whole number"),
+        (None, "k must be a whole number, got None"),
+        ("", "k must be a whole number"),
+        ("-1", "k must be at least 0, got -1"),
+    ],
+)
 def test_as_int_rejects_bad_values(value, message):
     with pytest.raises(SettingsError, match=message):
         as_int({"k": value}, "k")
@@ -87,10 +96,20 @@ def test_as_int_minimum():
         as_int({"k": "0"}, "k", minimum=1)
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    ("true", True), ("Yes", True), ("1", True), ("on", True),
-    ("false", False), ("no", False), ("0", False), ("", False), (" OFF ", False),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("true", True),
+        ("Yes", True),
+        ("1", True),
+        ("on", True),
+        ("false", False),
+        ("no", False),
+        ("0", False),
+        ("", False),
+        (" OFF ", False),
+    ],
+)
 def test_as_bool(value, expected):
     assert as_bool({"k": value}, "k") is expected
 

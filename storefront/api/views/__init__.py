@@ -13,8 +13,12 @@ API_VIEW = {"renderer": None, "require_csrf": False}
 
 
 def json_response(data, status: int = 200, headers: dict | None = None) -> Response:
-    response = Response(body=data if isinstance(data, bytes) else dumps(data), status=status,
-                        content_type="application/json", charset="utf-8")
+    response = Response(
+        body=data if isinstance(data, bytes) else dumps(data),
+        status=status,
+        content_type="application/json",
+        charset="utf-8",
+    )
     response.headers["Cache-Control"] = "no-store"
     response.headers.update(headers or {})
     return response
@@ -29,9 +33,18 @@ def body_of(request, schema: str) -> dict:
         raise bad_request("the body must be a JSON object")
     errors = sorted(validator(schema).iter_errors(payload), key=lambda e: list(e.path))
     if errors:
-        raise invalid("the request body is invalid", {"fields": [
-            {"field": "/".join(str(p) for p in e.absolute_path) or "(body)",
-             "message": e.message} for e in errors[:20]]})
+        raise invalid(
+            "the request body is invalid",
+            {
+                "fields": [
+                    {
+                        "field": "/".join(str(p) for p in e.absolute_path) or "(body)",
+                        "message": e.message,
+                    }
+                    for e in errors[:20]
+                ]
+            },
+        )
     return payload
 
 

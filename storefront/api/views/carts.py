@@ -22,15 +22,29 @@ def create_cart(request):
     lines: dict[str, int] = {}
     for line in payload["lines"]:
         lines[line["sku"]] = min(lines.get(line["sku"], 0) + line["quantity"], 999)
-    sold = set(request.db.scalars(select(Product.sku).where(
-        Product.sku.in_(list(lines)), Product.is_active.is_(True))))
+    sold = set(
+        request.db.scalars(
+            select(Product.sku).where(Product.sku.in_(list(lines)), Product.is_active.is_(True))
+        )
+    )
     unknown = sorted(sku for sku in lines if sku not in sold)
     if unknown:
         raise invalid("unknown or inactive products", {"skus": unknown})
     expires = int(time.time()) + payload.get("expires_in", DEFAULT_TTL)
-    token = sign_cart(cart_key(request.registry, request.tenant.id), request.tenant.id,
-                      lines.items(), expires=expires, locale=payload.get("locale"))
-    return json_response({
-        "token": token, "url": request.route_url("checkout.cart_token", token=token),
-        "expires_at": datetime.fromtimestamp(expires, UTC).replace(tzinfo=None).isoformat()
-        + "Z", "lines": [{"sku": s, "quantity": q} for s, q in lines.items()]}, 201)
+    token = sign_cart(
+        cart_key(request.registry, request.tenant.id),
+        request.tenant.id,
+        lines.items(),
+        expires=expires,
+        locale=payload.get("locale"),
+    )
+    return json_response(
+        {
+            "token": token,
+            "url": request.route_url("checkout.cart_token", token=token),
+            "expires_at": datetime.fromtimestamp(expires, UTC).replace(tzinfo=None).isoformat()
+            + "Z",
+            "lines": [{"sku": s, "quantity": q} for s, q in lines.items()],
+        },
+        201,
+    )

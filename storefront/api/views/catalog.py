@@ -25,8 +25,15 @@ def list_products(request):
         if active not in BOOLEANS:
             raise bad_request("active must be true or false", {"parameter": "active"})
         statement = statement.where(Product.is_active.is_(BOOLEANS[active]))
-    return json_response(paging.page(statement, Product.id, request.params, request.db,
-                                     lambda p: represent.product(p, currency)))
+    return json_response(
+        paging.page(
+            statement,
+            Product.id,
+            request.params,
+            request.db,
+            lambda p: represent.product(p, currency),
+        )
+    )
 
 
 @view_config(route_name="api.product", request_method="GET", **API_VIEW)
@@ -45,8 +52,9 @@ def list_customers(request):
     email = request.params.get("email")
     if email:
         statement = statement.where(Customer.email == email.strip().lower())
-    return json_response(paging.page(statement, Customer.id, request.params, request.db,
-                                     represent.customer))
+    return json_response(
+        paging.page(statement, Customer.id, request.params, request.db, represent.customer)
+    )
 
 
 @view_config(route_name="api.customer", request_method="GET", **API_VIEW)

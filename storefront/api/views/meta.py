@@ -11,5 +11,6 @@ from storefront.api.views import API_VIEW, json_response
 @view_config(route_name="api.openapi", request_method="GET", **API_VIEW)
 def openapi(request):
     # The server URL keeps a /s/<slug> prefix, so tools that follow it stay on the store.
-    return json_response(document(request.application_url),
-                         headers={"Cache-Control": "public, max-age=300"})
+    return json_response(
+        document(request.application_url), headers={"Cache-Control": "public, max-age=300"}
+    )

@@ -41,8 +41,9 @@ def create_order(request):
     if claims.replay is not None:
         stored = claims.replay
         claims.complete(stored.status_code, stored.response_body.encode(), stored.order_id)
-        return json_response(stored.response_body.encode(), stored.status_code,
-                             {"Idempotent-Replayed": "true"})
+        return json_response(
+            stored.response_body.encode(), stored.status_code, {"Idempotent-Replayed": "true"}
+        )
     order = place_order(request.db, payload, actor=actor(key))
     body = dumps(represent.order(order))
     claims.complete(201, body, order.id)
@@ -57,8 +58,7 @@ def _datetime_param(params, name: str) -> datetime | None:
     try:
         value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
-        raise bad_request(f"{name} must be an ISO 8601 date-time",
-                          {"parameter": name}) from None
+        raise bad_request(f"{name} must be an ISO 8601 date-time", {"parameter": name}) from None
     # Stored naive in UTC: an offset given by the client is converted, none means UTC.
     return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
 
@@ -73,8 +73,10 @@ def list_orders(request):
             statement = statement.where(getattr(Order, name) == params[name])
     if params.get("email"):
         statement = statement.where(Order.customer_email == params["email"].strip().lower())
-    since, until = _datetime_param(params, "created_after"), _datetime_param(params,
-                                                                             "created_before")
+    since, until = (
+        _datetime_param(params, "created_after"),
+        _datetime_param(params, "created_before"),
+    )
     if since is not None:
         statement = statement.where(Order.created_at >= since)
     if until is not None:
@@ -104,9 +106,14 @@ def post_status(request):
     payload = body_of(request, "StatusChange")
     order = _order(request, lock=True)
     previous = order.status
-    change_status(request.db, order, payload["status"], actor=actor(key),
-                  message=payload.get("message", ""),
-                  allowed=next_statuses(request.db, order.status))
+    change_status(
+        request.db,
+        order,
+        payload["status"],
+        actor=actor(key),
+        message=payload.get("message", ""),
+        allowed=next_statuses(request.db, order.status),
+    )
     emit_for_order(request, ORDER_STATUS_CHANGED, order, previous_status=previous)
     return json_response(represent.order(order))
 
@@ -125,8 +132,11 @@ def add_note(request):
 @view_config(route_name="api.order_status", request_method="GET", **API_VIEW)
 def order_status(request):
     require_key(request, "read")
-    order = request.db.scalar(select(Order).options(selectinload(Order.lines)).where(
-        Order.status_token == request.matchdict["token"]))
+    order = request.db.scalar(
+        select(Order)
+        .options(selectinload(Order.lines))
+        .where(Order.status_token == request.matchdict["token"])
+    )
     if order is None:
         raise not_found("order")
     return json_response(represent.order_status(order))

@@ -38,8 +38,9 @@ def language_links(request, fallback_route: str) -> list[dict]:
             url = request.current_route_url(_query=query)
         else:
             url = request.route_url(fallback_route, _query={"lang": code})
-        links.append({"code": code, "name": name, "url": url,
-                      "current": code == request.locale_name})
+        links.append(
+            {"code": code, "name": name, "url": url, "current": code == request.locale_name}
+        )
     return links
 
 
@@ -49,9 +50,14 @@ def step_links(request, current: str | None) -> list[dict]:
     names = [name for name, _label in STEPS]
     at = names.index(current)
     translate = request.localizer.translate
-    return [{"label": translate(label), "url": request.route_url(name),
-             "state": "done" if i < at else "current" if i == at else "todo"}
-            for i, (name, label) in enumerate(STEPS)]
+    return [
+        {
+            "label": translate(label),
+            "url": request.route_url(name),
+            "state": "done" if i < at else "current" if i == at else "todo",
+        }
+        for i, (name, label) in enumerate(STEPS)
+    ]
 
 
 def translated(request, value):
@@ -60,8 +66,9 @@ def translated(request, value):
     if isinstance(value, TranslationString):
         return translate(value)
     if isinstance(value, dict) and any(isinstance(v, TranslationString) for v in value.values()):
-        return {k: translate(v) if isinstance(v, TranslationString) else v
-                for k, v in value.items()}
+        return {
+            k: translate(v) if isinstance(v, TranslationString) else v for k, v in value.items()
+        }
     return value
 
 
@@ -86,8 +93,9 @@ def page(request, step: str | None = None, **values) -> dict:
 
 
 def flash(request, message, error: bool = False) -> None:
-    request.session.flash(request.localizer.translate(message),
-                          FLASH_ERROR if error else FLASH_INFO)
+    request.session.flash(
+        request.localizer.translate(message), FLASH_ERROR if error else FLASH_INFO
+    )
 
 
 def see_other(request, route: str, **kw) -> HTTPSeeOther:

@@ -24,15 +24,23 @@ def cart_page(request, checkout, *, errors=None, typed=None) -> dict:
     if checkout is not None and cart.gone:
         services.drop_gone(checkout, cart)
         flash_now = request.localizer.translate(
-            _("Some products are no longer sold and were removed from your cart."))
+            _("Some products are no longer sold and were removed from your cart.")
+        )
     else:
         flash_now = None
     placed = services.current(request)
     last_order = None
     if placed is not None and placed.state == "placed" and placed.order_id:
         last_order = request.db.get(services.Order, placed.order_id)
-    return page(request, "checkout.cart", cart=cart, errors=errors or {}, typed=typed or {},
-                removed_notice=flash_now, last_order=last_order)
+    return page(
+        request,
+        "checkout.cart",
+        cart=cart,
+        errors=errors or {},
+        typed=typed or {},
+        removed_notice=flash_now,
+        last_order=last_order,
+    )
 
 
 @view_config(route_name="checkout.cart", request_method="GET", renderer=T + "cart.html")
@@ -79,7 +87,7 @@ def cart_from_form(request):
     if lines:
         checkout = services.start(request, "form")
         services.set_lines(checkout, lines)
-        prefill = {k: (request.POST.get(k) or "").strip()[:LIMITS[k]] for k in PREFILL}
+        prefill = {k: (request.POST.get(k) or "").strip()[: LIMITS[k]] for k in PREFILL}
         if any(prefill.values()):
             checkout.details = {**prefill, "email": prefill["email"].lower()}
     if request.POST.get("lang") in LOCALES:
@@ -87,8 +95,7 @@ def cart_from_form(request):
     return see_other(request, "checkout.cart")
 
 
-@view_config(route_name="checkout.cart_token", request_method="GET",
-             renderer=T + "message.html")
+@view_config(route_name="checkout.cart_token", request_method="GET", renderer=T + "message.html")
 def cart_from_token(request):
     """``/checkout/c/<token>``: a cart signed by the store (``POST /api/v1/carts``)."""
     key = cart_key(request.registry, request.tenant.id)
@@ -97,9 +104,15 @@ def cart_from_token(request):
     except CartTokenError as exc:
         log.info("cart link refused: %s", exc)
         request.response.status = 400
-        return page(request, None, title=_("This cart link does not work"),
-                    message=_("The link is invalid or has expired. Please go back to the "
-                              "shop and start again."), back=None)
+        return page(
+            request,
+            None,
+            title=_("This cart link does not work"),
+            message=_(
+                "The link is invalid or has expired. Please go back to the shop and start again."
+            ),
+            back=None,
+        )
     checkout = services.start(request, "token")
     products = services.sellable(request.db, [sku for sku, _qty in token.lines])
     services.set_lines(checkout, [(s, q) for s, q in token.lines if s in products])

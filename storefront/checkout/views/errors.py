@@ -12,8 +12,12 @@ from pyramid.view import exception_view_config
 from storefront.checkout.views import T, page
 from storefront.i18n import _
 
-BACK = {"checkout.update": "checkout.cart", "checkout.details": "checkout.details",
-        "checkout.payment": "checkout.payment", "checkout.place": "checkout.review"}
+BACK = {
+    "checkout.update": "checkout.cart",
+    "checkout.details": "checkout.details",
+    "checkout.payment": "checkout.payment",
+    "checkout.place": "checkout.review",
+}
 
 
 @exception_view_config(BadCSRFToken, route_name="checkout.update", renderer=T + "message.html")
@@ -23,9 +27,15 @@ BACK = {"checkout.update": "checkout.cart", "checkout.details": "checkout.detail
 def refused_form(exc, request):
     request.response.status = 400
     back = BACK.get(request.matched_route.name, "checkout.cart")
-    return page(request, None, title=_("Please send the form again"),
-                message=_("Your session has expired or your browser did not send its "
-                          "cookie, so we could not accept this form. Your cart and details "
-                          "are saved. Make sure cookies are allowed, go back and send it "
-                          "again."), back=request.route_url(back))
-
+    return page(
+        request,
+        None,
+        title=_("Please send the form again"),
+        message=_(
+            "Your session has expired or your browser did not send its "
+            "cookie, so we could not accept this form. Your cart and details "
+            "are saved. Make sure cookies are allowed, go back and send it "
+            "again."
+        ),
+        back=request.route_url(back),
+    )

@@ -55,15 +55,20 @@ def order_page(request):
     flow = request_order_flow(request)
     translate = request.localizer.translate
     can_pay = _payable(order) and _online_method(request, checkout) is not None
-    return page(request, None, order=order, currency=order.currency,
-                status_label=flow.label(order.status),
-                payment_label=payment_label(translate, order.payment_status),
-                method=method_label(request, checkout.payment_method if checkout else None),
-                instructions=checkout.payment_instructions if checkout else None,
-                can_pay=can_pay,
-                payment_failed=can_pay and services.last_payment_failed(request.db, order),
-                address_lines=(order.shipping_address or "").splitlines(),
-                page_url=request.route_url("checkout.order", token=order.status_token))
+    return page(
+        request,
+        None,
+        order=order,
+        currency=order.currency,
+        status_label=flow.label(order.status),
+        payment_label=payment_label(translate, order.payment_status),
+        method=method_label(request, checkout.payment_method if checkout else None),
+        instructions=checkout.payment_instructions if checkout else None,
+        can_pay=can_pay,
+        payment_failed=can_pay and services.last_payment_failed(request.db, order),
+        address_lines=(order.shipping_address or "").splitlines(),
+        page_url=request.route_url("checkout.order", token=order.status_token),
+    )
 
 
 @view_config(route_name="checkout.pay", request_method="GET", renderer=T + "redirect.html")
@@ -78,8 +83,14 @@ def pay(request):
         start = start_payment(request, order, method, order_url, order_url)
     except (PaymentRefused, PaymentError) as exc:
         log.warning("payment start failed for order %s: %s", order.id, type(exc).__name__)
-        flash(request, _("The payment could not be started. Please try again in a few "
-                         "minutes or choose to pay later."), error=True)
+        flash(
+            request,
+            _(
+                "The payment could not be started. Please try again in a few "
+                "minutes or choose to pay later."
+            ),
+            error=True,
+        )
         return HTTPSeeOther(order_url)
     if start.kind == "redirect":
         return HTTPSeeOther(start.url)
@@ -92,6 +103,10 @@ def pay(request):
 @exception_view_config(HTTPNotFound, route_name="checkout.pay", renderer=T + "message.html")
 def unknown_order(exc, request):
     request.response.status = 404
-    return page(request, None, title=_("Order not found"),
-                message=_("There is no order at this address. Please check the link you "
-                          "were given."), back=None)
+    return page(
+        request,
+        None,
+        title=_("Order not found"),
+        message=_("There is no order at this address. Please check the link you were given."),
+        back=None,
+    )

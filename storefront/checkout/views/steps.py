@@ -28,8 +28,14 @@ def _ready_checkout(request):
 
 def _details_page(request, values: dict, errors: dict) -> dict:
     cart = services.cart_of(request, services.open_checkout(request))
-    return page(request, "checkout.details", values=values, errors=errors, cart=cart,
-                countries=countries(request.locale_name))
+    return page(
+        request,
+        "checkout.details",
+        values=values,
+        errors=errors,
+        cart=cart,
+        countries=countries(request.locale_name),
+    )
 
 
 @view_config(route_name="checkout.details", request_method="GET", renderer=T + "details.html")
@@ -38,8 +44,7 @@ def details(request):
     return _details_page(request, checkout.details or {}, {})
 
 
-@view_config(route_name="checkout.details", request_method="POST",
-             renderer=T + "details.html")
+@view_config(route_name="checkout.details", request_method="POST", renderer=T + "details.html")
 def details_post(request):
     checkout = _ready_checkout(request)
     values = raw_details(request.POST)
@@ -60,10 +65,17 @@ def _details_ready(request):
 
 def _payment_page(request, checkout, error=None) -> dict:
     methods = available_methods(request, request.store_config.currency)
-    chosen = checkout.payment_method if checkout.payment_method in {
-        m.name for m in methods} else None
-    return page(request, "checkout.payment", methods=methods, chosen=chosen, error=error,
-                cart=services.cart_of(request, checkout))
+    chosen = (
+        checkout.payment_method if checkout.payment_method in {m.name for m in methods} else None
+    )
+    return page(
+        request,
+        "checkout.payment",
+        methods=methods,
+        chosen=chosen,
+        error=error,
+        cart=services.cart_of(request, checkout),
+    )
 
 
 @view_config(route_name="checkout.payment", request_method="GET", renderer=T + "payment.html")
@@ -71,8 +83,7 @@ def payment(request):
     return _payment_page(request, _details_ready(request))
 
 
-@view_config(route_name="checkout.payment", request_method="POST",
-             renderer=T + "payment.html")
+@view_config(route_name="checkout.payment", request_method="POST", renderer=T + "payment.html")
 def payment_post(request):
     checkout = _details_ready(request)
     methods = {m.name for m in available_methods(request, request.store_config.currency)}
@@ -87,10 +98,16 @@ def payment_post(request):
 def _review_page(request, checkout, *, error=None, short=None) -> dict:
     cart = services.cart_of(request, checkout)
     values = checkout.details or {}
-    return page(request, "checkout.review", cart=cart, details=values, error=error,
-                short=short or {}, country=country_name(values.get("country", ""),
-                                                        request.locale_name),
-                method=method_label(request, checkout.payment_method))
+    return page(
+        request,
+        "checkout.review",
+        cart=cart,
+        details=values,
+        error=error,
+        short=short or {},
+        country=country_name(values.get("country", ""), request.locale_name),
+        method=method_label(request, checkout.payment_method),
+    )
 
 
 @view_config(route_name="checkout.review", request_method="GET", renderer=T + "review.html")
@@ -109,8 +126,7 @@ def place(request):
         return see_other(request, "checkout.cart")
     expected = request.POST.get("expected_total", "")
     try:
-        placed = services.place(request, checkout.id,
-                                int(expected) if expected.isdigit() else None)
+        placed = services.place(request, checkout.id, int(expected) if expected.isdigit() else None)
     except services.PlacementRefused as refused:
         if refused.step != "review":
             flash(request, refused.message, error=True)
@@ -135,8 +151,8 @@ def _after_placing(request, order, checkout):
             start = start_payment(request, order, method, status_url)
             checkout.payment_instructions = start.instructions
         except (PaymentRefused, PaymentError) as exc:
-            log.warning("offline payment instructions failed for order %s: %s", order.id,
-                        type(exc).__name__)
+            log.warning(
+                "offline payment instructions failed for order %s: %s", order.id, type(exc).__name__
+            )
             checkout.payment_instructions = ""
     return HTTPSeeOther(status_url)
-

@@ -35,17 +35,23 @@ class Shop:
 
     def configure(self, name: str, values: dict, *, enabled: bool = True) -> None:
         with Session(self.engine) as db, db.begin():
-            settings = GatewaySettings(db, self.control.keyring, self.tenant.id,
-                                       GatewayRegistry())
+            settings = GatewaySettings(db, self.control.keyring, self.tenant.id, GatewayRegistry())
             settings.save(name, values)
             settings.set_enabled(name, enabled)
 
     def order(self, total_minor: int = 1500, currency: str = "EUR") -> int:
         with self.engine.begin() as conn:
-            result = conn.execute(insert(Order).values(
-                number=f"T-{datetime.now(UTC).timestamp()}", currency=currency,
-                total_minor=total_minor, subtotal_minor=total_minor, status="new",
-                payment_status="unpaid", status_token=f"tok{total_minor}x{currency}"))
+            result = conn.execute(
+                insert(Order).values(
+                    number=f"T-{datetime.now(UTC).timestamp()}",
+                    currency=currency,
+                    total_minor=total_minor,
+                    subtotal_minor=total_minor,
+                    status="new",
+                    payment_status="unpaid",
+                    status_token=f"tok{total_minor}x{currency}",
+                )
+            )
             return result.inserted_primary_key[0]
 
     def read(self, query):
@@ -69,20 +75,28 @@ class Shop:
             return db.scalar(select(func.count()).select_from(model))
 
     def notify(self, gateway: str, body: bytes, headers: dict, status: int | str = "*"):
-        return self.app.post(f"{self.prefix}/payments/notify/{gateway}", body,
-                             headers=headers, status=status)
+        return self.app.post(
+            f"{self.prefix}/payments/notify/{gateway}", body, headers=headers, status=status
+        )
 
 
 SECRET_A = "sandbox-secret-of-store-a"
 
 
-def checkout_for(order_id: int, amount: int = 1500, currency: str = "EUR",
-                 attempt: str = "a1") -> sandbox.SandboxCheckout:
+def checkout_for(
+    order_id: int, amount: int = 1500, currency: str = "EUR", attempt: str = "a1"
+) -> sandbox.SandboxCheckout:
     return sandbox.SandboxCheckout(
-        order_reference=str(order_id), amount=amount, currency=currency,
-        description="Order", return_url="https://shop.test/back", cancel_url="https://x.test/",
-        notify_url="https://shop.test/notify", attempt=attempt,
-        expires=int(datetime.now(UTC).timestamp()) + 3600)
+        order_reference=str(order_id),
+        amount=amount,
+        currency=currency,
+        description="Order",
+        return_url="https://shop.test/back",
+        cancel_url="https://x.test/",
+        notify_url="https://shop.test/notify",
+        attempt=attempt,
+        expires=int(datetime.now(UTC).timestamp()) + 3600,
+    )
 
 
 def signed(checkout, secret: str = SECRET_A, outcome: str = "succeeded", now=None):

@@ -56,8 +56,12 @@ def test_russian_gateway_page_shows_translated_title_label_and_help(shop, owner)
     assert hint_of(page, "page_url") == "Наша имитация страницы оплаты картой для этого магазина."
     assert label_of(page, "secret") == "Секрет для подписи"
 
-    bad = owner.post("/payments/sandbox", {"page_url": "ftp://x", "secret": ""},
-                     headers={"Accept-Language": "ru"}, status=400)
+    bad = owner.post(
+        "/payments/sandbox",
+        {"page_url": "ftp://x", "secret": ""},
+        headers={"Accept-Language": "ru"},
+        status=400,
+    )
     assert "Нужен URL-адрес, начинающийся с http:// или https://." in bad.text
     assert "http(s) URL" not in bad.text
 
@@ -93,9 +97,17 @@ def test_no_english_text_of_a_configured_gateway_remains(configured, owner, loca
 
 
 def test_flash_messages_name_the_gateway_in_the_readers_language(configured, owner):
-    saved = owner.post("/payments/manual", {"instructions": "IBAN UA00 0000 0000"},
-                       headers={"Accept-Language": "uk"}, status=303).follow()
+    saved = owner.post(
+        "/payments/manual",
+        {"instructions": "IBAN UA00 0000 0000"},
+        headers={"Accept-Language": "uk"},
+        status=303,
+    ).follow()
     assert "Банківський переказ" in saved.html.find(class_="flash").get_text()
-    enabled = owner.post("/payments/robokassa/enabled", {"enabled": "1"},
-                         headers={"Accept-Language": "ru"}, status=303).follow()
+    enabled = owner.post(
+        "/payments/robokassa/enabled",
+        {"enabled": "1"},
+        headers={"Accept-Language": "ru"},
+        status=303,
+    ).follow()
     assert "Робокасса" in enabled.html.find(class_="flash").get_text()

@@ -33,7 +33,10 @@ def test_a_genuine_notification_marks_the_order_paid_once(shop):
     assert shop.order_row(order_id).payment_status == "paid"
     (payment,) = shop.payments(order_id)
     assert (payment.kind, payment.status, payment.amount_minor) == (
-        "payment.succeeded", "succeeded", 1500)
+        "payment.succeeded",
+        "succeeded",
+        1500,
+    )
     stored = shop.notifications()[-1]
     assert stored.status == "accepted" and stored.body == body and stored.order_id == order_id
     assert "payment_received" in [e.kind for e in shop.events(order_id)]
@@ -71,10 +74,13 @@ def test_a_notification_signed_for_another_store_is_refused(shop, make_store, co
     other.engine.dispose()
 
 
-@pytest.mark.parametrize("amount,currency,problem", [
-    (1400, "EUR", "the order total is 15.00 EUR"),
-    (1500, "USD", "payment in USD; the order is in EUR"),
-])
+@pytest.mark.parametrize(
+    "amount,currency,problem",
+    [
+        (1400, "EUR", "the order total is 15.00 EUR"),
+        (1500, "USD", "payment in USD; the order is in EUR"),
+    ],
+)
 def test_wrong_amount_or_currency_is_flagged_not_paid(shop, amount, currency, problem):
     order_id = shop.order()
     body, headers = signed(checkout_for(order_id, amount, currency))
@@ -94,8 +100,7 @@ def test_missing_secret_fails_closed(shop):
 
 
 def test_unknown_gateway_is_recorded_and_refused(shop):
-    shop.notify("nope", b"x=1", {"Content-Type": "application/x-www-form-urlencoded"},
-                status=404)
+    shop.notify("nope", b"x=1", {"Content-Type": "application/x-www-form-urlencoded"}, status=404)
     assert shop.notifications()[-1].status == "rejected"
 
 
@@ -112,8 +117,9 @@ def test_secrets_never_stored_in_headers(shop):
 def test_twenty_concurrent_deliveries_record_one_payment(shop, mysql_settings, control):
     order_id = shop.order()
     body, headers = signed(checkout_for(order_id))
-    server = waitress.server.create_server(make_app(mysql_settings, control=control),
-                                           host="127.0.0.1", port=0, threads=20)
+    server = waitress.server.create_server(
+        make_app(mysql_settings, control=control), host="127.0.0.1", port=0, threads=20
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{server.effective_port}{shop.prefix}/payments/notify/sandbox"
@@ -150,8 +156,7 @@ def test_return_page_never_marks_paid(shop):
         assert 'data-paid="no"' in res.text
     assert shop.order_row(order_id).payment_status == "unpaid"
     assert shop.payments(order_id) == []
-    shop.app.get(f"{shop.prefix}/payments/return/sandbox?order={order_id}&token=bad",
-                 status=404)
+    shop.app.get(f"{shop.prefix}/payments/return/sandbox?order={order_id}&token=bad", status=404)
     body, headers = signed(checkout_for(order_id))
     shop.notify("sandbox", body, headers, status=200)
     assert 'data-paid="yes"' in shop.app.get(url).text

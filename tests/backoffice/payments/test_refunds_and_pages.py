@@ -17,14 +17,24 @@ from tests.backoffice.admin_fixtures import add_staff
 
 def paid_by_stripe(shop, stripe_api, total=5000):
     api, provider = stripe_api
-    shop.configure("stripe", {"secret_key": "sk_test_123", "webhook_secret": "whsec_1",
-                              "api_base": provider.base_url})
+    shop.configure(
+        "stripe",
+        {"secret_key": "sk_test_123", "webhook_secret": "whsec_1", "api_base": provider.base_url},
+    )
     order_id = shop.order(total, "USD")
     with shop.engine.begin() as conn:  # what a verified payment.succeeded left behind
-        conn.execute(insert(Payment).values(
-            order_id=order_id, gateway="stripe", provider_reference="pi_test",
-            kind="payment.succeeded", status="succeeded", amount_minor=total, currency="USD",
-            raw={"payment_reference": "pi_test"}))
+        conn.execute(
+            insert(Payment).values(
+                order_id=order_id,
+                gateway="stripe",
+                provider_reference="pi_test",
+                kind="payment.succeeded",
+                status="succeeded",
+                amount_minor=total,
+                currency="USD",
+                raw={"payment_reference": "pi_test"},
+            )
+        )
     api.captured["pi_test"] = total
     return order_id
 
@@ -39,7 +49,9 @@ def test_partial_then_full_refund_never_more_than_paid(shop, owner, stripe_api):
     owner.post(f"/orders/{order_id}/refund", {"amount": ""}, status=303)  # the rest
     refunds = [p for p in shop.payments(order_id) if p.kind.startswith("refund")]
     assert [(r.kind, r.amount_minor) for r in refunds] == [
-        ("refund.succeeded", 2000), ("refund.succeeded", 3000)]
+        ("refund.succeeded", 2000),
+        ("refund.succeeded", 3000),
+    ]
     assert shop.order_row(order_id).payment_status == "refunded"
     assert stripe_api[0].refunded["pi_test"] == 5000
     owner.post(f"/orders/{order_id}/refund", {"amount": "1"}, status=303)
@@ -48,11 +60,15 @@ def test_partial_then_full_refund_never_more_than_paid(shop, owner, stripe_api):
     page = owner.get(f"/orders/{order_id}/payments")
     assert "refund.succeeded" in page.text
     with Session(shop.engine) as db:  # refused refunds change nothing and log nothing
-        audited = db.scalars(select(AuditEntry).where(AuditEntry.action == "order.refund")
-                             .order_by(AuditEntry.id)).all()
-    assert [(e.entity_id, e.actor, e.after["amount_minor"], e.after["status"])
-            for e in audited] == [(str(order_id), "owner@example.com", 2000, "succeeded"),
-                                  (str(order_id), "owner@example.com", 3000, "succeeded")]
+        audited = db.scalars(
+            select(AuditEntry).where(AuditEntry.action == "order.refund").order_by(AuditEntry.id)
+        ).all()
+    assert [
+        (e.entity_id, e.actor, e.after["amount_minor"], e.after["status"]) for e in audited
+    ] == [
+        (str(order_id), "owner@example.com", 2000, "succeeded"),
+        (str(order_id), "owner@example.com", 3000, "succeeded"),
+    ]
 
 
 def test_refund_needs_the_permission_and_csrf(shop, owner, stripe_api, control, store):
@@ -72,8 +88,9 @@ def test_owner_pages_store_secrets_encrypted_and_never_show_them(shop, owner):
     form = owner.get("/payments/sandbox").forms["gateway-form"]
     assert form["secret"].value == ""
     assert "sandbox-secret-of-store-a" not in owner.get("/payments/sandbox").text
-    owner.post("/payments/sandbox", {"page_url": "https://pay.test/new", "secret": ""},
-               status=303)  # blank secret: the stored one is kept
+    owner.post(
+        "/payments/sandbox", {"page_url": "https://pay.test/new", "secret": ""}, status=303
+    )  # blank secret: the stored one is kept
     with Session(shop.engine) as db:
         row = db.scalar(select(GatewayConfig).where(GatewayConfig.gateway == "sandbox"))
     assert row.settings == {"page_url": "https://pay.test/new"}
@@ -81,7 +98,8 @@ def test_owner_pages_store_secrets_encrypted_and_never_show_them(shop, owner):
     assert token.startswith("v1.") and "sandbox-secret" not in token
     context = f"tenant:{shop.tenant.id}:gateway:sandbox:secret"
     assert shop.control.keyring.decrypt_text(token, context=context) == (
-        "sandbox-secret-of-store-a")
+        "sandbox-secret-of-store-a"
+    )
     bad = owner.post("/payments/sandbox", {"page_url": "ftp://x", "secret": ""}, status=400)
     assert "http(s) URL" in bad.text
     owner.post("/payments/sandbox/enabled", {"enabled": "0"}, status=303)
@@ -116,7 +134,8 @@ def start(shop, web_app, order_id, gateway):
     env = prepare(registry=web_app.app.registry)
     request = env["request"]
     request.environ["backoffice.tenant"] = web_app.app.registry["directory"].by_slug(
-        shop.tenant.slug)
+        shop.tenant.slug
+    )
     request.script_name = shop.prefix
     request.tm.begin()
     try:
@@ -135,8 +154,10 @@ def test_example_plugin_gateway_is_discovered_and_usable(shop, owner, web_app):
     started = start(shop, web_app, order_id, "example")
     assert started.kind == "form" and ("order", str(order_id)) in started.fields
     body = f"txn=ex-1&order={order_id}&amount=700".encode()
-    headers = {"Content-Type": "application/x-www-form-urlencoded",
-               "X-Example-Signature": hmac_sha256_hex("ex", body)}
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Example-Signature": hmac_sha256_hex("ex", body),
+    }
     shop.notify("example", body, headers, status=200)
     shop.notify("example", body, {**headers, "X-Example-Signature": "0" * 64}, status=400)
     assert shop.order_row(order_id).payment_status == "paid"

@@ -28,8 +28,9 @@ def test_the_queue_is_bounded():
         seen.append(item)
 
     with Pipeline(consume, depth=2) as pipe:
-        producer = threading.Thread(target=lambda: [pipe.put(i) or waiting.append(i)
-                                                    for i in range(10)])
+        producer = threading.Thread(
+            target=lambda: [pipe.put(i) or waiting.append(i) for i in range(10)]
+        )
         producer.start()
         producer.join(timeout=0.5)
         # One item in the consumer's hands, two in the queue, the fourth put blocks.

@@ -32,12 +32,12 @@ from tests.tenancy.backups.conftest import (
 
 def split_file(data: bytes) -> tuple[bytes, list[bytes]]:
     """The file's magic+header and its sealed chunks, each with its length prefix."""
-    (length,) = struct.unpack(">I", data[len(MAGIC):len(MAGIC) + 4])
+    (length,) = struct.unpack(">I", data[len(MAGIC) : len(MAGIC) + 4])
     pos = len(MAGIC) + 4 + length
     head, chunks = data[:pos], []
     while pos < len(data):
-        (length,) = struct.unpack(">I", data[pos:pos + 4])
-        chunks.append(data[pos:pos + 4 + length])
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
+        chunks.append(data[pos : pos + 4 + length])
         pos += 4 + length
     return head, chunks
 
@@ -49,10 +49,13 @@ def backed_up(bk, new_store):
     engine = runtime_engine(bk, tenant)
     fill(engine, orders=5)
     with engine.begin() as conn:
-        conn.execute(text(
-            "INSERT INTO products (sku, name, description, price_minor, stock, is_active, "
-            "created_at, updated_at) VALUES (:s, 'x', :d, 1, 1, 1, NOW(), NOW())"),
-            [{"s": f"R-{i}", "d": secrets.token_urlsafe(48_000)} for i in range(50)])
+        conn.execute(
+            text(
+                "INSERT INTO products (sku, name, description, price_minor, stock, is_active, "
+                "created_at, updated_at) VALUES (:s, 'x', :d, 1, 1, 1, NOW(), NOW())"
+            ),
+            [{"s": f"R-{i}", "d": secrets.token_urlsafe(48_000)} for i in range(50)],
+        )
     before = snapshot_rows(engine)
     engine.dispose()
     backup = backup_store(bk, tenant.slug)
@@ -66,7 +69,10 @@ def assert_unchanged(bk, tenant: Tenant, before, root_url) -> None:
         now = bk.tenant(session, tenant.slug)
     assert now.status == TenantStatus.ACTIVE
     assert (now.database_name, now.db_user, now.server_id) == (
-        tenant.database_name, tenant.db_user, tenant.server_id)
+        tenant.database_name,
+        tenant.db_user,
+        tenant.server_id,
+    )
     engine = runtime_engine(bk, now)
     assert snapshot_rows(engine) == before
     engine.dispose()
@@ -103,10 +109,10 @@ def drop_a_chunk(head, chunks):
     return head, [chunks[0], *chunks[2:]]
 
 
-@pytest.mark.parametrize("damage", [flip_byte, cut_last_chunk, cut_mid_chunk, swap_chunks,
-                                    drop_a_chunk])
-def test_damaged_backup_is_refused_and_nothing_changes(bk, backed_up, mysql_admin_url,
-                                                       damage):
+@pytest.mark.parametrize(
+    "damage", [flip_byte, cut_last_chunk, cut_mid_chunk, swap_chunks, drop_a_chunk]
+)
+def test_damaged_backup_is_refused_and_nothing_changes(bk, backed_up, mysql_admin_url, damage):
     tenant, backup, before = backed_up
     _head, chunks = split_file(open(backup.path, "rb").read())
     assert len(chunks) >= 4  # three data chunks and the manifest
@@ -172,8 +178,7 @@ def test_chunks_are_bound_to_their_backup():
 
 
 @pytest.mark.parametrize("step", [s for s in STEPS if s != "cleanup"] + ["load:rows"])
-def test_interrupted_restore_leaves_the_old_database_serving(bk, backed_up, mysql_admin_url,
-                                                             step):
+def test_interrupted_restore_leaves_the_old_database_serving(bk, backed_up, mysql_admin_url, step):
     tenant, backup, before = backed_up
 
     def fault(at):
@@ -193,10 +198,13 @@ def test_killed_connection_during_restore(bk, backed_up, mysql_admin_url, root_e
     def fault(at):
         if at == "load:rows" and not killed:
             with root_engine.connect() as conn:
-                ids = conn.scalars(text(
-                    "SELECT ID FROM information_schema.PROCESSLIST WHERE DB LIKE :p "
-                    "AND DB <> :old AND ID <> CONNECTION_ID()"),
-                    {"p": stem.replace("_", r"\_") + "%", "old": tenant.database_name}).all()
+                ids = conn.scalars(
+                    text(
+                        "SELECT ID FROM information_schema.PROCESSLIST WHERE DB LIKE :p "
+                        "AND DB <> :old AND ID <> CONNECTION_ID()"
+                    ),
+                    {"p": stem.replace("_", r"\_") + "%", "old": tenant.database_name},
+                ).all()
                 for thread_id in ids:
                     conn.execute(text(f"KILL CONNECTION {int(thread_id)}"))
                 killed.extend(ids)
@@ -207,8 +215,7 @@ def test_killed_connection_during_restore(bk, backed_up, mysql_admin_url, root_e
     assert_unchanged(bk, tenant, before, mysql_admin_url)
 
 
-@pytest.mark.parametrize("step", ["claim", "database", "schema", "load:rows", "verify",
-                                  "switch"])
+@pytest.mark.parametrize("step", ["claim", "database", "schema", "load:rows", "verify", "switch"])
 def test_interrupted_move_leaves_the_store_where_it_was(bk, new_store, mysql_admin_url, step):
     tenant = new_store()
     engine = runtime_engine(bk, tenant)
@@ -255,7 +262,7 @@ def assert_failed_and_gone(bk, slug: str, earlier: Backup, error: str) -> None:
         [newest] = [b for b in list_backups(session, slug) if b.id != earlier.id]
         assert newest.state == BackupState.FAILED and error in newest.error
         path = newest.path
-    assert not os.path.exists(path) and not os.path.exists(path[:-len(".bobk")] + ".part")
+    assert not os.path.exists(path) and not os.path.exists(path[: -len(".bobk")] + ".part")
     with pytest.raises(BackupError, match="is failed"):
         verify_backup(bk, newest.id)
 
@@ -290,9 +297,13 @@ def test_a_killed_connection_mid_backup_fails_the_backup(bk, backed_up, root_eng
     def kill_after_first_block(done, total):
         if done and not killed:
             with root_engine.connect() as conn:
-                ids = conn.scalars(text(
-                    "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = :db "
-                    "AND ID <> CONNECTION_ID()"), {"db": tenant.database_name}).all()
+                ids = conn.scalars(
+                    text(
+                        "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = :db "
+                        "AND ID <> CONNECTION_ID()"
+                    ),
+                    {"db": tenant.database_name},
+                ).all()
                 for thread_id in ids:
                     conn.execute(text(f"KILL CONNECTION {int(thread_id)}"))
                 killed.extend(ids)

@@ -120,16 +120,16 @@ def test_backup_restores_across_sqlite_and_mariadb(bk, new_store, source, target
     engine = runtime_engine(bk, tenant)
     fill(engine, orders=6)
     with engine.begin() as conn:  # microseconds: MariaDB's DATETIME keeps whole seconds
-        conn.execute(text("UPDATE customers SET created_at = :t"),
-                     {"t": "2026-03-01 12:30:45.123456" if source == "lite"
-                      else "2026-03-01 12:30:45"})
+        conn.execute(
+            text("UPDATE customers SET created_at = :t"),
+            {"t": "2026-03-01 12:30:45.123456" if source == "lite" else "2026-03-01 12:30:45"},
+        )
     before = snapshot_rows(engine)
     engine.dispose()
     backup = backup_store(bk, tenant.slug)
     assert backup.source_dialect == ("sqlite" if source == "lite" else "mysql")
 
-    copy = Copier(bk).restore(tenant.slug, backup.id, as_slug=tenant.slug + "-x",
-                              server=target)
+    copy = Copier(bk).restore(tenant.slug, backup.id, as_slug=tenant.slug + "-x", server=target)
     assert copy.server.name == target
     engine = runtime_engine(bk, copy)
     after = snapshot_rows(engine)
@@ -140,7 +140,8 @@ def test_backup_restores_across_sqlite_and_mariadb(bk, new_store, source, target
     assert after["products"][0][3] == BIG_TEXT
     assert after["orders"] == before["orders"] and after["orders"][0][5] == "Олена Коваленко"
     assert [c[4].replace(microsecond=0) for c in after["customers"]] == [
-        c[4].replace(microsecond=0) for c in before["customers"]]
+        c[4].replace(microsecond=0) for c in before["customers"]
+    ]
     assert after["order_lines"] == before["order_lines"]
 
 
@@ -165,8 +166,9 @@ def test_writes_during_a_backup_keep_every_order_whole(bk, new_store):
     thread.start()
     progress_calls = []
     try:
-        backup = backup_store(bk, tenant.slug,
-                              on_progress=lambda done, total: progress_calls.append(done))
+        backup = backup_store(
+            bk, tenant.slug, on_progress=lambda done, total: progress_calls.append(done)
+        )
     finally:
         stop.set()
         thread.join()
@@ -174,9 +176,12 @@ def test_writes_during_a_backup_keep_every_order_whole(bk, new_store):
     copy = Copier(bk).restore(tenant.slug, backup.id, as_slug=tenant.slug + "-w")
     copy_engine = runtime_engine(bk, copy)
     with copy_engine.connect() as conn:
-        broken = conn.scalar(text(
-            "SELECT COUNT(*) FROM orders o WHERE (SELECT COUNT(*) FROM order_lines l "
-            "WHERE l.order_id = o.id) <> 3"))
+        broken = conn.scalar(
+            text(
+                "SELECT COUNT(*) FROM orders o WHERE (SELECT COUNT(*) FROM order_lines l "
+                "WHERE l.order_id = o.id) <> 3"
+            )
+        )
         events = conn.scalar(text("SELECT COUNT(*) FROM order_events"))
         orders = conn.scalar(text("SELECT COUNT(*) FROM orders"))
     copy_engine.dispose()
@@ -203,9 +208,13 @@ def test_server_built_lines_equal_the_codec(bk, new_store, readers):
     engine = runtime_engine(bk, tenant)
     fill(engine, orders=3)
     with engine.begin() as conn:  # a gap in the keys: the walk jumps it
-        conn.execute(text("INSERT INTO customers (id, email, name, phone, created_at) "
-                          "VALUES (1000000, 'far@example.com', 'Far', '', :t)"),
-                     {"t": "2026-03-01 12:30:45"})
+        conn.execute(
+            text(
+                "INSERT INTO customers (id, email, name, phone, created_at) "
+                "VALUES (1000000, 'far@example.com', 'Far', '', :t)"
+            ),
+            {"t": "2026-03-01 12:30:45"},
+        )
     built = {}
     ddl = bk.backend(tenant.server).ddl_engine(tenant.database_name)
     with ddl.connect() as conn, shared_snapshot(conn, readers) as conns:
@@ -216,19 +225,22 @@ def test_server_built_lines_equal_the_codec(bk, new_store, readers):
             if template is None:
                 continue
             # Batches of 4 rows: the key ranges are walked, nothing lost or doubled.
-            server = b"".join(block for block, _ in canonical_blocks(
-                conn, table, template, 4, conns[1:]))
+            server = b"".join(
+                block for block, _ in canonical_blocks(conn, table, template, 4, conns[1:])
+            )
             encode = row_encoder(kinds)
-            python = "".join(encode(rows) for rows in stream_rows(
-                conn, select_sql(conn, table))).encode("utf-8")
+            python = "".join(
+                encode(rows) for rows in stream_rows(conn, select_sql(conn, table))
+            ).encode("utf-8")
             assert server == python, table.name
             built[table.name] = server
     ddl.dispose()
     engine.dispose()
     assert {"orders", "order_lines", "order_events", "customers", "products"} <= set(built)
     assert json.dumps(HOSTILE, ensure_ascii=False).encode("utf-8") in built["customers"]
-    assert built["customers"].count(b"\n") == 7 and b'[1000000,"far@example.com"' in built[
-        "customers"]
+    assert (
+        built["customers"].count(b"\n") == 7 and b'[1000000,"far@example.com"' in built["customers"]
+    )
 
 
 def test_server_built_lines_equal_the_codec_for_dates_and_decimals(bk, new_store):
@@ -238,25 +250,32 @@ def test_server_built_lines_equal_the_codec_for_dates_and_decimals(bk, new_store
     ddl = bk.backend(tenant.server).ddl_engine(tenant.database_name)
     try:
         with ddl.begin() as conn:
-            conn.execute(text(
-                "CREATE TABLE kinds_probe (id BIGINT PRIMARY KEY, d DATE NULL, "
-                "dt DATETIME(6) NULL, dt0 DATETIME NOT NULL, amount DECIMAL(12,2) NULL, "
-                "exact DECIMAL(20,6) NOT NULL, label VARCHAR(20) NULL)"))
-            conn.execute(text(
-                "INSERT INTO kinds_probe VALUES "
-                "(1, '2026-03-01', '2026-03-01 12:30:45.123456', '2026-03-01 12:30:45', "
-                "-12.50, 0.000001, NULL), "
-                "(2, NULL, NULL, '0999-01-02 03:04:05', NULL, -99999999999999.999999, ''), "
-                "(7, '1000-01-01', '2026-12-31 23:59:59.000001', '2026-01-01 00:00:00', "
-                "0, 3, 'x\"y')"))
+            conn.execute(
+                text(
+                    "CREATE TABLE kinds_probe (id BIGINT PRIMARY KEY, d DATE NULL, "
+                    "dt DATETIME(6) NULL, dt0 DATETIME NOT NULL, amount DECIMAL(12,2) NULL, "
+                    "exact DECIMAL(20,6) NOT NULL, label VARCHAR(20) NULL)"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO kinds_probe VALUES "
+                    "(1, '2026-03-01', '2026-03-01 12:30:45.123456', '2026-03-01 12:30:45', "
+                    "-12.50, 0.000001, NULL), "
+                    "(2, NULL, NULL, '0999-01-02 03:04:05', NULL, -99999999999999.999999, ''), "
+                    "(7, '1000-01-01', '2026-12-31 23:59:59.000001', '2026-01-01 00:00:00', "
+                    "0, 3, 'x\"y')"
+                )
+            )
         with ddl.connect() as conn:
             [table] = [t for t in store_tables(conn) if t.name == "kinds_probe"]
             kinds = [kind_of(c.type) for c in table.columns]
             assert {"date", "datetime", "numeric:2", "numeric:6"} <= set(kinds)
             template = canonical_sql(conn, table, kinds)
             server = b"".join(block for block, _ in canonical_blocks(conn, table, template, 2))
-            python = "".join(row_encoder(kinds)(rows) for rows in stream_rows(
-                conn, select_sql(conn, table))).encode("utf-8")
+            python = "".join(
+                row_encoder(kinds)(rows) for rows in stream_rows(conn, select_sql(conn, table))
+            ).encode("utf-8")
     finally:
         ddl.dispose()
     assert server == python and server.count(b"\n") == 3
@@ -278,10 +297,12 @@ def test_batches_too_long_for_the_server_are_cut_finer(bk, new_store, readers, m
             for table in [t for t in store_tables(conn) if t.name in ("orders", "order_lines")]:
                 kinds = [kind_of(c.type) for c in table.columns]
                 template = canonical_sql(conn, table, kinds)
-                blocks = [block for block, _ in canonical_blocks(
-                    conn, table, template, 1000, conns[1:])]
-                python = "".join(row_encoder(kinds)(rows) for rows in stream_rows(
-                    conn, select_sql(conn, table))).encode("utf-8")
+                blocks = [
+                    block for block, _ in canonical_blocks(conn, table, template, 1000, conns[1:])
+                ]
+                python = "".join(
+                    row_encoder(kinds)(rows) for rows in stream_rows(conn, select_sql(conn, table))
+                ).encode("utf-8")
                 assert b"".join(blocks) == python, table.name
                 assert len(blocks) > 3 and max(map(len, blocks)) <= 2048, table.name
     finally:

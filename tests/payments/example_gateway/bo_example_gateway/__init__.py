@@ -34,9 +34,7 @@ class ExampleGateway(Gateway):
         ConfigField("secret", "Shared secret", kind="secret", required=True),
     )
 
-    def start_payment(
-        self, request: PaymentRequest, config: Mapping[str, Any]
-    ) -> PaymentStart:
+    def start_payment(self, request: PaymentRequest, config: Mapping[str, Any]) -> PaymentStart:
         settings = self.validate_config(config)
         self.require_currency(request.amount.currency)
         return PaymentStart.form(
