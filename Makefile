@@ -30,6 +30,7 @@ test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install
+	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
