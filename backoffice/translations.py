@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import weakref
 from pathlib import Path
+from typing import ClassVar
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -73,7 +74,7 @@ class TemplateGetText(GetTextWrapper):
     default or mapping), is translated every time.
     """
 
-    _memos: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+    _memos: ClassVar[weakref.WeakKeyDictionary] = weakref.WeakKeyDictionary()
 
     def gettext(self, message, mapping=None):
         localizer = self.localizer

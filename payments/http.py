@@ -34,8 +34,9 @@ class Headers(Mapping[str, str]):
         for name, value in pairs:
             key = name.lower()
             if key in self._items:  # repeated fields combine per RFC 9110
-                value = f"{self._items[key][1]}, {value}"
-            self._items[key] = (name, value)
+                self._items[key] = (name, f"{self._items[key][1]}, {value}")
+            else:
+                self._items[key] = (name, value)
 
     def __getitem__(self, name: str) -> str:
         return self._items[name.lower()][1]
@@ -108,7 +109,7 @@ class UrllibHttpClient:
         if urlsplit(url).scheme not in ("http", "https"):
             raise ProviderError(f"refusing non-HTTP URL scheme in {url!r}")
         sent = {"User-Agent": self.user_agent, **(headers or {})}
-        req = urllib.request.Request(url, data=body, headers=sent, method=method)
+        req = urllib.request.Request(url, data=body, headers=sent, method=method)  # noqa: S310 (scheme checked above)
         log.debug("payments http %s %s", method, _without_query(url))
         try:
             with self._opener.open(req, timeout=timeout or self.timeout) as resp:

@@ -145,7 +145,7 @@ _default_lock = threading.Lock()
 
 
 def default_registry() -> GatewayRegistry:
-    global _default
+    global _default  # noqa: PLW0603 -- one registry per process, built on first use
     with _default_lock:
         if _default is None:
             _default = GatewayRegistry()

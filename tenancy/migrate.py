@@ -212,7 +212,7 @@ def _run(
         for future in as_completed(futures):
             try:
                 yield from future.result()
-            except Exception as exc:  # the worker itself died (killed, out of memory)
+            except Exception as exc:  # noqa: BLE001 -- the worker itself died (killed, out of memory)
                 yield from (
                     StoreResult(slug, False, error=_reason(exc)) for slug, _url in futures[future]
                 )
@@ -245,7 +245,7 @@ def _migrate_one(
     try:
         with _store_connection(engines, url) as conn, conn.begin():
             result = StoreResult(slug, True, upgrade(conn, "tenant", target, location))
-    except Exception as exc:  # one store's failure must not stop the others
+    except Exception as exc:  # noqa: BLE001 -- one store's failure must not stop the others
         result = StoreResult(slug, False, error=_reason(exc))
     result.seconds = time.perf_counter() - started
     return result

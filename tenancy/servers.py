@@ -198,7 +198,7 @@ def backend_for(kind: str, admin_url: str, user_host: str = "%") -> DatabaseBack
 def kind_of(url: str) -> str:
     try:
         backend = make_url(url).get_backend_name()
-    except Exception:
+    except Exception:  # noqa: BLE001 -- make_url raises several kinds for a bad URL
         raise ServerError(f"not a database URL: {url.split('@')[-1]!r}") from None
     if backend in {"mysql", "mariadb"}:
         return "mysql"

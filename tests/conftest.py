@@ -48,7 +48,7 @@ def mysql_admin_url():
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 -- any failure means "no MariaDB here"
         if REQUIRE_MYSQL:
             pytest.fail(f"MariaDB is required but unreachable at {MYSQL_URL}: {exc}")
         pytest.skip(f"MariaDB unreachable at {MYSQL_URL}")

@@ -157,11 +157,11 @@ def database_error(exc, request):
             request.registry["engines"].invalidate(tenant.id)
         log.warning("store database unreachable (%s): %s", code, type(exc.orig).__name__)
         return error_response(request, 503, retry_after=1)
-    log.exception("database error")
+    log.error("database error", exc_info=exc)
     return error_response(request, 500)
 
 
 @exception_view_config(Exception)
 def unexpected(exc, request):
-    log.exception("unhandled error on %s", request.path_qs)
+    log.error("unhandled error on %s", request.path_qs, exc_info=exc)
     return error_response(request, 500)

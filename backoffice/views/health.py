@@ -8,7 +8,7 @@ from sqlalchemy import text
 def healthz(request):
     try:
         request.control.execute(text("SELECT 1"))
-    except Exception:
+    except Exception:  # noqa: BLE001 -- any failure of the control DB means "not ready"
         request.response.status = 503
         return {"status": "unavailable", "control_db": "unreachable"}
     return {"status": "ok", "control_db": "ok"}

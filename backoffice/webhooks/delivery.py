@@ -52,7 +52,8 @@ def secret_context(tenant_id: int, endpoint_id: int) -> str:
 
 
 def post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> Outcome:
-    request = urllib.request.Request(url, data=body, method="POST", headers=headers)
+    # The URL passed webhooks.addresses (http/https only) when it was saved.
+    request = urllib.request.Request(url, data=body, method="POST", headers=headers)  # noqa: S310
     started = time.perf_counter()
     try:
         with _opener.open(request, timeout=timeout) as response:

@@ -126,10 +126,10 @@ def row_encoder(kinds: Sequence[str]) -> Callable[[Sequence[Sequence]], str]:
     def encode_converted(rows):
         out = []
         for row in rows:
-            row = list(row)
+            values = list(row)
             for i, convert in converters:
-                row[i] = convert(row[i])
-            out.append(_encode(row) + "\n")
+                values[i] = convert(values[i])
+            out.append(_encode(values) + "\n")
         return "".join(out)
 
     return encode_converted

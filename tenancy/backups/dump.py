@@ -294,7 +294,7 @@ class KeyWalk:
 
     def __init__(self, conn: Connection, table: Table, template: str, batch: int):
         quote = conn.dialect.identifier_preparer.quote
-        self.key = quote(list(table.primary_key.columns)[0].name)
+        self.key = quote(next(iter(table.primary_key.columns)).name)
         self.name, self.table = quote(table.name), table.name
         self.template, self.batch = template, batch
 

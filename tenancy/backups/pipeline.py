@@ -70,7 +70,7 @@ class Pipeline:
                 continue  # failed: drop the rest, the caller raises at its next put
             try:
                 self.consume(item)
-            except BaseException as exc:  # re-raised in the caller's thread
+            except BaseException as exc:  # noqa: BLE001 -- re-raised in the caller's thread
                 self.error = exc
 
 
@@ -116,7 +116,7 @@ class Prefetch:
                 if self._stop.is_set():
                     return
             self._queue.put(self.DONE)
-        except BaseException as exc:  # re-raised in the caller's thread
+        except BaseException as exc:  # noqa: BLE001 -- re-raised in the caller's thread
             self._queue.put(_Failure(exc))
         finally:
             close = getattr(self.items, "close", None)

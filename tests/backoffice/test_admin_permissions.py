@@ -105,12 +105,12 @@ def call(client, method, path, data):
 def test_every_protected_action_per_role(world, clients, role):
     client = clients[role]
     wrong = []
-    for method, _route, path, permission, data in ACTIONS:
-        path = path.format(**ids(world))
+    for method, _route, template, permission, data in ACTIONS:
+        path = template.format(**ids(world))
         before = world.checksums() if method == "POST" else None
         res = call(client, method, path, data)
         allowed = role in PERMISSIONS[permission]
-        if allowed and res.status_int in (403, 500) or not allowed and res.status_int != 403:
+        if (allowed and res.status_int in (403, 500)) or (not allowed and res.status_int != 403):
             wrong.append((method, path, res.status_int))
         if not allowed and method == "POST" and world.checksums() != before:
             wrong.append((method, path, "changed data"))
@@ -182,15 +182,15 @@ def test_manager_runs_the_shop_but_not_staff_settings_or_audit(world, manager_m)
 def test_signed_out_people_are_sent_to_sign_in_or_refused(world):
     anonymous = world.client()
     before = world.checksums()
-    for method, _route, path, _permission, data in ACTIONS:
-        path = path.format(**ids(world))
+    for method, _route, template, _permission, data in ACTIONS:
+        path = template.format(**ids(world))
         if method == "GET":
             res = anonymous.get(path, status=303)
             assert "/admin/login?next=" in res.location, path
         else:
             # No session, so no CSRF token either: refused before the view runs.
-            data = {**(data or {}), "csrf_token": "x"}
-            res = anonymous.app.post(anonymous.url(path), data, expect_errors=True)
+            form = {**(data or {}), "csrf_token": "x"}
+            res = anonymous.app.post(anonymous.url(path), form, expect_errors=True)
             assert res.status_int in (400, 403), path
     assert world.checksums() == before
 

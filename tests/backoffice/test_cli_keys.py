@@ -46,7 +46,7 @@ def test_rotate_re_encrypts_everything_under_the_new_key(keyed_control, ini_for,
     new_key = generate_key()
     settings = {**keyed_control.settings, "backoffice.keys": f"{new_key},{old_key}"}
     config = ini_for(settings)
-    before_servers, before_tenants = secrets_of(keyed_control)
+    _servers, before_tenants = secrets_of(keyed_control)
     passwords = [keyed_control.password(t) for t in before_tenants]
 
     result = run_cli(config, "keys", "rotate")

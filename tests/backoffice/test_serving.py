@@ -44,7 +44,7 @@ def test_freezing_is_a_setting(sqlite_control, unfrozen):
 
 def test_a_bad_value_is_refused(sqlite_control, unfrozen):
     settings = {**sqlite_control.settings, "backoffice.gc_freeze": "sometimes"}
-    with pytest.raises(ValueError, match="backoffice.gc_freeze must be true or false"):
+    with pytest.raises(ValueError, match=r"backoffice\.gc_freeze must be true or false"):
         serving_app(settings, control=sqlite_control)
     assert gc.get_freeze_count() == 0
 

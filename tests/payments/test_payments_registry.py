@@ -47,7 +47,7 @@ def test_default_registry_helpers():
 
 
 def test_unknown_name_lists_known_ones():
-    with pytest.raises(UnknownGateway, match="known: .*robokassa"):
+    with pytest.raises(UnknownGateway, match=r"known: .*robokassa"):
         GatewayRegistry(nothing_installed).get("bitcoin")
 
 

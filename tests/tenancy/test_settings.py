@@ -122,5 +122,5 @@ def test_as_bool_rejects_bad_values(value):
 
 def test_bad_environment_value_surfaces_as_settings_error(ini):
     settings = load(ini, environ={"BACKOFFICE_ENGINE_CAP": "lots"})
-    with pytest.raises(SettingsError, match="backoffice.engine_cap must be a whole number"):
+    with pytest.raises(SettingsError, match=r"backoffice\.engine_cap must be a whole number"):
         as_int(settings, "backoffice.engine_cap", minimum=1)

@@ -117,9 +117,9 @@ def test_damaged_backup_is_refused_and_nothing_changes(bk, backed_up, mysql_admi
     _head, chunks = split_file(open(backup.path, "rb").read())
     assert len(chunks) >= 4  # three data chunks and the manifest
     rewrite(backup.path, damage)
-    with pytest.raises(BackupError, match="truncated|authentication"):
+    with pytest.raises(BackupError, match=r"truncated|authentication"):
         verify_backup(bk, backup.id)
-    with pytest.raises(BackupError, match="truncated|authentication"):
+    with pytest.raises(BackupError, match=r"truncated|authentication"):
         Copier(bk).restore(tenant.slug, backup.id)
     assert_unchanged(bk, tenant, before, mysql_admin_url)
 
@@ -139,7 +139,7 @@ def test_backup_of_another_store_is_refused(bk, backed_up, new_store, mysql_admi
     data = data.replace(backup.id.encode(), own.id.encode())
     with open(own.path, "wb") as fh:
         fh.write(_fix_header_length(data))
-    with pytest.raises(BackupError, match="cannot be unwrapped|authentication"):
+    with pytest.raises(BackupError, match=r"cannot be unwrapped|authentication"):
         Copier(bk).restore(other.slug, own.id)
     assert_unchanged(bk, tenant, before, mysql_admin_url)
 
