@@ -127,6 +127,26 @@ class ArchiveWriter:
         self.fh.flush()
 
 
+HEADER_FIELDS = ("tenant", "backup_id", "wrapped_key")
+
+
+def _parse_header(raw: bytes) -> dict:
+    """The header is read before anything is authenticated: any JSON may stand
+    there, so its shape is checked before a field is used."""
+    try:
+        header = json.loads(raw)
+    except ValueError:
+        raise BackupError("backup header is damaged (not JSON)") from None
+    if not isinstance(header, dict):
+        raise BackupError("backup header is damaged (not an object)")
+    for field in HEADER_FIELDS:
+        if not isinstance(header.get(field), str):
+            raise BackupError(f"backup header is damaged ({field} missing or not text)")
+    if not isinstance(header.get("key_id", ""), str | None):
+        raise BackupError("backup header is damaged (key_id not text)")
+    return header
+
+
 class ArchiveReader:
     """Open, authenticate and decompress a backup; ``events()`` then ``manifest``."""
 
@@ -142,11 +162,8 @@ class ArchiveReader:
         if fh.read(len(MAGIC)) != MAGIC:
             raise BackupError("not a backup file (bad magic)")
         raw = self._read_exact(self._length(), "header")
-        try:
-            self.header = json.loads(raw)
-        except ValueError:
-            raise BackupError("backup header is damaged") from None
-        self.tenant, self.backup_id = self.header.get("tenant"), self.header.get("backup_id")
+        self.header = _parse_header(raw)
+        self.tenant, self.backup_id = self.header["tenant"], self.header["backup_id"]
         if tenant is not None and self.tenant != tenant:
             raise BackupError(f"backup belongs to store {self.tenant!r}, not {tenant!r}")
         if backup_id is not None and self.backup_id != backup_id:
@@ -158,8 +175,6 @@ class ArchiveReader:
             )
         except KeyRingError as exc:
             raise BackupError(f"backup key cannot be unwrapped: {exc}") from None
-        except (KeyError, TypeError):
-            raise BackupError("backup header is damaged") from None
         self._cipher = AESGCM(data_key)
         self._header_hash = hashlib.sha256(raw).digest()
         self.manifest: dict | None = None
@@ -204,6 +219,8 @@ class ArchiveReader:
             if self.fh.read(1):
                 raise BackupError("backup has data after its last chunk")
             self.manifest = json.loads(plaintext)
+            if not isinstance(self.manifest, dict):
+                raise BackupError("backup manifest is damaged")
             if (self.manifest.get("tenant"), self.manifest.get("backup_id")) != (
                 self.tenant,
                 self.backup_id,

@@ -312,3 +312,38 @@ def test_a_killed_connection_mid_backup_fails_the_backup(bk, backed_up, root_eng
         backup_store(bk, tenant.slug, on_progress=kill_after_first_block)
     assert killed
     assert_failed_and_gone(bk, tenant.slug, backup, "Lost connection")
+
+
+HEADER_SHAPES = [
+    b"[]",
+    b'"text"',
+    b"42",
+    b"null",
+    b"true",
+    b'{"tenant": "shop"}',
+    b'{"tenant": 1, "backup_id": "one", "wrapped_key": "x"}',
+    b'{"tenant": "shop", "backup_id": ["one"], "wrapped_key": "x"}',
+    b'{"tenant": "shop", "backup_id": "one", "wrapped_key": {"k": 1}}',
+    b'{"tenant": "shop", "backup_id": "one", "wrapped_key": "x", "key_id": 7}',
+    b"\xff\xfe not json",
+]
+
+
+@pytest.mark.parametrize("header", HEADER_SHAPES)
+def test_a_header_of_the_wrong_shape_is_refused_in_one_line(header):
+    """The header is read before anything is authenticated: valid JSON of the wrong
+    shape is as damaged as no JSON at all (it raised AttributeError/TypeError before)."""
+    ring = KeyRing.from_text(generate_key())
+    data = MAGIC + struct.pack(">I", len(header)) + header
+    with pytest.raises(BackupError, match="backup header is damaged"):
+        ArchiveReader(io.BytesIO(data), ring)
+
+
+def test_a_header_with_a_wrong_key_is_still_a_key_error():
+    ring = KeyRing.from_text(generate_key())
+    out = io.BytesIO()
+    writer = ArchiveWriter(out, ring, "shop", "one", chunk_size=64)
+    writer.close({"tenant": "shop", "backup_id": "one", "tables": {}})
+    stranger = KeyRing.from_text(generate_key())
+    with pytest.raises(BackupError, match="cannot be unwrapped"):
+        ArchiveReader(io.BytesIO(out.getvalue()), stranger)
