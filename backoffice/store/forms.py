@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import re
-import string
 from functools import lru_cache
 from zoneinfo import available_timezones
 
@@ -9,10 +7,10 @@ from babel.numbers import list_currencies
 
 from backoffice.admin.forms import Form
 from backoffice.i18n import LOCALES, _
+from backoffice.orders import numbers
 from backoffice.orders.statuses import CODE, COLOUR
 
-MAX_NUMBER = 32  # Order.number is VARCHAR(32)
-NUMBERS = re.compile(r"[0-9]+")
+MAX_NUMBER = numbers.MAX_LENGTH
 
 
 @lru_cache(maxsize=1)
@@ -27,21 +25,11 @@ def currencies() -> list[str]:
 
 def number_format_error(fmt: str):
     """None if ``fmt`` makes good order numbers from ``{seq}``, else the reason."""
-    too_long = _("Order numbers must stay within ${n} characters.", mapping={"n": MAX_NUMBER})
-    try:
-        fields = [
-            (name, spec) for _t, name, spec, _c in string.Formatter().parse(fmt) if name is not None
-        ]
-        if [name for name, _spec in fields] != ["seq"]:
-            return _("Use {seq} exactly once, e.g. A-{seq:06d}.")
-        # Widths are checked before formatting: "{seq:999999999d}" builds a gigabyte.
-        if any(len(n) > 2 or int(n) > MAX_NUMBER for n in NUMBERS.findall(fields[0][1] or "")):
-            return too_long
-        samples = [fmt.format(seq=n) for n in (1, 10**9)]
-    except (ValueError, IndexError, KeyError):
+    found = numbers.problem(fmt)
+    if found is numbers.FormatProblem.TOO_LONG:
+        return _("Order numbers must stay within ${n} characters.", mapping={"n": MAX_NUMBER})
+    if found is numbers.FormatProblem.FIELDS:
         return _("Use {seq} exactly once, e.g. A-{seq:06d}.")
-    if any(len(s) > MAX_NUMBER or not s.strip() for s in samples):
-        return too_long
     return None
 
 

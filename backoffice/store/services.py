@@ -19,9 +19,10 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
 
 from backoffice.models import StoreSetting
+from backoffice.orders import numbers
 
 KEYS = ("name", "currency", "default_locale", "timezone", "order_number_format", "logo_url")
-DEFAULT_NUMBER_FORMAT = "{seq:06d}"
+DEFAULT_NUMBER_FORMAT = numbers.DEFAULT_FORMAT
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from backoffice.models import Customer, Order, OrderEvent, OrderLine, Product, StoreSetting
+from backoffice.orders.numbers import order_number
 from storefront.api.errors import ApiError, invalid
-
-DEFAULT_NUMBER_FORMAT = "{seq:06d}"
 
 
 def setting(db: Session, key: str, default: str) -> str:
@@ -122,7 +121,7 @@ def _insert(db: Session, order: Order) -> None:
             {"external_reference": order.external_reference},
         ) from None
     # The number comes from the id: unique without a counter row to lock.
-    order.number = setting(db, "order_number_format", DEFAULT_NUMBER_FORMAT).format(seq=order.id)
+    order.number = order_number(setting(db, "order_number_format", None), order.id)
     db.flush()
 
 

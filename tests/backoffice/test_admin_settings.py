@@ -86,6 +86,11 @@ def test_settings_page_shows_the_current_values(owner):
         # a width like this made the check itself build a 1 GB string
         ("{seq:999999999d}", TOO_LONG),
         ("{seq:0999999999999999999999}", TOO_LONG),
+        # a nested field passed the width check and built ~1 GB when used
+        ("{seq:{seq}}", NUMBER_FORMAT_ERROR),
+        ("{seq:{seq}d}", NUMBER_FORMAT_ERROR),
+        ("{seq:.5}", NUMBER_FORMAT_ERROR),
+        ("{seq!r}", NUMBER_FORMAT_ERROR),
         ("x" * 65, "At most 64 characters."),
     ],
 )
