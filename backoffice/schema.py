@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from backoffice.models import StaffUser, metadata
-from backoffice.security.passwords import hash_password
+from backoffice.security.passwords import hash_password, password_problem
 from tenancy import migrate
 
 
@@ -15,6 +15,11 @@ class StoreSchema:
         # A fresh database skips the per-table existence checks (one query each).
         metadata.create_all(connection, checkfirst=not fresh)
         return migrate.stamp(connection, "tenant")
+
+    def owner_problem(self, email: str, password: str) -> str | None:
+        if "@" not in (email or "").strip():
+            return "the owner e-mail is not an e-mail address"
+        return password_problem(password)
 
     def create_owner(self, connection: Connection, email: str, password: str) -> None:
         email = email.strip().lower()

@@ -43,6 +43,9 @@ class StoreSchema(Protocol):
     def create_owner(self, connection: Connection, email: str, password: str) -> None:
         """Add the owner account unless that e-mail already has one."""
 
+    def owner_problem(self, email: str, password: str) -> str | None:
+        """Why this owner account could not be created (a weak password...), or None."""
+
 
 class ProvisioningError(RuntimeError):
     """A create failed; the message says at which step and what was cleaned up."""
@@ -76,10 +79,8 @@ class Provisioner:
         self.fault = fault or (lambda step: None)
 
     def create(self, request: StoreRequest, *, resume: bool = False) -> Tenant:
-        validate_slug(request.slug)
-        if not request.name or not request.name.strip():
-            raise ProvisioningError("a store name is required")
         with self.control.session() as session:
+            self._preflight(session, request)
             tenant, password = (
                 self._claim(session, request) if resume else self._insert(session, request)
             )
@@ -95,6 +96,22 @@ class Provisioner:
             job.state, job.progress = "done", "active"
             session.commit()
             return tenant
+
+    def _preflight(self, session: Session, request: StoreRequest) -> None:
+        """Refuse a request that cannot succeed before anything is written: no
+        control row, database or user is made for a weak owner password, an
+        unknown server or keys that cannot read the server's admin URL."""
+        validate_slug(request.slug)
+        if not request.name or not request.name.strip():
+            raise ProvisioningError("a store name is required")
+        if bool(request.owner_email) != bool(request.owner_password):
+            raise ProvisioningError("an owner e-mail and an owner password go together")
+        if request.owner_email:
+            problem = self.schema.owner_problem(request.owner_email, request.owner_password)
+            if problem:
+                raise ProvisioningError(f"owner account: {problem}")
+        # Decrypts the server's admin URL: wrong keys fail here, one line, nothing made.
+        self.control.backend(self.control.server(session, request.server))
 
     def database_name(self, request: StoreRequest) -> str:
         """A fresh name for the store's database and its user (tests pick their own)."""

@@ -12,9 +12,16 @@ class WeakPassword(ValueError):
     """The password is too short; the message says the rule."""
 
 
-def hash_password(password: str) -> str:
+def password_problem(password: str | None) -> str | None:
+    """Why this password may not be used, or None."""
     if len(password or "") < MIN_LENGTH:
-        raise WeakPassword(f"passwords need at least {MIN_LENGTH} characters")
+        return f"passwords need at least {MIN_LENGTH} characters"
+    return None
+
+
+def hash_password(password: str) -> str:
+    if problem := password_problem(password):
+        raise WeakPassword(problem)
     return hasher.hash(password)
 
 

@@ -9,8 +9,10 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
+from tenancy.keyring import generate_key
 from tenancy.migrate import head
 from tenancy.models import Job, Tenant, TenantStatus
+from tests.backoffice.conftest import run_cli
 from tests.conftest import unique_slug
 from tests.tenancy.helpers import server_objects
 
@@ -189,3 +191,50 @@ def test_migrate_names_unknown_stores(bo, make_store):
 
 def test_migrate_needs_slugs_or_all(bo):
     assert "name the stores to migrate" in one_error_line(bo("tenants", "migrate"))
+
+
+def nothing_made(control, root_engine, mysql_settings, slug) -> bool:
+    with root_engine.connect() as conn:
+        objects = server_objects(conn, slug, mysql_settings["backoffice.db_prefix"])
+    return fetch(control, slug) is None and objects == (set(), set())
+
+
+@pytest.mark.parametrize(
+    ("owner", "message"),
+    [
+        (("o@example.com", "short"), "owner account: passwords need at least 8 characters"),
+        (("not-an-address", "owner-pass-1"), "owner account: the owner e-mail is not an e-mail"),
+    ],
+)
+def test_a_bad_owner_is_refused_before_anything_is_made(
+    bo, control, root_engine, mysql_settings, owner, message
+):
+    """It provisioned everything, then printed a WeakPassword traceback and left a
+    failed store."""
+    slug = unique_slug("weak")
+    email, password = owner
+    result = bo(
+        "tenants",
+        "create",
+        slug,
+        "--name",
+        "S",
+        "--owner-email",
+        email,
+        "--owner-password",
+        password,
+    )
+    assert message in one_error_line(result)
+    assert nothing_made(control, root_engine, mysql_settings, slug)
+
+
+def test_wrong_keys_are_refused_in_one_line_before_anything_is_made(
+    ini_for, mysql_control, mysql_settings, control, root_engine
+):
+    """Keys that cannot read the server's admin URL printed chained tracebacks and
+    left a failed row."""
+    slug = unique_slug("keys")
+    config = ini_for({**mysql_settings, "backoffice.keys": generate_key()})
+    line = one_error_line(run_cli(config, "tenants", "create", slug, "--name", "S"))
+    assert "unknown key" in line
+    assert nothing_made(control, root_engine, mysql_settings, slug)
