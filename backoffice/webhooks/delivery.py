@@ -19,7 +19,9 @@ from datetime import timedelta
 from backoffice.models import WebhookDelivery
 from backoffice.models.base import utcnow
 from backoffice.tasks import StoreContext, store_task
+from backoffice.webhooks import addresses
 from backoffice.webhooks.signing import signature_header
+from tenancy.settings import as_bool
 
 DEFAULTS = {
     "backoffice.webhook_timeout": "10",
@@ -44,19 +46,26 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None
 
 
-_opener = urllib.request.build_opener(_NoRedirects)
+# Connections only to checked addresses (webhooks.addresses); the other opener is
+# for development and tests with backoffice.webhook_allow_private.
+_openers = {
+    allow: addresses.opener(allow_private=allow, refuse_redirects=_NoRedirects)
+    for allow in (False, True)
+}
 
 
 def secret_context(tenant_id: int, endpoint_id: int) -> str:
     return f"tenant:{tenant_id}:webhook:{endpoint_id}"
 
 
-def post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> Outcome:
-    # The URL passed webhooks.addresses (http/https only) when it was saved.
+def post(
+    url: str, body: bytes, headers: dict[str, str], timeout: float, *, allow_private: bool = False
+) -> Outcome:
+    # The URL passed services.check_url (http/https only) when it was saved.
     request = urllib.request.Request(url, data=body, method="POST", headers=headers)  # noqa: S310
     started = time.perf_counter()
     try:
-        with _opener.open(request, timeout=timeout) as response:
+        with _openers[allow_private].open(request, timeout=timeout) as response:
             status, error = response.status, ""
     except urllib.error.HTTPError as exc:
         status, error = exc.code, f"HTTP {exc.code}"
@@ -104,9 +113,15 @@ def _setting(settings, key: str) -> int:
     return int(settings.get(key) or DEFAULTS[key])
 
 
-def attempt(delivery: WebhookDelivery, secret: str, timeout: float) -> Outcome:
+def attempt(
+    delivery: WebhookDelivery, secret: str, timeout: float, *, allow_private: bool = False
+) -> Outcome:
     outcome = post(
-        delivery.endpoint.url, delivery.body.encode("utf-8"), headers_for(delivery, secret), timeout
+        delivery.endpoint.url,
+        delivery.body.encode("utf-8"),
+        headers_for(delivery, secret),
+        timeout,
+        allow_private=allow_private,
     )
     record(delivery, outcome)
     return outcome
@@ -128,7 +143,8 @@ def deliver_webhook(task, store: StoreContext, delivery_id: int) -> str:
     )
     timeout = _setting(settings, "backoffice.webhook_timeout")
     max_attempts = _setting(settings, "backoffice.webhook_max_attempts")
-    while not attempt(delivery, secret, timeout).ok:
+    allow_private = as_bool(settings, "backoffice.webhook_allow_private")
+    while not attempt(delivery, secret, timeout, allow_private=allow_private).ok:
         if delivery.attempts >= max_attempts:
             delivery.state = "failed"
             return delivery.state

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
@@ -10,6 +9,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from backoffice.i18n import _
 from backoffice.models import WebhookDelivery, WebhookEndpoint
+from backoffice.webhooks import addresses
 from backoffice.webhooks.delivery import secret_context
 from backoffice.webhooks.events import EVENT_TYPES
 from backoffice.webhooks.signing import new_secret
@@ -32,13 +32,13 @@ def check_url(url: str, *, allow_private: bool) -> str:
 
 
 def _private(host: str) -> bool:
+    """A first check when the URL is saved; the delivery checks every resolved
+    address again when it connects (``webhooks.addresses``)."""
     if host == "localhost" or host.endswith(".localhost"):
         return True
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return address.is_private or address.is_loopback or address.is_link_local
+    # Numeric forms too: 2130706433, 0x7f.1 and 127.1 all name 127.0.0.1.
+    address = addresses.numeric_host(host)
+    return address is not None and addresses.is_blocked(address)
 
 
 def create_endpoint(
