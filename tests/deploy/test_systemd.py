@@ -33,7 +33,7 @@ def environment_file() -> dict[str, str]:
     lines = (KIT / "backoffice.env").read_text().splitlines()
     pairs = [line.split("=", 1) for line in lines if line.strip() and not line.startswith("#")]
     assert all(len(pair) == 2 and pair[0].startswith("BACKOFFICE_") for pair in pairs), pairs
-    return dict(pairs)
+    return {key: value.strip("'") for key, value in pairs}
 
 
 @pytest.mark.parametrize("name", UNITS)
