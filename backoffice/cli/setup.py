@@ -28,7 +28,9 @@ DEMO_SLUG = "demo"
 DEMO_OWNER = ("owner@demo.example", "demo-password")
 
 
-def initialise(obj) -> None:
+def initialise(obj, embedded_server: bool | None = None) -> None:
+    """Keys, the control database, and (embedded by default only on SQLite) a
+    server ``local`` keeping the stores in SQLite files."""
     settings = obj.settings
     keys_from_file = not settings.get("backoffice.keys")
     load_keyring(settings, create=not is_production(settings))
@@ -38,24 +40,36 @@ def initialise(obj) -> None:
             "(keep it secret; back it up with the data)"
         )
     url = settings["backoffice.control_url"]
-    if url.startswith("sqlite:///"):
+    on_sqlite = url.startswith("sqlite:///")
+    if on_sqlite:
         Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
     revision = init_control(obj.control.engine)
     click.echo(f"control database ready at revision {revision}")
+    embedded = on_sqlite if embedded_server is None else embedded_server
     with obj.control.session() as session:
-        if session.scalar(select(DatabaseServer.id).limit(1)) is None:
+        if session.scalar(select(DatabaseServer.id).limit(1)) is not None:
+            return
+        if embedded:
             store_dir = Path(settings["backoffice.store_dir"])
             obj.control.add_server(session, "local", f"sqlite:///{store_dir}", default=True)
             session.commit()
             click.echo(f"embedded server 'local' stores its shops in {store_dir}")
+        else:
+            click.echo("next, add a database server: backoffice servers add NAME URL --default")
 
 
 @cli.command()
+@click.option(
+    "--embedded-server/--no-embedded-server",
+    default=None,
+    help="Register the server 'local' (stores as SQLite files) when no server exists. "
+    "Default: only when the control database is SQLite.",
+)
 @pass_ctx
 @friendly
-def init(obj):
-    """Create the control database (and, embedded, a key and the local server)."""
-    initialise(obj)
+def init(obj, embedded_server):
+    """Create or upgrade the control database (and, embedded, a key and the local server)."""
+    initialise(obj, embedded_server)
 
 
 @cli.command()

@@ -30,7 +30,7 @@ DEFAULTS = {
     "backoffice.task_visibility_timeout": "3600",
     "backoffice.task_tenant_cache_ttl": "0",
     "backoffice.task_includes": "",
-    # When beat runs (``backoffice worker --beat``): backups pruned daily at
+    # When beat runs (``backoffice beat`` or ``worker --beat``): backups pruned daily at
     # this UTC time (HH:MM); empty turns the schedule off.
     "backoffice.backup_prune_at": "03:30",
 }

@@ -1,4 +1,5 @@
-"""Running a worker: ``backoffice worker``, or ``celery -A backoffice.tasks.worker worker``.
+"""Running a worker: ``backoffice worker``, or ``celery -A backoffice.tasks.worker worker``;
+the periodic tasks: ``backoffice beat`` (or ``backoffice worker --beat``).
 
 Both build the app with the same ``configure(settings)`` as the web app. For
 the plain ``celery`` command the settings come from ``BACKOFFICE_CONFIG``
@@ -61,6 +62,13 @@ def run_worker(
     )
     worker.start()
     return worker.exitcode or 0
+
+
+def run_beat(app: BackofficeCelery, *, loglevel: str, schedule_file: str | None = None) -> int:
+    """Celery beat alone: it only queues the periodic tasks, workers run them."""
+    beat = app.Beat(loglevel=loglevel.upper(), schedule=schedule_file)
+    beat.run()  # returns when stopped; SIGTERM saves the schedule and exits 0
+    return 0
 
 
 @functools.cache
