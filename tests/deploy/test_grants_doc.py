@@ -63,11 +63,12 @@ class Deployment:
         for documented, actual in self.users.items():
             sql = sql.replace(f"'{documented}'@", f"'{actual}'@")
         statements = []
-        for statement in filter(None, (s.strip() for s in sql.split(";"))):
-            created = re.match(r"CREATE USER '([^']+)'@", statement)
+        for documented in filter(None, (s.strip() for s in sql.split(";"))):
+            created = re.match(r"CREATE USER '([^']+)'@", documented)
+            statement = documented
             if created:
                 password = self.passwords.setdefault(created[1], secrets.token_urlsafe(16))
-                statement = statement.replace("IDENTIFIED BY '...'", f"IDENTIFIED BY '{password}'")
+                statement = documented.replace("IDENTIFIED BY '...'", f"IDENTIFIED BY '{password}'")
             statements.append(statement)
         leftovers = ("backoffice_control", r"bo\_%", "'...'", *(f"'{u}'@" for u in self.users))
         for statement in statements:
