@@ -23,6 +23,10 @@ from backoffice.config import serving_app
 from tenancy import settings as app_settings
 
 DEFAULT_HOST, DEFAULT_PORT, DEFAULT_THREADS = "127.0.0.1", "6543", "8"
+# Settings of newer gunicorns only: skipped where the installed one lacks them.
+# No control socket (gunicorn 25.1+): unused, and every instance on a host would
+# share one path under $HOME.
+OPTIONAL = {"control_socket_disable"}
 
 
 def listen_address(settings: Mapping[str, str]) -> tuple[str, int]:
@@ -57,6 +61,7 @@ def gunicorn_options(settings: Mapping[str, str]) -> dict:
         "forwarded_allow_ips": "",
         "secure_scheme_headers": {},
         "errorlog": "-",
+        "control_socket_disable": True,
     }
 
 
@@ -69,7 +74,8 @@ class GunicornServer(BaseApplication):
 
     def load_config(self) -> None:
         for name, value in gunicorn_options(self.settings).items():
-            self.cfg.set(name, value)
+            if name in self.cfg.settings or name not in OPTIONAL:
+                self.cfg.set(name, value)
 
     def load(self):
         return serving_app(self.settings)

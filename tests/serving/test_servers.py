@@ -69,5 +69,6 @@ def test_gunicorn_settings():
     # gunicorn believes no forwarded header: backoffice.web.proxy decides.
     assert options["forwarded_allow_ips"] == "" and options["secure_scheme_headers"] == {}
     assert options["preload_app"] is False  # engines and pools are built after the fork
+    assert options["control_socket_disable"] is True  # no shared socket under $HOME
     assert listen_address({}) == ("127.0.0.1", 6543)
     assert worker_count({}) >= 1
