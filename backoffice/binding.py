@@ -26,7 +26,6 @@ from tenancy.directory import TenantDirectory
 from tenancy.models import BUSY_STATUSES, TenantStatus
 from tenancy.registry import EngineRegistry
 from tenancy.router import Refused, Resolver
-from tenancy.settings import as_bool
 
 log = logging.getLogger(__name__)
 
@@ -63,18 +62,15 @@ class StoreUnavailable(Exception):
 
 def tenant_tween_factory(handler, registry):
     resolver: Resolver = registry["resolver"]
-    trusted_proxy = as_bool(registry.settings, "backoffice.trusted_proxy")
     statuses: StatusCounter = registry["request_statuses"]
 
     def tween(request):
         if request.path_info in OPERATOR_PATHS:
             request.environ["backoffice.tenant"] = None
             return handler(request)
-        host = request.headers.get("X-Forwarded-Host") if trusted_proxy else None
-        host = (host or request.host or "").split(",")[0]
         try:
             resolution = resolver.resolve(
-                host, request.path_info, request.headers.get("Authorization")
+                request.host or "", request.path_info, request.headers.get("Authorization")
             )
         except Refused as exc:
             statuses.add("refused")

@@ -31,6 +31,7 @@ def configure(
     config.add_jinja2_renderer(".jinja2")
     use_escaping_templates(config)
     direct_underscore(config)
+    config.include("backoffice.web")  # proxy corrections first, security headers
     config.include("backoffice.request")
     config.include("backoffice.binding")
     config.include("backoffice.admin")

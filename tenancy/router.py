@@ -10,7 +10,8 @@ The documented order:
 Every source that is present must agree. A path prefix of store B on the host
 of store A, or a key of store B on A's host or path, is refused (404 for a
 mismatched path, 403 for a foreign key) — never silently re-routed.
-``X-Forwarded-Host`` is honoured only with ``backoffice.trusted_proxy = true``.
+The host is the request's after the proxy correction (``backoffice.web.proxy``):
+``X-Forwarded-Host`` counts only from a peer in ``backoffice.trusted_proxies``.
 """
 
 from __future__ import annotations

@@ -30,6 +30,7 @@ DEFAULTS = {
     "backoffice.engine_pool_size": "2",
     "backoffice.tenant_cache_ttl": "5",
     "backoffice.trusted_proxy": "false",
+    "backoffice.trusted_proxies": "",
     "backoffice.session_secret": "",
     "backoffice.gc_freeze": "true",
     "backoffice.gc_between_requests": "true",

@@ -6,7 +6,6 @@ import secrets
 from pathlib import Path
 
 import click
-import waitress
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
@@ -16,6 +15,7 @@ from backoffice.config import serving_app
 from backoffice.demo import seed
 from backoffice.payments.configs import GatewaySettings
 from backoffice.schema import store_schema
+from backoffice.web import serving
 from payments.registry import default_registry
 from tenancy.db import make_engine
 from tenancy.keyring import load_keyring
@@ -82,7 +82,7 @@ def demo(obj, serve):
     control = obj.control
     with control.session() as session:
         exists = session.scalar(select(Tenant.id).where(Tenant.slug == DEMO_SLUG))
-    host, port = _listen(obj.settings)
+    host, port = serving.listen_address(obj.settings)
     if not exists:
         tenant = Provisioner(control, store_schema).create(
             StoreRequest(
@@ -108,7 +108,7 @@ def demo(obj, serve):
     )
     click.echo(f"checkout:     http://{host}:{port}/s/{DEMO_SLUG}/checkout")
     if serve:
-        _serve(obj)
+        _serve_waitress(obj)
 
 
 def _demo_payments(gateways: GatewaySettings, store_url: str) -> None:
@@ -125,27 +125,29 @@ def _demo_payments(gateways: GatewaySettings, store_url: str) -> None:
     gateways.set_enabled("cod", True)
 
 
-def _listen(settings) -> tuple[str, int]:
-    host = settings.get("backoffice.listen_host", "127.0.0.1")
-    return host, int(settings.get("backoffice.listen_port", "6543"))
-
-
-def _serve(obj) -> None:
-    host, port = _listen(obj.settings)
+def _serve_waitress(obj) -> None:
+    host, port = serving.listen_address(obj.settings)
     app = serving_app(obj.settings, control=obj.control)
     click.echo(f"serving on http://{host}:{port} (Ctrl-C stops)")
-    waitress.serve(
-        app,
-        host=host,
-        port=port,
-        threads=int(obj.settings.get("backoffice.threads", "8")),
-        _quiet=True,
-    )
+    serving.run_waitress(app, host, port, serving.thread_count(obj.settings))
 
 
 @cli.command()
+@click.option(
+    "--server",
+    type=click.Choice(["gunicorn", "waitress"]),
+    default="gunicorn",
+    show_default=True,
+    help="gunicorn: backoffice.workers processes; waitress: one process (embedded SQLite).",
+)
 @pass_ctx
 @friendly
-def serve(obj):
-    """Serve the web app with waitress (host/port: backoffice.listen_host/_port)."""
-    _serve(obj)
+def serve(obj, server):
+    """Serve the web app (backoffice.listen_host/_port, .workers, .threads)."""
+    if server == "waitress":
+        _serve_waitress(obj)
+        return
+    host, port = serving.listen_address(obj.settings)
+    workers = serving.worker_count(obj.settings)
+    click.echo(f"serving on http://{host}:{port} with {workers} gunicorn workers (Ctrl-C stops)")
+    serving.run_gunicorn(obj.settings)

@@ -18,18 +18,14 @@ from backoffice.payments.notifications import (
 )
 from payments.errors import UnknownGateway
 from payments.interfaces import Acknowledgement
-from tenancy.settings import as_bool
 
 T = "backoffice:payments/templates/"
 
 
 def remote_addr(request) -> str:
-    """The sender's address; YooKassa is authenticated by it, so proxies only if trusted."""
-    if as_bool(request.registry.settings, "backoffice.trusted_proxy"):
-        forwarded = request.headers.get("X-Forwarded-For", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip()
-    return request.client_addr or ""
+    """The sender's address; YooKassa is authenticated by it. Behind a trusted proxy
+    it is the forwarded client's (``backoffice.web.proxy``), never a header's word."""
+    return request.remote_addr or ""
 
 
 def raw_notification(request, gateway: str) -> RawNotification:

@@ -5,6 +5,11 @@ id, so a cookie issued by store A does not even verify on store B; the session
 also records the store id, checked again by the security policy. Outside
 production a missing secret is generated once into ``var/`` next to the
 encryption keys; production refuses to start without it.
+
+The cookie is ``HttpOnly`` and ``SameSite=Lax`` always, and ``Secure`` on https
+requests (the scheme as corrected behind a trusted proxy) and on every request
+in production: a production deployment is served over https, and a proxy left
+untrusted by mistake must not make the cookie travel in clear.
 """
 
 from __future__ import annotations
@@ -66,14 +71,16 @@ def store_key(secret: str, tenant_id: int | None) -> str:
 class StoreSessionFactory:
     """``request.session``: a signed cookie keyed to the request's store."""
 
-    def __init__(self, secret: str):
+    def __init__(self, secret: str, *, always_secure: bool = False):
         self.secret = secret
+        self.always_secure = always_secure
         self._factories: dict[tuple, object] = {}
         self._lock = threading.Lock()
 
     def __call__(self, request):
         tenant = request.tenant
-        key = (tenant.id if tenant else None, request.scheme == "https", request.script_name or "/")
+        secure = self.always_secure or request.scheme == "https"
+        key = (tenant.id if tenant else None, secure, request.script_name or "/")
         factory = self._factories.get(key)
         if factory is None:
             factory = self._build(key)

@@ -9,25 +9,18 @@ from __future__ import annotations
 
 from backoffice.security.policy import StaffSecurityPolicy, load_staff_user
 from backoffice.security.sessions import StoreSessionFactory, session_secret
+from tenancy.settings import is_production
 
 
 def client_ip(request) -> str:
-    """The client address; the first X-Forwarded-For hop behind a trusted proxy."""
-    if request.registry.settings.get("backoffice.trusted_proxy", "").lower() in {
-        "1",
-        "true",
-        "yes",
-        "on",
-    }:
-        forwarded = request.headers.get("X-Forwarded-For", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip()
-    return request.client_addr or "unknown"
+    """The client address, as ``backoffice.web.proxy`` corrected it behind a trusted proxy."""
+    return request.remote_addr or "unknown"
 
 
 def includeme(config) -> None:
     secret = session_secret(config.registry.settings)
-    config.set_session_factory(StoreSessionFactory(secret))
+    always_secure = is_production(config.registry.settings)
+    config.set_session_factory(StoreSessionFactory(secret, always_secure=always_secure))
     config.set_security_policy(StaffSecurityPolicy())
     config.set_default_csrf_options(require_csrf=True)
     config.add_request_method(load_staff_user, "staff_user", reify=True)

@@ -301,7 +301,8 @@ def test_forwarded_host_is_honoured_only_behind_a_trusted_proxy(
 ):
     a, b = shops[0], shops[2]
     trusted = TestApp(
-        build_app(mysql_settings, mysql_control, **{"backoffice.trusted_proxy": "true"})
+        build_app(mysql_settings, mysql_control, **{"backoffice.trusted_proxies": "10.0.0.0/8"}),
+        extra_environ={"REMOTE_ADDR": "10.1.2.3"},
     )
     res = trusted.get(
         f"/probe/customer/{_b_row(b)}", headers={"Host": a.host, "X-Forwarded-Host": b.host}
@@ -315,6 +316,13 @@ def test_forwarded_host_is_honoured_only_behind_a_trusted_proxy(
     )
     assert_no_leak(res, a)
     assert_no_leak(res, b)
+    # The same headers from a peer outside the trusted networks count for nothing.
+    res = trusted.get(
+        f"/s/{a.slug}/probe/customer/1",
+        headers={"Host": a.host, "X-Forwarded-Host": b.host},
+        extra_environ={"REMOTE_ADDR": "192.0.2.1"},
+    )
+    assert res.json["email"] == a.emails[0]
 
 
 def test_the_matrix_is_large_enough():
