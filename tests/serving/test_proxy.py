@@ -170,5 +170,5 @@ def test_trusted_proxies_setting(settings, inside, outside):
 
 @pytest.mark.parametrize("value", ["localhost", "10.0.0.1/8", "*", "10.0.0.0/33"])
 def test_a_bad_trusted_proxies_value_names_the_setting(value):
-    with pytest.raises(SettingsError, match="backoffice.trusted_proxies"):
+    with pytest.raises(SettingsError, match=r"backoffice\.trusted_proxies"):
         TrustedProxies.from_settings({"backoffice.trusted_proxies": value})
