@@ -16,6 +16,7 @@ import os
 from celery import signals
 
 from backoffice.config import configure
+from backoffice.observability.tasks import log_like_the_app
 from backoffice.tasks.app import BackofficeCelery
 from tenancy import settings as app_settings
 
@@ -39,6 +40,7 @@ def install_worker_hooks(app: BackofficeCelery) -> None:
     signals.worker_process_init.connect(after_fork, weak=False, dispatch_uid="bo-fork")
     signals.worker_process_shutdown.connect(shutdown, weak=False, dispatch_uid="bo-child-stop")
     signals.worker_shutdown.connect(shutdown, weak=False, dispatch_uid="bo-stop")
+    log_like_the_app(registry.settings)
 
 
 def run_worker(
