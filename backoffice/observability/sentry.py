@@ -35,9 +35,10 @@ SECRET_KEY = re.compile(
     r"api[-_]?key|^keys?$|private[-_]?key|credential|dsn|card|^pan$|cvc|cvv|iban|signature",
     re.IGNORECASE,
 )
+# name=value, name: value, name='value' (query strings, reprs, bodies, messages).
 SECRET_PAIR = re.compile(
-    r"(?i)\b(pass(?:word|wd)?|pwd|secret|token|api[-_]?key|authorization|cookie|session\w*|csrf\w*)"
-    r"(\"?'?\s*[:=]\s*\"?'?)([^\s&\"',;]+)"
+    r"(?i)\b(\w*(?:pass(?:word|wd)?|pwd|secret|token|api[-_]?key|authorization|cookie|session|csrf)\w*)"
+    r"(\"?'?\s*[:=]\s*\"?'?)([^\s&\"',;)]+)"
 )
 BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+")
 URL_PASSWORD = re.compile(r"(\w[\w+.-]*://[^:/@\s]*:)([^@\s]+)@")
