@@ -3,7 +3,9 @@
 It sits above pyramid_tm, so the id is current while the transaction commits
 (tasks are queued then) and the duration includes the commit. The path is
 logged without its query string, and route parameters that look like secrets
-(an order's or cart's ``{token}``) are masked.
+(an order's or cart's ``{token}``) are masked. The client address is
+``REMOTE_ADDR``, which the proxy handling corrects behind a trusted proxy
+(WebOb's ``client_addr`` would believe any ``X-Forwarded-For``).
 """
 
 from __future__ import annotations
@@ -69,7 +71,7 @@ def log_access(request, response, status: int, seconds: float, store: str | None
         status,
         ms,
         size if size is not None else "-",
-        request.client_addr,
+        request.remote_addr,
         store or "-",
         extra={
             "method": request.method,
@@ -77,7 +79,7 @@ def log_access(request, response, status: int, seconds: float, store: str | None
             "status": status,
             "duration_ms": ms,
             "bytes": size,
-            "client_ip": request.client_addr,
+            "client_ip": request.remote_addr,
             "store": store,
         },
     )

@@ -12,10 +12,10 @@ database and broker passwords, the DSN's key) wherever they appear.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Mapping
-from functools import partial
 from urllib.parse import urlsplit
 
 from backoffice.observability.context import current_request_id
@@ -45,7 +45,6 @@ URL_PASSWORD = re.compile(r"(\w[\w+.-]*://[^:/@\s]*:)([^@\s]+)@")
 CARD_NUMBER = re.compile(r"\b(?:\d[ -]?){12,18}\d\b")
 # Settings whose values are secrets (or hold one, like a URL's password).
 SECRET_SETTINGS = re.compile(r"keys$|secret|token|password|dsn|_url$")
-_warned = False
 
 
 def secret_values(settings: Mapping[str, str]) -> list[str]:
@@ -115,19 +114,21 @@ def before_send(event, hint, *, secrets: list[str]):
     return event
 
 
+@functools.cache  # once per process, however many apps are configured
+def _warn_missing_sdk() -> None:
+    log.warning(
+        "backoffice.sentry_dsn is set but sentry-sdk is not installed "
+        "(pip install 'backoffice[sentry]'): errors are not reported to Sentry"
+    )
+
+
 def init_sentry(settings: Mapping[str, str]) -> bool:
     """Start reporting if a DSN is set; True if it did."""
-    global _warned
     dsn = (settings.get("backoffice.sentry_dsn") or "").strip()
     if not dsn:
         return False
     if sentry_sdk is None:
-        if not _warned:
-            log.warning(
-                "backoffice.sentry_dsn is set but sentry-sdk is not installed "
-                "(pip install 'backoffice[sentry]'): errors are not reported to Sentry"
-            )
-            _warned = True
+        _warn_missing_sdk()
         return False
     sentry_sdk.init(
         dsn=dsn,
@@ -135,6 +136,6 @@ def init_sentry(settings: Mapping[str, str]) -> bool:
         environment=settings.get("backoffice.environment") or None,
         send_default_pii=False,
         max_request_body_size="never",
-        before_send=partial(before_send, secrets=secret_values(settings)),
+        before_send=functools.partial(before_send, secrets=secret_values(settings)),
     )
     return True

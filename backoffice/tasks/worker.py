@@ -68,6 +68,7 @@ def run_worker(
 
 def run_beat(app: BackofficeCelery, *, loglevel: str, schedule_file: str | None = None) -> int:
     """Celery beat alone: it only queues the periodic tasks, workers run them."""
+    log_like_the_app(app.registry.settings)
     beat = app.Beat(loglevel=loglevel.upper(), schedule=schedule_file)
     beat.run()  # returns when stopped; SIGTERM saves the schedule and exits 0
     return 0

@@ -45,6 +45,7 @@ def test_access_line_has_what_an_operator_needs_and_no_secrets(make_app, store, 
     app = make_app()
     app.get(
         f"/s/{store.slug}/probe/cart/cart-token-abcdef123456?key=query-secret&password=pw",
+        headers={"X-Forwarded-For": "198.51.100.7"},  # no proxy is trusted here
         extra_environ={"REMOTE_ADDR": "203.0.113.9"},
     )
     [line] = log_lines.records("backoffice.access")
