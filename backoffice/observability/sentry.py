@@ -5,7 +5,8 @@ With ``backoffice.sentry_dsn`` (``BACKOFFICE_SENTRY_DSN``) set and the extra
 No personal data (``send_default_pii=False``), no request bodies; every event
 goes through ``scrub`` first: values under secret-looking keys (passwords,
 tokens, Authorization, cookies, API keys, card data), secrets inside strings
-(``password=...``, ``Bearer ...``, URL passwords, card numbers) and the
+(``password=...``, ``Bearer ...``, URL passwords, card numbers, e-mail
+addresses) and the
 deployment's own secrets (encryption keys, session secret, metrics token,
 database and broker passwords, the DSN's key) wherever they appear.
 """
@@ -42,6 +43,8 @@ SECRET_PAIR = re.compile(
 )
 BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+")
 URL_PASSWORD = re.compile(r"(\w[\w+.-]*://[^:/@\s]*:)([^@\s]+)@")
+# Customers' and staff's addresses: personal data, like send_default_pii=False keeps out.
+EMAIL = re.compile(r"[\w.+-]+(?:@|%40)[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}")
 CARD_NUMBER = re.compile(r"\b(?:\d[ -]?){12,18}\d\b")
 # Settings whose values are secrets (or hold one, like a URL's password).
 SECRET_SETTINGS = re.compile(r"keys$|secret|token|password|dsn|_url$")
@@ -82,6 +85,7 @@ def scrub_text(text: str, secrets: list[str]) -> str:
     text = SECRET_PAIR.sub(lambda m: m.group(1) + m.group(2) + FILTERED, text)
     text = BEARER.sub(lambda m: f"{m.group(1)} {FILTERED}", text)
     text = URL_PASSWORD.sub(lambda m: m.group(1) + FILTERED + "@", text)
+    text = EMAIL.sub(FILTERED, text)
     return CARD_NUMBER.sub(_card, text)
 
 

@@ -92,6 +92,8 @@ def test_the_scrubber_takes_every_secret_out_of_an_event():
         "4242424242424242",
         "4242 4242 4242 4242",
         '"123"',
+        "owner@example.com",
+        "owner%40example.com",
     ):
         assert secret not in text, secret
     # What helps find the bug stays.
