@@ -33,6 +33,7 @@ def configure(
     direct_underscore(config)
     config.include("backoffice.web")  # proxy corrections first, security headers
     config.include("backoffice.request")
+    config.include("backoffice.observability")
     config.include("backoffice.binding")
     config.include("backoffice.admin")
     config.include("backoffice.tasks")

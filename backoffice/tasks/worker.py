@@ -16,6 +16,7 @@ import os
 from celery import signals
 
 from backoffice.config import configure
+from backoffice.observability.tasks import log_like_the_app
 from backoffice.tasks.app import BackofficeCelery
 from tenancy import settings as app_settings
 
@@ -39,6 +40,7 @@ def install_worker_hooks(app: BackofficeCelery) -> None:
     signals.worker_process_init.connect(after_fork, weak=False, dispatch_uid="bo-fork")
     signals.worker_process_shutdown.connect(shutdown, weak=False, dispatch_uid="bo-child-stop")
     signals.worker_shutdown.connect(shutdown, weak=False, dispatch_uid="bo-stop")
+    log_like_the_app(registry.settings)
 
 
 def run_worker(
@@ -66,6 +68,7 @@ def run_worker(
 
 def run_beat(app: BackofficeCelery, *, loglevel: str, schedule_file: str | None = None) -> int:
     """Celery beat alone: it only queues the periodic tasks, workers run them."""
+    log_like_the_app(app.registry.settings)
     beat = app.Beat(loglevel=loglevel.upper(), schedule=schedule_file)
     beat.run()  # returns when stopped; SIGTERM saves the schedule and exits 0
     return 0

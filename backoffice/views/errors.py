@@ -13,6 +13,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from backoffice.binding import StoreUnavailable
 from backoffice.i18n import _
+from backoffice.observability.access import safe_path
 from tenancy.registry import CapacityError
 
 log = logging.getLogger(__name__)
@@ -95,7 +96,13 @@ def error_response(
     else:
         response = render_to_response(
             "backoffice:templates/error.jinja2",
-            {"status": status, "title": title, "message": text},
+            {
+                "status": status,
+                "title": title,
+                "message": text,
+                # What a person quotes to support; the same id is in the logs.
+                "reference": request.request_id if status >= 500 else None,
+            },
             request=request,
         )
     response.status = status
@@ -163,5 +170,5 @@ def database_error(exc, request):
 
 @exception_view_config(Exception)
 def unexpected(exc, request):
-    log.error("unhandled error on %s", request.path_qs, exc_info=exc)
+    log.error("unhandled error on %s", safe_path(request), exc_info=exc)
     return error_response(request, 500)
