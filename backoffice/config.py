@@ -32,6 +32,7 @@ def configure(
     use_escaping_templates(config)
     direct_underscore(config)
     config.include("backoffice.request")
+    config.include("backoffice.views")
     config.include("backoffice.binding")
     config.include("backoffice.admin")
     config.include("backoffice.tasks")

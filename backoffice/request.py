@@ -15,5 +15,3 @@ def control_session(request):
 def includeme(config) -> None:
     config.include("pyramid_tm")
     config.add_request_method(control_session, "control", reify=True)
-    config.add_route("healthz", "/healthz")
-    config.add_route("metrics", "/metrics")

@@ -23,8 +23,7 @@ def includeme(config) -> None:
     config.include("backoffice.security.web")
     config.include("backoffice.translations")
     config.add_static_view("admin/static", "backoffice:static", cache_max_age=86400)
-    config.add_route("admin.home", "/admin/")
-    config.add_route("admin.home_bare", "/admin")
+    config.include("backoffice.admin.routes")
     for feature in FEATURES:
         config.include(feature)
     config.add_subscriber("backoffice.admin.helpers.add_template_globals", BeforeRender)
