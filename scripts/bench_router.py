@@ -57,7 +57,6 @@ def customer(request):
 def routed_app(settings, control, caps: dict, *, route_first: bool = True):
     config = configure({**settings, **caps}, control=control)
     config.add_route("bench.customer", "/bench/customer")
-    config.scan("backoffice.views")
     config.scan(__name__)
     app = config.make_wsgi_app()
     if route_first:

@@ -2,9 +2,9 @@
 
 ``config.include("backoffice.payments")`` adds the routes, the per-app gateway
 registry (``registry["payment_gateways"]``, gateways found through the
-``backoffice.payment_gateways`` entry points), ``request.payment_settings``,
-and scans the views. The gateways themselves live in the ``payments`` package
-and never touch a database; see docs/payments.md.
+``backoffice.payment_gateways`` entry points) and ``request.payment_settings``.
+The gateways themselves live in the ``payments`` package and never touch a
+database; see docs/payments.md.
 """
 
 from __future__ import annotations
@@ -20,6 +20,3 @@ def includeme(config) -> None:
         "backoffice.payments.services.gateway_settings", "payment_settings", reify=True
     )
     config.include("backoffice.payments.routes")
-    config.scan("backoffice.payments.views")
-    config.scan("backoffice.payments.sandbox")
-    config.scan("backoffice.payments.admin")

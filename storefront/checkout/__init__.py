@@ -2,7 +2,7 @@
 
 ``includeme`` registers the routes, the ``.html`` Jinja2 renderer whose
 ``_()`` speaks the ``storefront`` translation domain, the catalogs, the static
-assets, the shopper's language choice and the views. Pages live at
+assets and the shopper's language choice. Pages live at
 ``/checkout`` of each store (``{slug}.<base domain>`` or ``/s/{slug}``).
 """
 
@@ -31,4 +31,3 @@ def includeme(config) -> None:
     config.include("storefront.checkout.routes")
     config.add_subscriber("storefront.checkout.locale.choose_locale", ContextFound)
     config.add_subscriber("storefront.checkout.headers.protect", ContextFound)
-    config.scan("storefront.checkout.views")

@@ -170,7 +170,6 @@ def task_registry(worker_settings, mysql_control):
     """The registry of a web app configured like the worker (and its Celery app)."""
     config = configure(worker_settings, control=mysql_control)
     add_probe_views(config)
-    config.scan("backoffice.views")
     app = config.make_wsgi_app()
     config.registry["test_app"] = TestApp(app)
     yield config.registry

@@ -24,7 +24,6 @@ def test_eager_task_runs_after_commit_on_sqlite(sqlite_settings, sqlite_control)
     config = configure(sqlite_settings, control=sqlite_control)
     assert config.registry["celery"].conf.task_always_eager
     add_probe_views(config)
-    config.scan("backoffice.views")
     web = TestApp(config.make_wsgi_app())
     order_id = add_order(sqlite_control, store)
     add_order(sqlite_control, other)
