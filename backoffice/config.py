@@ -26,7 +26,7 @@ def configure(
     # Every unsafe method needs the session's CSRF token; a view opts out only
     # when it checks something stronger (a payment provider's signature).
     config.set_default_csrf_options(require_csrf=True)
-    config.registry["control"] = control or ControlPlane(settings)
+    config.registry.control = control or ControlPlane(settings)
     # Templates: the back-office's .jinja2 (the storefront adds its .html).
     config.include("pyramid_jinja2")
     config.registry.settings.setdefault(

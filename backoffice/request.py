@@ -7,7 +7,7 @@ import zope.sqlalchemy
 
 def control_session(request):
     """A control-DB session joined to the request's transaction (pyramid_tm)."""
-    session = request.registry["control"].session()
+    session = request.registry.control.session()
     zope.sqlalchemy.register(session, transaction_manager=request.tm)
     return session
 

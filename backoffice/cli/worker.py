@@ -43,7 +43,7 @@ def worker(obj, concurrency, loglevel, pool, hostname, beat, schedule_file):
     """Run a Celery worker with the same configuration as the web app."""
     config = configure(obj.settings, control=obj.control)
     config.commit()
-    app = config.registry["celery"]
+    app = config.registry.celery
     if app.conf.task_always_eager:
         raise click.ClickException(
             "backoffice.broker_url (BACKOFFICE_BROKER_URL) is not set: tasks run "

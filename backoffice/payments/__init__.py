@@ -1,7 +1,7 @@
 """The core side of payments: store settings, notifications, starts and refunds.
 
 ``config.include("backoffice.payments")`` adds the routes, the per-app gateway
-registry (``registry["payment_gateways"]``, gateways found through the
+registry (``registry.payment_gateways``, gateways found through the
 ``backoffice.payment_gateways`` entry points) and ``request.payment_settings``.
 The gateways themselves live in the ``payments`` package and never touch a
 database; see docs/payments.md.
@@ -13,9 +13,7 @@ from payments.registry import GatewayRegistry
 
 
 def includeme(config) -> None:
-    registry = config.registry
-    if "payment_gateways" not in registry:
-        registry["payment_gateways"] = GatewayRegistry()
+    config.registry.payment_gateways = GatewayRegistry()
     config.add_request_method(
         "backoffice.payments.services.gateway_settings", "payment_settings", reify=True
     )

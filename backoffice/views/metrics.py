@@ -115,7 +115,7 @@ def metrics(request):
     check_access(request)
     registry = request.registry
     body = render(
-        registry["engines"].stats(), registry["directory"], registry["request_statuses"].snapshot()
+        registry.engines.stats(), registry.directory, registry.request_statuses.snapshot()
     )
     response = Response(body, content_type="text/plain", charset="utf-8")
     response.headers["Content-Type"] = CONTENT_TYPE + "; charset=utf-8"

@@ -19,5 +19,5 @@ def rate_limiter(settings):
 
 
 def includeme(config) -> None:
-    config.registry["api_rate_limiter"] = rate_limiter(config.registry.settings)
+    config.registry.api_rate_limiter = rate_limiter(config.registry.settings)
     config.include("storefront.api.routes")

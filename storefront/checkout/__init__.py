@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pyramid.events import ContextFound
 
+from backoffice.security.sessions import session_secret
 from backoffice.translations import compile_catalogs
 
 LOCALE_DIR = Path(__file__).parent.parent / "locale"
@@ -25,6 +26,8 @@ def includeme(config) -> None:
     # New-style gettext: _("Only %(n)s left", n=3) escapes its arguments.
     settings.setdefault("storefront.jinja2.newstyle", "true")
     config.add_jinja2_renderer(RENDERER, settings_prefix="storefront.jinja2.")
+    # Cart tokens (the checkout's and the API's) are signed with a key per store.
+    config.registry.cart_secret = session_secret(settings)
     compile_catalogs(LOCALE_DIR, "storefront")
     config.add_translation_dirs("storefront:locale/")
     config.add_static_view("checkout/static", "storefront:static", cache_max_age=86400)

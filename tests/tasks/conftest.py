@@ -171,15 +171,15 @@ def task_registry(worker_settings, mysql_control):
     config = configure(worker_settings, control=mysql_control)
     add_probe_views(config)
     app = config.make_wsgi_app()
-    config.registry["test_app"] = TestApp(app)
+    config.registry.test_app = TestApp(app)
     yield config.registry
-    config.registry["celery"].close()
-    config.registry["engines"].dispose()
+    config.registry.celery.close()
+    config.registry.engines.dispose()
 
 
 @pytest.fixture
 def web(task_registry):
-    return task_registry["test_app"]
+    return task_registry.test_app
 
 
 def store_engine(control, tenant):

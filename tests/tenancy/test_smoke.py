@@ -47,8 +47,8 @@ def test_a_sqlite_store_is_served_with_its_foreign_keys_enforced(sqlite_settings
         StoreRequest(slug="fk-shop", name="FK")
     )
     registry = make_app(sqlite_settings, control=sqlite_control).registry
-    ref = registry["directory"].by_slug(tenant.slug)
-    with registry["engines"].lease(ref) as engine, engine.begin() as conn:
+    ref = registry.directory.by_slug(tenant.slug)
+    with registry.engines.lease(ref) as engine, engine.begin() as conn:
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
@@ -70,4 +70,4 @@ def test_a_sqlite_store_is_served_with_its_foreign_keys_enforced(sqlite_settings
                 "INSERT INTO order_lines (order_id, sku, name, quantity, "
                 "unit_price_minor, total_minor) VALUES (99, 'S', 'S', 1, 1, 1)"
             )
-    registry["engines"].dispose()
+    registry.engines.dispose()
