@@ -13,4 +13,4 @@ from pyramid.events import BeforeRender
 def includeme(config) -> None:
     config.add_static_view("admin/static", "backoffice:static", cache_max_age=86400)
     config.include("backoffice.admin.routes")
-    config.add_subscriber("backoffice.admin.helpers.add_template_globals", BeforeRender)
+    config.add_subscriber("backoffice.ui.helpers.add_template_globals", BeforeRender)

@@ -7,9 +7,9 @@ from zoneinfo import available_timezones
 
 from babel.numbers import list_currencies
 
-from backoffice.admin.forms import Form
 from backoffice.i18n import LOCALES, _
 from backoffice.orders.statuses import CODE, COLOUR
+from backoffice.ui.forms import Form
 
 MAX_NUMBER = 32  # Order.number is VARCHAR(32)
 NUMBERS = re.compile(r"[0-9]+")
