@@ -61,8 +61,8 @@ class StoreUnavailable(Exception):
 
 
 def tenant_tween_factory(handler, registry):
-    resolver: Resolver = registry["resolver"]
-    statuses: StatusCounter = registry["request_statuses"]
+    resolver = Resolver(registry.directory, registry.settings["backoffice.base_domain"])
+    statuses: StatusCounter = registry.request_statuses
 
     def tween(request):
         if request.path_info in OPERATOR_PATHS:
@@ -119,9 +119,9 @@ def get_db(request) -> Session:
                 _("This page belongs to a store: open it at the store's own address.")
             )
         )
-    engines: EngineRegistry = request.registry["engines"]
+    engines: EngineRegistry = request.registry.engines
     engine = engines.acquire(tenant)
-    session = request.registry["store_sessions"](bind=engine)
+    session = request.registry.store_sessions(bind=engine)
     if request.tm is not transaction.manager:  # a tm.manager_hook of its own
         zope.sqlalchemy.register(session, transaction_manager=request.tm)
 
@@ -135,17 +135,16 @@ def get_db(request) -> Session:
 
 def includeme(config) -> None:
     settings = config.registry.settings
-    control = config.registry["control"]
+    control = config.registry.control
     directory = TenantDirectory(control, ttl=float(settings["backoffice.tenant_cache_ttl"]))
-    config.registry["directory"] = directory
-    config.registry["engines"] = EngineRegistry(control.keyring, settings)
-    config.registry["resolver"] = Resolver(directory, settings["backoffice.base_domain"])
-    config.registry["request_statuses"] = StatusCounter()
+    config.registry.directory = directory
+    config.registry.engines = EngineRegistry(control.keyring, settings)
+    config.registry.request_statuses = StatusCounter()
     config.add_request_method(get_tenant, "tenant", reify=True)
     # Sessions join pyramid_tm's (thread-local) transaction manager through
     # listeners registered once here, not on every request's session.
     store_sessions = sessionmaker(class_=Session, expire_on_commit=False)
     zope.sqlalchemy.register(store_sessions, transaction_manager=transaction.manager)
-    config.registry["store_sessions"] = store_sessions
+    config.registry.store_sessions = store_sessions
     config.add_request_method(get_db, "db", reify=True)
     config.add_tween("backoffice.binding.tenant_tween_factory", under=EXCVIEW)

@@ -23,7 +23,11 @@ def configure(
 ) -> Configurator:
     settings = app_settings.resolve(settings, here=here or os.getcwd())
     config = Configurator(settings=settings)
-    config.registry["control"] = control or ControlPlane(settings)
+    # Every unsafe method needs the session's CSRF token; a view opts out only
+    # when it checks something stronger (a payment provider's signature).
+    config.set_default_csrf_options(require_csrf=True)
+    config.registry.control = control or ControlPlane(settings)
+    # Templates: the back-office's .jinja2 (the storefront adds its .html).
     config.include("pyramid_jinja2")
     config.registry.settings.setdefault(
         "jinja2.i18n.gettext", "backoffice.translations.TemplateGetText"
@@ -31,16 +35,47 @@ def configure(
     config.add_jinja2_renderer(".jinja2")
     use_escaping_templates(config)
     direct_underscore(config)
-    config.include("backoffice.web")  # proxy corrections first, security headers
+    # Proxy corrections (scheme, host, client address) first; security headers.
+    config.include("backoffice.web")
+    # request.tm and request.control: the transaction every session joins.
     config.include("backoffice.request")
+    # Request ids, the access log, request metrics (under the proxy tween).
     config.include("backoffice.observability")
+    # The store of each request (request.tenant, request.db), resolved in a tween.
     config.include("backoffice.binding")
-    config.include("backoffice.admin")
+    # Staff sessions, the security policy, request.staff_user.
+    config.include("backoffice.security.web")
+    # Catalogs, the locale of each request, request.fmt.
+    config.include("backoffice.translations")
+    # The Celery app, config.add_task and request.enqueue: features add tasks.
     config.include("backoffice.tasks")
+    # Operator endpoints: /healthz, /metrics.
+    config.include("backoffice.views")
+    # The /admin/ shell: static assets, home, template globals.
+    config.include("backoffice.admin")
+    # The back-office's features; their order is the order their routes match.
+    config.include("backoffice.staff")
+    config.include("backoffice.store")
+    config.include("backoffice.orders")
+    config.include("backoffice.products")
+    config.include("backoffice.customers")
+    config.include("backoffice.dashboard")
+    config.include("backoffice.audit")
     config.include("backoffice.apikeys")
     config.include("backoffice.webhooks")
     config.include("backoffice.payments")
+    # Per store too, but for shoppers and reseller sites: by dotted name, since
+    # backoffice never imports storefront.
+    config.include("storefront.api")
+    config.include("storefront.checkout")
+    # The one scan: every decorated view of the app. The entry points build the
+    # app themselves and register nothing (the CLI, Celery's -A module, the demo).
+    config.scan("backoffice", ignore=SCAN_IGNORE)
+    config.scan("storefront")
     return config
+
+
+SCAN_IGNORE = ("backoffice.cli", "backoffice.demo", "backoffice.tasks.worker")
 
 
 def make_app(
@@ -49,16 +84,7 @@ def make_app(
     here: str | None = None,
     control: ControlPlane | None = None,
 ):
-    return _app_config(settings, here=here, control=control).make_wsgi_app()
-
-
-def _app_config(settings, *, here, control) -> Configurator:
-    config = configure(settings, here=here, control=control)
-    config.scan("backoffice.views")
-    config.scan("backoffice.apikeys.views")
-    config.scan("backoffice.webhooks.views")
-    config.include("storefront")  # the store API; a dotted name, not an import
-    return config
+    return configure(settings, here=here, control=control).make_wsgi_app()
 
 
 def serving_app(
@@ -79,7 +105,7 @@ def serving_app(
     on by default). Both change the process' collector: tests build many apps
     in one process and use ``make_app``, which does neither.
     """
-    config = _app_config(settings, here=here, control=control)
+    config = configure(settings, here=here, control=control)
     between = app_settings.as_bool(config.registry.settings, "backoffice.gc_between_requests")
     freeze = app_settings.as_bool(config.registry.settings, "backoffice.gc_freeze")
     if between:

@@ -7,7 +7,7 @@ import zope.sqlalchemy
 
 def control_session(request):
     """A control-DB session joined to the request's transaction (pyramid_tm)."""
-    session = request.registry["control"].session()
+    session = request.registry.control.session()
     zope.sqlalchemy.register(session, transaction_manager=request.tm)
     return session
 
@@ -15,5 +15,3 @@ def control_session(request):
 def includeme(config) -> None:
     config.include("pyramid_tm")
     config.add_request_method(control_session, "control", reify=True)
-    config.add_route("healthz", "/healthz")
-    config.add_route("metrics", "/metrics")

@@ -392,18 +392,18 @@ def run(args, control) -> None:
             profiler.dump_stats(args.profile)
         print(f"{args.only}: {args.requests} requests", file=sys.stderr)
         registry = app.registry
-        registry["engines"].dispose()
+        registry.engines.dispose()
         return
 
     if args.survey:
         survey(args, control, tenant, routed, host)
-        app.registry["engines"].dispose()
+        app.registry.engines.dispose()
         return
 
     registry = app.registry
-    ref = registry["directory"].by_slug(tenant.slug)
+    ref = registry.directory.by_slug(tenant.slug)
     statements = {}
-    with registry["engines"].lease(ref) as engine:
+    with registry.engines.lease(ref) as engine:
         for name, path in pages.items():
             with recorded(engine) as seen:
                 text = timed(routed, path)[1].text
@@ -435,7 +435,7 @@ def run(args, control) -> None:
     )
     memory = peaks(pages, routed, base, args.memory_requests)
     engine.dispose()
-    registry["engines"].dispose()
+    registry.engines.dispose()
     report(pages, times, memory, speed, args)
 
 
@@ -455,7 +455,7 @@ def survey(args, control, tenant, routed: Browser, host: str) -> None:
         "orders_page_1000": "/admin/orders?page=1000",
     }
     registry = routed.app.registry
-    with registry["engines"].lease(registry["directory"].by_slug(tenant.slug)) as engine:
+    with registry.engines.lease(registry.directory.by_slug(tenant.slug)) as engine:
         statements = {}
         for name, path in pages.items():
             timed(routed, path)

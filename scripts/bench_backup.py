@@ -194,7 +194,7 @@ def run(control: ControlPlane, root, workdir: Path, orders: int, rounds: int) ->
     base_restore = baseline_restore(root, tenant.database_name, dump)
     print(f"gunzip | mariadb: {base_restore:.2f}s", flush=True)
     started = time.perf_counter()
-    Copier(control).restore(tenant.slug, record.id)
+    Copier(control, store_schema).restore(tenant.slug, record.id)
     ours_restore = time.perf_counter() - started
     print(f"restore (load + verify + switch): {ours_restore:.2f}s", flush=True)
     rss_after = peak_rss_mib()

@@ -34,10 +34,10 @@ from benchlib import (
 )
 from sqlalchemy import func, select
 
-from backoffice.schema import store_schema
+from backoffice.schema import StoreSchema, store_schema
 from migrations import TENANT_DIR
 from tenancy.control import ControlPlane
-from tenancy.migrate import head, migrate_stores, select_stores
+from tenancy.migrate import migrate_stores, select_stores
 from tenancy.models import Tenant
 from tenancy.provisioning import Provisioner, StoreRequest
 
@@ -74,7 +74,7 @@ def scripts_with_bench_revisions(directory: Path) -> Path:
     """A copy of the tenant scripts plus the bench revisions; returns its location."""
     location = directory / "tenant"
     shutil.copytree(TENANT_DIR, location, ignore=shutil.ignore_patterns("__pycache__"))
-    down = head("tenant")
+    down = store_schema.head()
     for revision, column, _who in REVISIONS:
         (location / "versions" / f"{revision}_bench_{column}.py").write_text(
             REVISION_TEMPLATE.format(revision=revision, down=down, column=column)
@@ -119,7 +119,7 @@ def product_pass(control: ControlPlane, location: Path, concurrency: int, expect
     timer = Timer()
     tenants, _missing = select_stores(control, None)
     results = migrate_stores(
-        control, tenants, concurrency=concurrency, target="b003", location=location
+        control, StoreSchema(location), tenants, concurrency=concurrency, target="b003"
     )
     seconds = timer.seconds
     failed = [r for r in results if not r.ok or r.revision != "b003"]
@@ -146,7 +146,7 @@ def measure(url: str, n: int, concurrency: int) -> tuple[float, float, float]:
         print(f"provisioned {n} stores in {timer.seconds:.1f} s (prefix {prefix}_)", flush=True)
         with control.session() as session:
             databases = list(session.scalars(select(Tenant.database_name)))
-        down = head("tenant")
+        down = store_schema.head()
         raw = []
         for revision, column, who in REVISIONS:
             if who == "raw":

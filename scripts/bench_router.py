@@ -57,7 +57,6 @@ def customer(request):
 def routed_app(settings, control, caps: dict, *, route_first: bool = True):
     config = configure({**settings, **caps}, control=control)
     config.add_route("bench.customer", "/bench/customer")
-    config.scan("backoffice.views")
     config.scan(__name__)
     app = config.make_wsgi_app()
     if route_first:
@@ -210,13 +209,13 @@ def main() -> None:
         churn, base_churn = interleaved(routed, baseline, hosts, hosts[0], max(4, rounds // 4))
         sampler.stop.set()
         sampler.join()
-        stats = routed.registry["engines"].stats()
-        routed.registry["engines"].dispose()
+        stats = routed.registry.engines.stats()
+        routed.registry.engines.dispose()
         # The bench route behind the product's routes, as a product page would be.
         routed_last = routed_app(control.settings, control, caps, route_first=False)
         call(routed_last, hosts[0])
         last, base_last = interleaved(routed_last, baseline, hosts[:1], hosts[0], rounds)
-        routed_last.registry["engines"].dispose()
+        routed_last.registry.engines.dispose()
         engine.dispose()
 
     ratio = statistics.median(warm) / statistics.median(base)

@@ -1,6 +1,5 @@
-"""Hosted checkout pages and the public store API (per store, on the tenancy router)."""
+"""Hosted checkout pages and the public store API (per store, on the tenancy router).
 
-
-def includeme(config) -> None:
-    config.include("storefront.api")
-    config.include("storefront.checkout")
+``backoffice.config.configure`` includes ``storefront.api`` and
+``storefront.checkout`` by name and scans this package.
+"""

@@ -3,13 +3,17 @@
 Stores are upgraded with Alembic driven directly (no env.py per store): the
 script directory is read once and each store costs one DDL connection plus
 its own revisions. A failing store is reported and the others go on.
+
+Tenancy does not know the stores' scripts: the store schema it is handed
+(``provisioning.StoreSchema``) names them and runs them through this module.
+The control database's scripts are named here, as an Alembic package resource:
+``migrations.control`` imports ``tenancy.models``, never the other way round.
 """
 
 from __future__ import annotations
 
 import functools
 import multiprocessing
-import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -25,20 +29,18 @@ from sqlalchemy import inspect, or_, select, update
 from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.pool import NullPool
 
-from migrations import CONTROL_DIR, TENANT_DIR
 from tenancy.control import ControlPlane
 from tenancy.db import make_engine
 from tenancy.models import Base, Tenant, TenantStatus, utcnow
 from tenancy.names import validate_name
+from tenancy.provisioning import StoreSchema
+
+CONTROL_SCRIPTS = "migrations:control"
 
 
-def default_location(kind: str) -> str:
-    return str(CONTROL_DIR if kind == "control" else TENANT_DIR)
-
-
-def script_directory(kind: str, location: str | os.PathLike | None = None) -> ScriptDirectory:
-    """The scripts of *kind* ("control" or "tenant"), or of another *location*."""
-    return _script_directory(str(location or default_location(kind)))
+def script_directory(location: str) -> ScriptDirectory:
+    """The scripts at *location*: a directory, or a package resource ("pkg:dir")."""
+    return _script_directory(str(location))
 
 
 @functools.cache
@@ -52,23 +54,21 @@ def alembic_config(location: str) -> Config:
     return config
 
 
-def head(kind: str = "tenant", location: str | os.PathLike | None = None) -> str:
-    return script_directory(kind, location).get_current_head()
+def head(location: str) -> str:
+    return script_directory(location).get_current_head()
 
 
 def current_revision(conn: Connection) -> str | None:
     return MigrationContext.configure(conn).get_current_revision()
 
 
-def stamp(conn: Connection, kind: str, revision: str = "head") -> str:
-    MigrationContext.configure(conn).stamp(script_directory(kind), revision)
-    return head(kind) if revision == "head" else revision
+def stamp(conn: Connection, location: str, revision: str = "head") -> str:
+    MigrationContext.configure(conn).stamp(script_directory(location), revision)
+    return head(location) if revision == "head" else revision
 
 
-def upgrade(
-    conn: Connection, kind: str, target: str = "head", location: str | os.PathLike | None = None
-) -> str | None:
-    script = script_directory(kind, location)
+def upgrade(conn: Connection, location: str, target: str = "head") -> str | None:
+    script = script_directory(location)
 
     def steps(rev, _context):
         return script._upgrade_revs(target, rev)
@@ -101,9 +101,9 @@ def init_control(engine: Engine) -> str:
     with engine.begin() as conn:
         if "tenants" not in inspect(conn).get_table_names():
             Base.metadata.create_all(conn)
-            return stamp(conn, "control")
+            return stamp(conn, CONTROL_SCRIPTS)
     with engine.begin() as conn:
-        return upgrade(conn, "control")
+        return upgrade(conn, CONTROL_SCRIPTS)
 
 
 @dataclass
@@ -116,23 +116,14 @@ class StoreResult:
 
 
 def migrate_store(
-    control: ControlPlane,
-    tenant: Tenant,
-    target: str = "head",
-    location: str | os.PathLike | None = None,
+    control: ControlPlane, schema: StoreSchema, tenant: Tenant, target: str = "head"
 ) -> str | None:
-    """Upgrade one store; *location* is another tenant script directory (tests, benches)."""
+    """Upgrade one store's database with *schema*'s scripts."""
     url = control.backend(tenant.server).ddl_url(tenant.database_name)
-    return upgrade_database(url, target, location)
-
-
-def upgrade_database(
-    url: URL, target: str = "head", location: str | os.PathLike | None = None
-) -> str | None:
     engine = make_engine(url, poolclass=NullPool)
     try:
         with engine.begin() as conn:
-            return upgrade(conn, "tenant", target, location)
+            return schema.upgrade(conn, target)
     finally:
         engine.dispose()
 
@@ -156,11 +147,11 @@ def select_stores(
 
 def migrate_stores(
     control: ControlPlane,
+    schema: StoreSchema,
     tenants: list[Tenant],
     *,
     concurrency: int = 4,
     target: str = "head",
-    location: str | os.PathLike | None = None,
     on_result: Callable[[StoreResult], None] | None = None,
 ) -> list[StoreResult]:
     """Upgrade *tenants*, *concurrency* at a time; each gets a result, failures included.
@@ -170,7 +161,6 @@ def migrate_stores(
     connection. So stores run in worker processes, one migration at a time in
     each; this process only hands out the stores and records the results.
     """
-    location = str(location) if location else None
     jobs = [
         (tenant.slug, control.backend(tenant.server).ddl_url(tenant.database_name))
         for tenant in tenants
@@ -179,7 +169,7 @@ def migrate_stores(
     results: dict[str, StoreResult] = {}
     recorder = _Recorder(control)
     try:
-        for result in _run(jobs, min(concurrency, len(jobs)), target, location):
+        for result in _run(jobs, min(concurrency, len(jobs)), target, schema):
             results[result.slug] = result
             if result.ok:
                 recorder.add(ids[result.slug], result.revision)
@@ -191,12 +181,12 @@ def migrate_stores(
 
 
 def _run(
-    jobs: list[tuple[str, URL]], workers: int, target: str, location: str | None
+    jobs: list[tuple[str, URL]], workers: int, target: str, schema: StoreSchema
 ) -> Iterator[StoreResult]:
     """Results as stores finish: in this process for one worker, else in a pool."""
     if workers <= 1:
         for chunk in _chunks(jobs, CHUNK):
-            yield from _migrate_chunk(chunk, target, location)
+            yield from _migrate_chunk(chunk, target, schema)
         return
     context = multiprocessing.get_context("forkserver")
     # Workers fork from a server that has imported the migration code (and the
@@ -206,7 +196,7 @@ def _run(
     size = max(1, min(CHUNK, len(jobs) // (workers * 4)))
     with ProcessPoolExecutor(workers, mp_context=context) as pool:
         futures = {
-            pool.submit(_migrate_chunk, chunk, target, location): chunk
+            pool.submit(_migrate_chunk, chunk, target, schema): chunk
             for chunk in _chunks(jobs, size)
         }
         for future in as_completed(futures):
@@ -227,24 +217,24 @@ def _chunks(items: list, size: int) -> Iterator[list]:
 
 
 def _migrate_chunk(
-    jobs: list[tuple[str, URL]], target: str, location: str | None
+    jobs: list[tuple[str, URL]], target: str, schema: StoreSchema
 ) -> list[StoreResult]:
     """Migrate a few stores, one after the other, reusing a connection per server."""
     engines: dict[URL, Engine] = {}
     try:
-        return [_migrate_one(engines, slug, url, target, location) for slug, url in jobs]
+        return [_migrate_one(engines, slug, url, target, schema) for slug, url in jobs]
     finally:
         for engine in engines.values():
             engine.dispose()
 
 
 def _migrate_one(
-    engines: dict[URL, Engine], slug: str, url: URL, target: str, location: str | None
+    engines: dict[URL, Engine], slug: str, url: URL, target: str, schema: StoreSchema
 ) -> StoreResult:
     started = time.perf_counter()
     try:
         with _store_connection(engines, url) as conn, conn.begin():
-            result = StoreResult(slug, True, upgrade(conn, "tenant", target, location))
+            result = StoreResult(slug, True, schema.upgrade(conn, target))
     except Exception as exc:  # noqa: BLE001 -- one store's failure must not stop the others
         result = StoreResult(slug, False, error=_reason(exc))
     result.seconds = time.perf_counter() - started

@@ -35,10 +35,20 @@ STEPS = ("control_row", "database", "user", "grant", "schema", "owner", "active"
 
 
 class StoreSchema(Protocol):
-    """What a store's schema offers the control plane (implemented in backoffice)."""
+    """What a store's schema offers the control plane (implemented in backoffice).
+
+    It owns the tables and the Alembic scripts that migrate them: tenancy runs
+    a store's migrations through it and never names the scripts itself.
+    """
 
     def create(self, connection: Connection, *, fresh: bool) -> str:
         """Create every table and stamp the migration head; return the revision."""
+
+    def head(self) -> str:
+        """The newest revision of the store's scripts."""
+
+    def upgrade(self, connection: Connection, target: str = "head") -> str | None:
+        """Migrate the store on *connection* to *target*; return the revision reached."""
 
     def create_owner(self, connection: Connection, email: str, password: str) -> None:
         """Add the owner account unless that e-mail already has one."""

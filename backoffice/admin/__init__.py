@@ -1,33 +1,16 @@
-"""The back-office under ``/admin/`` of a store: layout, navigation, features.
+"""The back-office under ``/admin/`` of a store: the shell around the features.
 
-``includeme`` wires security, translations, the static assets and every
-feature package; ``config.scan`` of the feature packages registers their views.
+``includeme`` adds the static assets, the home routes and the globals every
+page's layout reads (navigation, formatting); ``backoffice.config.configure``
+includes the features themselves, and its one scan registers their views.
 """
 
 from __future__ import annotations
 
 from pyramid.events import BeforeRender
 
-FEATURES = (
-    "backoffice.staff",
-    "backoffice.store",
-    "backoffice.orders",
-    "backoffice.products",
-    "backoffice.customers",
-    "backoffice.dashboard",
-    "backoffice.audit",
-)
-
 
 def includeme(config) -> None:
-    config.include("backoffice.security.web")
-    config.include("backoffice.translations")
     config.add_static_view("admin/static", "backoffice:static", cache_max_age=86400)
-    config.add_route("admin.home", "/admin/")
-    config.add_route("admin.home_bare", "/admin")
-    for feature in FEATURES:
-        config.include(feature)
-    config.add_subscriber("backoffice.admin.helpers.add_template_globals", BeforeRender)
-    config.scan("backoffice.admin.views")
-    for feature in FEATURES:
-        config.scan(feature + ".views")
+    config.include("backoffice.admin.routes")
+    config.add_subscriber("backoffice.ui.helpers.add_template_globals", BeforeRender)

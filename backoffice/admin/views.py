@@ -5,7 +5,7 @@ from __future__ import annotations
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import forbidden_view_config, view_config
 
-from backoffice.admin.helpers import here
+from backoffice.ui.helpers import here
 from backoffice.views.errors import error_response
 
 

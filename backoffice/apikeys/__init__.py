@@ -6,5 +6,4 @@ Permission ``api.manage`` (owners and managers). The service is in
 
 
 def includeme(config) -> None:
-    config.add_route("apikeys.list", "/admin/api-keys")
-    config.add_route("apikeys.revoke", "/admin/api-keys/{id:\\d{1,18}}/revoke")
+    config.include("backoffice.apikeys.routes")

@@ -73,7 +73,7 @@ def revoke_key(request):
     before = _public(record)
     keys.revoke(record)
     audit(request, "apikey.revoke", "apikey", record.id, before=before, after=_public(record))
-    directory, tenant = request.registry["directory"], request.tenant
+    directory, tenant = request.registry.directory, request.tenant
     # After commit: an invalidation before it could let a racing lookup re-cache the old row.
     request.tm.get().addAfterCommitHook(
         lambda committed: committed and directory.invalidate(tenant)

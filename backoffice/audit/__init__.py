@@ -2,4 +2,4 @@
 
 
 def includeme(config) -> None:
-    config.add_route("audit.list", "/admin/audit")
+    config.include("backoffice.audit.routes")

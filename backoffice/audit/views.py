@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from pyramid.view import view_config
 
-from backoffice.admin.paging import page_number
 from backoffice.audit.services import entities, page
 from backoffice.i18n import _
+from backoffice.ui.paging import page_number
 
 PER_PAGE = 50
 ENTITIES = {

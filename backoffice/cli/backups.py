@@ -9,6 +9,7 @@ import click
 
 from backoffice.cli.base import cli, emit, friendly, pass_ctx
 from backoffice.cli.tenants import tenants
+from backoffice.schema import store_schema
 from tenancy.backups.archive import BackupError
 from tenancy.backups.restore import Copier
 from tenancy.backups.retention import prune as prune_backups
@@ -106,7 +107,7 @@ def backup(obj, slug):
 def restore(obj, slug, backup_id, as_slug, server):
     """Restore store SLUG from a backup into a fresh database, then switch to it."""
     with RowBar("restoring") as bar:
-        tenant = Copier(obj.control).restore(
+        tenant = Copier(obj.control, store_schema).restore(
             slug, backup_id, as_slug=as_slug, server=server, on_rows=bar.add
         )
     click.echo(
@@ -124,7 +125,7 @@ def restore(obj, slug, backup_id, as_slug, server):
 def clone(obj, slug, new_slug):
     """Copy store SLUG into a new, independent store NEW_SLUG (a sandbox)."""
     with RowBar("cloning") as bar:
-        tenant = Copier(obj.control).clone(slug, new_slug, on_rows=bar.add)
+        tenant = Copier(obj.control, store_schema).clone(slug, new_slug, on_rows=bar.add)
     click.echo(f"store {tenant.slug} created as a copy of {slug} (database {tenant.database_name})")
 
 
@@ -137,7 +138,7 @@ def clone(obj, slug, new_slug):
 def move(obj, slug, server):
     """Copy store SLUG to another server, verify, switch, drop the old copy."""
     with RowBar("moving") as bar:
-        tenant = Copier(obj.control).move(slug, server, on_rows=bar.add)
+        tenant = Copier(obj.control, store_schema).move(slug, server, on_rows=bar.add)
     click.echo(
         f"store {tenant.slug} now lives on {tenant.server.name} (database {tenant.database_name})"
     )

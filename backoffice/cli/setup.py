@@ -13,6 +13,7 @@ from sqlalchemy.pool import NullPool
 from backoffice.cli.base import cli, friendly, pass_ctx
 from backoffice.config import serving_app
 from backoffice.demo import seed
+from backoffice.observability.logs import configure_logging
 from backoffice.payments.configs import GatewaySettings
 from backoffice.schema import store_schema
 from backoffice.web import serving
@@ -144,6 +145,7 @@ def _serve_waitress(obj) -> None:
 @friendly
 def serve(obj, server):
     """Serve the web app (backoffice.listen_host/_port, .workers, .threads)."""
+    configure_logging(obj.settings)
     if server == "waitress":
         _serve_waitress(obj)
         return

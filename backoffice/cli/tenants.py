@@ -181,7 +181,11 @@ def migrate(obj, slugs, all_, concurrency, as_json):
         length=len(stores), label="migrating", hidden=as_json, file=sys.stderr
     ) as bar:
         results = migrate_stores(
-            obj.control, stores, concurrency=concurrency, on_result=lambda _result: bar.update(1)
+            obj.control,
+            store_schema,
+            stores,
+            concurrency=concurrency,
+            on_result=lambda _result: bar.update(1),
         )
     rows += [
         {

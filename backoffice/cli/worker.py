@@ -26,7 +26,7 @@ def celery_app(obj):
     """The Celery app configured like the web app; refused without a broker."""
     config = configure(obj.settings, control=obj.control)
     config.commit()
-    app = config.registry["celery"]
+    app = config.registry.celery
     if app.conf.task_always_eager:
         raise click.ClickException(
             "backoffice.broker_url (BACKOFFICE_BROKER_URL) is not set: tasks run "

@@ -2,5 +2,4 @@
 
 
 def includeme(config) -> None:
-    config.add_route("customers.list", "/admin/customers")
-    config.add_route("customers.detail", "/admin/customers/{id:\\d+}")
+    config.include("backoffice.customers.routes")

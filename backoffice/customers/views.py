@@ -3,10 +3,10 @@ from __future__ import annotations
 from pyramid.httpexceptions import HTTPNotFound
 from pyramid.view import view_config
 
-from backoffice.admin.paging import page_number
 from backoffice.customers import services
 from backoffice.models import Customer
 from backoffice.orders.statuses import payment_label
+from backoffice.ui.paging import page_number
 
 T = "backoffice:templates/admin/customers/"
 

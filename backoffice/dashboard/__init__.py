@@ -2,4 +2,4 @@
 
 
 def includeme(config) -> None:
-    config.add_route("dashboard.home", "/admin/dashboard")
+    config.include("backoffice.dashboard.routes")

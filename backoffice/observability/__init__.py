@@ -2,7 +2,7 @@
 
 ``config.include("backoffice.observability")`` adds ``request.request_id``,
 the outermost tween (``X-Request-ID``, access log, latency metrics), the
-app's ``Metrics`` (``registry["metrics"]``, shown by ``/metrics``), the task
+app's ``Metrics`` (``registry.metrics``, shown by ``/metrics``), the task
 signals, and Sentry when a DSN is set. See docs/observability.md.
 """
 
@@ -21,11 +21,15 @@ from tenancy.settings import as_bool
 def includeme(config) -> None:
     settings = config.registry.settings
     log_format(settings)  # a bad value is a start-up error, not a silent default
-    config.registry["metrics"] = Metrics(
+    config.registry.metrics = Metrics(
         StoreCollector(config.registry),
         store_labels=as_bool(settings, "backoffice.metrics_store_labels"),
     )
     config.add_request_method(request_id, "request_id", reify=True)
-    config.add_tween("backoffice.observability.access.observe_tween_factory", under=INGRESS)
+    # Right under the proxy tween, so the log sees the corrected client address.
+    config.add_tween(
+        "backoffice.observability.access.observe_tween_factory",
+        under=("backoffice.web.proxy.proxy_tween_factory", INGRESS),
+    )
     connect_task_signals()
     init_sentry(settings)

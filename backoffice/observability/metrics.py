@@ -1,6 +1,6 @@
 """Prometheus metrics: requests, tasks, and the store engines' own numbers.
 
-Each app has its own ``Metrics`` (``registry["metrics"]``): a request latency
+Each app has its own ``Metrics`` (``registry.metrics``): a request latency
 histogram and a request counter by route name, method and status code; task
 counts, durations and failures by task name; and ``StoreCollector``, which
 reads the engine registry, the store directory and the per-status request
@@ -114,9 +114,9 @@ class StoreCollector:
 
     def collect(self):
         registry = self.app_registry
-        engines = registry["engines"].stats()
-        directory = registry["directory"]
-        statuses = registry["request_statuses"].snapshot()
+        engines = registry.engines.stats()
+        directory = registry.directory
+        statuses = registry.request_statuses.snapshot()
         yield _gauge(
             "backoffice_engines_open", "Store engines in the registry.", engines["engines"]
         )
@@ -183,4 +183,4 @@ def _per_server(name: str, text: str, values: dict) -> GaugeMetricFamily:
 
 def metrics_for(registry) -> Metrics | None:
     """The app's ``Metrics`` (None for an app built without observability)."""
-    return registry.get("metrics")
+    return getattr(registry, "metrics", None)

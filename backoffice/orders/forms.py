@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from backoffice.admin.paging import parse_page
 from backoffice.i18n import _
 from backoffice.orders.statuses import PAYMENT_LABELS
+from backoffice.ui.paging import parse_page
 
 SORTS = ("created", "number", "total", "customer", "status")
 MAX_QUERY = 100

@@ -1,10 +1,10 @@
 """The core side of payments: store settings, notifications, starts and refunds.
 
 ``config.include("backoffice.payments")`` adds the routes, the per-app gateway
-registry (``registry["payment_gateways"]``, gateways found through the
-``backoffice.payment_gateways`` entry points), ``request.payment_settings``,
-and scans the views. The gateways themselves live in the ``payments`` package
-and never touch a database; see docs/payments.md.
+registry (``registry.payment_gateways``, gateways found through the
+``backoffice.payment_gateways`` entry points) and ``request.payment_settings``.
+The gateways themselves live in the ``payments`` package and never touch a
+database; see docs/payments.md.
 """
 
 from __future__ import annotations
@@ -13,13 +13,8 @@ from payments.registry import GatewayRegistry
 
 
 def includeme(config) -> None:
-    registry = config.registry
-    if "payment_gateways" not in registry:
-        registry["payment_gateways"] = GatewayRegistry()
+    config.registry.payment_gateways = GatewayRegistry()
     config.add_request_method(
         "backoffice.payments.services.gateway_settings", "payment_settings", reify=True
     )
     config.include("backoffice.payments.routes")
-    config.scan("backoffice.payments.views")
-    config.scan("backoffice.payments.sandbox")
-    config.scan("backoffice.payments.admin")

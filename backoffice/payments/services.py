@@ -44,9 +44,9 @@ def gateway_settings(request) -> GatewaySettings:
     """``request.payment_settings``: this store's gateway configurations."""
     return GatewaySettings(
         request.db,
-        request.registry["control"].keyring,
+        request.registry.control.keyring,
         request.tenant.id,
-        request.registry["payment_gateways"],
+        request.registry.payment_gateways,
     )
 
 

@@ -2,7 +2,4 @@
 
 
 def includeme(config) -> None:
-    config.add_route("products.list", "/admin/products")
-    config.add_route("products.new", "/admin/products/new")
-    config.add_route("products.edit", "/admin/products/{id:\\d+}")
-    config.add_route("products.delete", "/admin/products/{id:\\d+}/delete")
+    config.include("backoffice.products.routes")

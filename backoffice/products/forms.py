@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import re
 
-from backoffice.admin.forms import Form
 from backoffice.formatting import minor_digits, to_minor
 from backoffice.i18n import _
+from backoffice.ui.forms import Form
 
 SKU = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-/]{0,63}$")
 

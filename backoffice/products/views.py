@@ -3,13 +3,13 @@ from __future__ import annotations
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.view import view_config
 
-from backoffice.admin.paging import page_number
 from backoffice.audit.services import changed, record
 from backoffice.formatting import to_decimal
 from backoffice.i18n import _
 from backoffice.models import Product
 from backoffice.products import services
 from backoffice.products.forms import product_form
+from backoffice.ui.paging import page_number
 
 T = "backoffice:templates/admin/products/"
 

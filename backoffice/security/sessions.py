@@ -31,15 +31,6 @@ REISSUE_AFTER = 600
 _CACHE_CAP = 4096
 
 
-def take_flash(session, queue: str = "") -> list:
-    """The queue's messages, removed; an empty queue leaves the session untouched.
-
-    ``pop_flash`` on an empty queue still marks the session changed, so every
-    page would re-sign and re-send the cookie.
-    """
-    return session.pop_flash(queue) if session.peek_flash(queue) else []
-
-
 def session_secret(settings) -> str:
     secret = (settings.get("backoffice.session_secret") or "").strip()
     if secret:

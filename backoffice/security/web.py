@@ -1,8 +1,9 @@
 """Wiring of staff security into Pyramid.
 
-``includeme`` installs the per-store signed cookie session, the security policy,
-CSRF checks on every unsafe method (views that verify signatures instead, such
-as payment webhooks, opt out with ``require_csrf=False``) and ``request.staff_user``.
+``includeme`` installs the per-store signed cookie session, the security policy
+and ``request.staff_user``. CSRF checks on every unsafe method are the app's
+default, set first in ``backoffice.config.configure`` (views that verify
+signatures instead, such as payment webhooks, opt out with ``require_csrf=False``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,5 @@ def includeme(config) -> None:
     always_secure = is_production(config.registry.settings)
     config.set_session_factory(StoreSessionFactory(secret, always_secure=always_secure))
     config.set_security_policy(StaffSecurityPolicy())
-    config.set_default_csrf_options(require_csrf=True)
     config.add_request_method(load_staff_user, "staff_user", reify=True)
     config.add_request_method(client_ip, "client_ip", reify=True)

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from backoffice.admin.forms import Form
 from backoffice.i18n import LOCALES, _
 from backoffice.security.passwords import MIN_LENGTH
 from backoffice.security.roles import ROLES
+from backoffice.ui.forms import Form
 
 
 def password_field(form: Form, name: str = "password", *, required: bool) -> str:

@@ -5,5 +5,4 @@ from backoffice.store.services import request_store_config
 
 def includeme(config) -> None:
     config.add_request_method(request_store_config, "store_config", reify=True)
-    config.add_route("store.settings", "/admin/settings")
-    config.add_route("store.statuses", "/admin/settings/statuses")
+    config.include("backoffice.store.routes")

@@ -5,10 +5,10 @@ from zoneinfo import available_timezones
 
 from babel.numbers import list_currencies
 
-from backoffice.admin.forms import Form
 from backoffice.i18n import LOCALES, _
 from backoffice.orders import numbers
 from backoffice.orders.statuses import CODE, COLOUR
+from backoffice.ui.forms import Form
 
 MAX_NUMBER = numbers.MAX_LENGTH
 

@@ -1,7 +1,7 @@
 """Background tasks, bound to one store like requests; see docs/tasks.md.
 
 ``config.include("backoffice.tasks")`` builds the Celery app from the settings
-(``registry["celery"]``), adds the ``config.add_task(fn)`` directive and the
+(``registry.celery``), adds the ``config.add_task(fn)`` directive and the
 ``request.enqueue(...)`` method, registers the product's tasks, then includes
 the modules listed in ``backoffice.task_includes`` (plug-ins, tests).
 """
@@ -47,8 +47,8 @@ def includeme(config) -> None:
         settings.get("backoffice.task_tenant_cache_ttl")
         or DEFAULTS["backoffice.task_tenant_cache_ttl"]
     )
-    app.directory = TenantDirectory(config.registry["control"], ttl=float(ttl))
-    config.registry["celery"] = app
+    app.directory = TenantDirectory(config.registry.control, ttl=float(ttl))
+    config.registry.celery = app
     config.add_directive("add_task", add_task)
     config.add_request_method(enqueue, "enqueue")
     config.add_task(record_order_event)

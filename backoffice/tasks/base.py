@@ -123,7 +123,7 @@ class StoreTask(CappedTask):
         )
 
     def run_in_store(self, tenant: TenantRef, args, kwargs):
-        engines: EngineRegistry = self.app.registry["engines"]
+        engines: EngineRegistry = self.app.registry.engines
         engine = engines.acquire(tenant)
         try:
             # Closing the session rolls back whatever the function left uncommitted.
@@ -177,4 +177,4 @@ def task_name(task) -> str:
 def add_task(config, fn) -> None:
     """Pyramid directive: register a marked function on the registry's Celery app."""
     spec: TaskSpec = fn.task_spec
-    config.registry["celery"].task(name=spec.name, base=spec.base, **spec.options)(fn)
+    config.registry.celery.task(name=spec.name, base=spec.base, **spec.options)(fn)

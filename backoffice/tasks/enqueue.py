@@ -23,7 +23,7 @@ class NoStore(LookupError):
 
 
 def enqueue(request, task, *args, **kwargs) -> None:
-    celery_task = request.registry["celery"].tasks[task_name(task)]
+    celery_task = request.registry.celery.tasks[task_name(task)]
     if isinstance(celery_task, StoreTask):
         if request.tenant is None:
             raise NoStore(f"{celery_task.name} needs a request bound to a store")

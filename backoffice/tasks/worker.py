@@ -26,14 +26,14 @@ log = logging.getLogger(__name__)
 def install_worker_hooks(app: BackofficeCelery) -> None:
     """Fresh pools in each forked process; engines disposed when a worker stops."""
     registry = app.registry
-    control = registry["control"]
+    control = registry.control
 
     def after_fork(**_kw):
         # Connections inherited from the parent must not be used (nor closed) here.
         control.engine.dispose(close=False)
 
     def shutdown(**_kw):
-        registry["engines"].dispose()
+        registry.engines.dispose()
         control.dispose()
         log.info("worker stopped: store engines and control engine disposed")
 
@@ -79,7 +79,7 @@ def app_from_environment() -> BackofficeCelery:
     settings = app_settings.load(os.environ.get("BACKOFFICE_CONFIG"))
     config = configure(settings)
     config.commit()
-    app = config.registry["celery"]
+    app = config.registry.celery
     install_worker_hooks(app)
     return app
 

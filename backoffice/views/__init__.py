@@ -1,1 +1,5 @@
 """Operator-facing views that belong to no store."""
+
+
+def includeme(config) -> None:
+    config.include("backoffice.views.routes")

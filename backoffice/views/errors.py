@@ -160,8 +160,8 @@ def database_error(exc, request):
         tenant = request.tenant
         if tenant is not None:
             # Re-read the store from the control DB and rebuild its engine next time.
-            request.registry["directory"].invalidate(tenant)
-            request.registry["engines"].invalidate(tenant.id)
+            request.registry.directory.invalidate(tenant)
+            request.registry.engines.invalidate(tenant.id)
         log.warning("store database unreachable (%s): %s", code, type(exc.orig).__name__)
         return error_response(request, 503, retry_after=1)
     log.error("database error", exc_info=exc)

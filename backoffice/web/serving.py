@@ -20,6 +20,7 @@ import waitress
 from gunicorn.app.base import BaseApplication
 
 from backoffice.config import serving_app
+from backoffice.observability.metrics import child_exit
 from tenancy import settings as app_settings
 
 DEFAULT_HOST, DEFAULT_PORT, DEFAULT_THREADS = "127.0.0.1", "6543", "8"
@@ -62,6 +63,8 @@ def gunicorn_options(settings: Mapping[str, str]) -> dict:
         "secure_scheme_headers": {},
         "errorlog": "-",
         "control_socket_disable": True,
+        # A worker's metrics file is merged and dropped when it exits (multi-process mode).
+        "child_exit": child_exit,
     }
 
 

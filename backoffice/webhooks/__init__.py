@@ -9,6 +9,4 @@ from backoffice.webhooks.delivery import deliver_webhook
 
 def includeme(config) -> None:
     config.add_task(deliver_webhook)
-    config.add_route("webhooks.list", "/admin/webhooks")
-    config.add_route("webhooks.disable", "/admin/webhooks/{id:\\d{1,18}}/disable")
-    config.add_route("webhooks.deliveries", "/admin/webhooks/deliveries")
+    config.include("backoffice.webhooks.routes")

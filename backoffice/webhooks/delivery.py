@@ -138,7 +138,7 @@ def deliver_webhook(task, store: StoreContext, delivery_id: int) -> str:
         return delivery.state
     registry = task.app.registry
     settings = registry.settings
-    secret = registry["control"].keyring.decrypt_text(
+    secret = registry.control.keyring.decrypt_text(
         endpoint.secret_encrypted, context=secret_context(store.tenant.id, endpoint.id)
     )
     timeout = _setting(settings, "backoffice.webhook_timeout")

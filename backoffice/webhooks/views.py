@@ -68,7 +68,7 @@ def add_endpoint(request):
     try:
         endpoint, secret = services.create_endpoint(
             request.db,
-            request.registry["control"].keyring,
+            request.registry.control.keyring,
             request.tenant.id,
             form["url"],
             form["events"],

@@ -1,6 +1,6 @@
 """The store API for reseller websites: JSON under ``/api/v1/``, one store per key.
 
-``includeme`` registers the routes, the per-key rate limiter and the views.
+``includeme`` registers the routes and the per-key rate limiter.
 Settings: ``backoffice.api_rate_limit`` (requests per minute per key, default
 600; 0 turns the limit off) and ``backoffice.api_rate_burst`` (default 60).
 """
@@ -19,7 +19,5 @@ def rate_limiter(settings):
 
 
 def includeme(config) -> None:
-    config.registry["api_rate_limiter"] = rate_limiter(config.registry.settings)
+    config.registry.api_rate_limiter = rate_limiter(config.registry.settings)
     config.include("storefront.api.routes")
-    config.scan("storefront.api.views")
-    config.scan("storefront.api.errors")

@@ -36,7 +36,7 @@ def presented_prefix(request) -> str:
 
 def require_key(request, scope: str) -> ApiKey:
     prefix = presented_prefix(request)
-    decision = request.registry["api_rate_limiter"].take(prefix)
+    decision = request.registry.api_rate_limiter.take(prefix)
     if decision is not None:
         headers = decision.headers()
         request.add_response_callback(lambda _req, response: response.headers.update(headers))

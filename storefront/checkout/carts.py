@@ -17,8 +17,6 @@ import hmac
 import json
 from dataclasses import dataclass
 
-from backoffice.security.sessions import session_secret
-
 MAX_LINES = 50
 MAX_QUANTITY = 999
 MAX_TOKEN_LENGTH = 4096
@@ -38,11 +36,8 @@ class CartToken:
     locale: str | None = None
 
 
-def cart_key(registry, tenant_id: int) -> bytes:
-    """This store's key for cart tokens; the deployment secret is read once per app."""
-    secret = registry.get("storefront.cart_secret")
-    if secret is None:
-        secret = registry["storefront.cart_secret"] = session_secret(registry.settings)
+def cart_key(secret: str, tenant_id: int) -> bytes:
+    """This store's key for cart tokens, from the deployment's ``registry.cart_secret``."""
     label = f"storefront-cart:v{VERSION}:store:{tenant_id}".encode()
     return hmac.new(secret.encode(), label, hashlib.sha256).digest()
 

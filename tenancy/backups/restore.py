@@ -25,7 +25,6 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from tenancy import migrate
 from tenancy.backups.archive import ArchiveReader, BackupError
 from tenancy.backups.dump import Dump, snapshot
 from tenancy.backups.files import HashingReader
@@ -41,7 +40,7 @@ from tenancy.models import (
     utcnow,
 )
 from tenancy.names import generate_database_name, validate_slug
-from tenancy.provisioning import new_password
+from tenancy.provisioning import StoreSchema, new_password
 from tenancy.servers import MySQLBackend
 
 log = logging.getLogger(__name__)
@@ -128,8 +127,10 @@ RowProgress = Callable[[int], None]
 
 
 class Copier:
-    def __init__(self, control: ControlPlane, fault: Fault | None = None):
+    def __init__(self, control: ControlPlane, schema: StoreSchema, fault: Fault | None = None):
         self.control = control
+        # The store schema migrates the copy: to the backup's revision, then to head.
+        self.schema = schema
         # A test seam: called with each step's name before it runs, and with
         # "load:rows" after each batch of rows is inserted.
         self.fault = fault or (lambda step: None)
@@ -382,7 +383,7 @@ class Copier:
             raise BackupError("the source has no schema revision (never migrated?)")
         self._step(session, job, "schema")
         with engine.begin() as conn:
-            migrate.upgrade(conn, "tenant", source.revision)
+            self.schema.upgrade(conn, source.revision)
         self._step(session, job, "load")
         with engine.connect() as conn:
             loader = Loader(conn, on_rows=self._progress(on_rows))
@@ -392,9 +393,9 @@ class Copier:
             check_target(conn, loader.expected)
             conn.rollback()
         self._step(session, job, "upgrade")
-        if source.revision != migrate.head("tenant"):
+        if source.revision != self.schema.head():
             with engine.begin() as conn:
-                return migrate.upgrade(conn, "tenant", "head")
+                return self.schema.upgrade(conn, "head")
         return source.revision
 
     def _progress(self, on_rows: RowProgress | None) -> RowProgress:

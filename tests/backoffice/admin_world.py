@@ -170,8 +170,8 @@ class World:
     def queries(self):
         """The statements the app runs on this store's engine inside the block."""
         registry = self.wsgi.registry
-        ref = registry["directory"].by_slug(self.store.slug)
-        with registry["engines"].lease(ref) as engine, count_queries(engine) as statements:
+        ref = registry.directory.by_slug(self.store.slug)
+        with registry.engines.lease(ref) as engine, count_queries(engine) as statements:
             yield statements
 
     def dispose(self) -> None:

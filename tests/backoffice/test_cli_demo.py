@@ -64,8 +64,8 @@ def demo_app(tmp_path):
     assert run_cli(config, "demo", "--no-serve").exit_code == 0
     app = make_app(app_settings.load(str(config)))
     yield TestApp(app, extra_environ={"HTTP_HOST": "127.0.0.1:6543"})
-    app.registry["engines"].dispose()
-    app.registry["control"].dispose()
+    app.registry.engines.dispose()
+    app.registry.control.dispose()
 
 
 def test_the_demo_store_s_pages_on_the_embedded_database(demo_app):

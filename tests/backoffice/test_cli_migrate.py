@@ -8,7 +8,6 @@ from sqlalchemy import inspect, select, text
 
 from backoffice.models import metadata
 from backoffice.schema import store_schema
-from tenancy.migrate import head
 from tenancy.models import Tenant
 from tenancy.provisioning import Provisioner, StoreRequest
 from tests.backoffice.conftest import run_cli
@@ -61,11 +60,11 @@ def test_migrate_all_with_one_broken_store(private_control, ini_for):
     assert set(rows) == {behind.slug, also_behind.slug, broken.slug}
     for tenant in (behind, also_behind):
         assert rows[tenant.slug]["ok"] is True
-        assert rows[tenant.slug]["revision"] == head("tenant")
+        assert rows[tenant.slug]["revision"] == store_schema.head()
         assert rows[tenant.slug]["error"] is None
     assert rows[broken.slug]["ok"] is False
     assert "bogus1" in rows[broken.slug]["error"]
-    latest = head("tenant")
+    latest = store_schema.head()
     assert revisions(private_control) == {
         behind.slug: latest,
         also_behind.slug: latest,

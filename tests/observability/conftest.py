@@ -67,7 +67,7 @@ def make_app(sqlite_settings, sqlite_control):
 
     yield make
     for app in built:
-        app.registry["engines"].dispose()
+        app.registry.engines.dispose()
 
 
 class LogLines:

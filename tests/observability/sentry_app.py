@@ -53,7 +53,7 @@ def main(dsn: str, here: str, secrets_file: str) -> None:
     )
     os.makedirs(os.path.join(here, "var"), exist_ok=True)
     config = configure(settings)
-    control = config.registry["control"]
+    control = config.registry.control
     init_control(control.engine)
     with control.session() as session:
         control.add_server(

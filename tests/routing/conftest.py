@@ -97,7 +97,6 @@ def build_app(settings, control, **overrides):
     config.add_route("probe.write", "/probe/write")
     config.add_route("probe.boom", "/probe/boom")
     config.add_route("probe.commit_lost", "/probe/commit-lost")
-    config.scan("backoffice.views")
     config.scan(__name__)
     return config.make_wsgi_app()
 

@@ -106,7 +106,7 @@ def hammer(wsgi, stores, threads=8, per_thread=60, check=None):
 
 def test_threads_over_more_stores_than_the_caps(mysql_settings, mysql_control, stores, admin):
     wsgi = build_app(mysql_settings, mysql_control, **CAPS)
-    engines = wsgi.registry["engines"]
+    engines = wsgi.registry.engines
     sampler = Sampler(admin, stores)
     sampler.start()
     try:
@@ -126,7 +126,7 @@ def test_threads_over_more_stores_than_the_caps(mysql_settings, mysql_control, s
     assert 0 < stats["connections_peak"]["maria"] <= 6
     engines.dispose()
     assert engines.stats()["connections"]["maria"] == 0
-    ref = wsgi.registry["directory"].by_slug(stores[0].slug)
+    ref = wsgi.registry.directory.by_slug(stores[0].slug)
     assert engines.budget(ref.server_id).underflows == 0
 
 
@@ -149,15 +149,15 @@ def test_password_rotation_by_another_process(mysql_settings, mysql_control, sto
     assert (res.json["database"], res.json["user"]) == (target.database_name, target.db_user)
     for store in others:
         assert app.get(f"/s/{store.slug}/probe/whoami").json["database"] == store.database_name
-    ref = wsgi.registry["directory"].by_slug(target.slug)
-    assert wsgi.registry["engines"].budget(ref.server_id).underflows == 0
+    ref = wsgi.registry.directory.by_slug(target.slug)
+    assert wsgi.registry.engines.budget(ref.server_id).underflows == 0
 
 
 def test_rotation_and_move_under_concurrent_traffic(
     mysql_settings, mysql_control, mysql_admin_url, stores, admin
 ):
     wsgi = build_app(mysql_settings, mysql_control, **CAPS)
-    engines = wsgi.registry["engines"]
+    engines = wsgi.registry.engines
     rotated, moved = stores[5], stores[6]
     server_name = f"maria-{RUN_PREFIX}-{time.monotonic_ns() % 100000}"
     done = threading.Event()
@@ -276,8 +276,8 @@ def test_capacity_error_is_a_503(mysql_settings, mysql_control, stores, caplog):
             "backoffice.connection_wait": "0.3",
         },
     )
-    app, engines = TestApp(wsgi), wsgi.registry["engines"]
-    holder = wsgi.registry["directory"].by_slug(stores[16].slug)
+    app, engines = TestApp(wsgi), wsgi.registry.engines
+    holder = wsgi.registry.directory.by_slug(stores[16].slug)
     with engines.lease(holder) as engine, engine.connect() as conn:
         conn.execute(text("SELECT 1"))  # the one slot, checked out and busy
         for path in (

@@ -149,7 +149,7 @@ def test_a_price_change_after_review_is_shown_before_ordering(shopper, store, la
 def test_a_suspended_store_takes_no_order_and_loses_nothing(shopper, store, control, lang):
     t = TEXT[lang]
     review = shopper.through_review(qty=2, lang=lang)
-    directory = shopper.app.app.registry["directory"]
+    directory = shopper.app.app.registry.directory
 
     def set_status(status: str) -> None:
         with control.session() as session, session.begin():
@@ -190,17 +190,20 @@ def test_tampered_foreign_and_expired_cart_links_are_refused(
     seed(control, other)
     registry = shopper.app.app.registry
     foreign = sign_cart(
-        cart_key(registry, other.id), other.id, [("TEA-1", 1)], expires=int(time.time()) + 600
+        cart_key(registry.cart_secret, other.id),
+        other.id,
+        [("TEA-1", 1)],
+        expires=int(time.time()) + 600,
     )
     expired = sign_cart(
-        cart_key(registry, store.tenant.id),
+        cart_key(registry.cart_secret, store.tenant.id),
         store.tenant.id,
         [("TEA-1", 1)],
         expires=int(time.time()) - 1,
     )
     # A token signed with store A's key but naming store B is still store A's key: refused.
     renamed = sign_cart(
-        cart_key(registry, store.tenant.id),
+        cart_key(registry.cart_secret, store.tenant.id),
         other.id,
         [("TEA-1", 1)],
         expires=int(time.time()) + 600,

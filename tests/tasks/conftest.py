@@ -170,17 +170,16 @@ def task_registry(worker_settings, mysql_control):
     """The registry of a web app configured like the worker (and its Celery app)."""
     config = configure(worker_settings, control=mysql_control)
     add_probe_views(config)
-    config.scan("backoffice.views")
     app = config.make_wsgi_app()
-    config.registry["test_app"] = TestApp(app)
+    config.registry.test_app = TestApp(app)
     yield config.registry
-    config.registry["celery"].close()
-    config.registry["engines"].dispose()
+    config.registry.celery.close()
+    config.registry.engines.dispose()
 
 
 @pytest.fixture
 def web(task_registry):
-    return task_registry["test_app"]
+    return task_registry.test_app
 
 
 def store_engine(control, tenant):

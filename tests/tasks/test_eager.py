@@ -22,9 +22,8 @@ def test_eager_task_runs_after_commit_on_sqlite(sqlite_settings, sqlite_control)
         StoreRequest(slug=unique_slug(), name="Other")
     )
     config = configure(sqlite_settings, control=sqlite_control)
-    assert config.registry["celery"].conf.task_always_eager
+    assert config.registry.celery.conf.task_always_eager
     add_probe_views(config)
-    config.scan("backoffice.views")
     web = TestApp(config.make_wsgi_app())
     order_id = add_order(sqlite_control, store)
     add_order(sqlite_control, other)
@@ -38,7 +37,7 @@ def test_eager_task_runs_after_commit_on_sqlite(sqlite_settings, sqlite_control)
     # No worker and no waiting: the task ran before the response was returned.
     assert order_events(sqlite_control, store) == [(order_id, "note", kept)]
     assert order_events(sqlite_control, other) == []
-    config.registry["engines"].dispose()
+    config.registry.engines.dispose()
 
 
 def test_worker_command_needs_a_broker(sqlite_settings, tmp_path):

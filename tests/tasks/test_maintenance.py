@@ -25,7 +25,7 @@ def test_prune_task_applies_the_retention_settings(sqlite_settings, sqlite_contr
     )
     backups = [backup_store(sqlite_control, store.slug) for _ in range(3)]
     config = configure(settings, control=sqlite_control)
-    celery = config.registry["celery"]
+    celery = config.registry.celery
     assert celery.conf.task_always_eager  # the embedded default runs it in process
 
     outcome = celery.tasks["backups.prune"].delay().get()
@@ -35,7 +35,7 @@ def test_prune_task_applies_the_retention_settings(sqlite_settings, sqlite_contr
         left = [b.id for b in list_backups(session, store.slug)]
     assert left == [backups[-1].id]
     assert [Path(b.path).exists() for b in backups] == [False, False, True]
-    config.registry["engines"].dispose()
+    config.registry.engines.dispose()
 
 
 def test_beat_runs_prune_daily_at_the_configured_time():

@@ -32,7 +32,7 @@ def test_task_that_kills_its_worker_runs_at_most_the_cap(
         other_redis_url,
         **{"backoffice.task_visibility_timeout": "1", "backoffice.task_max_deliveries": "2"},
     )
-    celery = configure(settings, control=mysql_control).registry["celery"]
+    celery = configure(settings, control=mysql_control).registry.celery
     worker = WorkerProcess(settings, tmp_path, "killed")
     result = celery.send_task("probe.kill_worker")
     try:

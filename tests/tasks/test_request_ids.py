@@ -35,7 +35,7 @@ def test_the_request_id_travels_with_the_task(worker, web, control, make_store):
 
 
 def worker_task_without_request(web, store) -> str:
-    celery = web.app.registry["celery"]
+    celery = web.app.registry.celery
     result = celery.send_task("probe.whoami", args=(store.id,))
     result.get(timeout=20)
     return result.id

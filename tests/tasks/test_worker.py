@@ -36,7 +36,7 @@ def test_an_aborted_request_queues_nothing(worker, web, control, make_store):
 
 def test_task_session_is_bound_to_its_store(worker, task_registry, make_store):
     stores = [make_store() for _ in range(3)]
-    celery = task_registry["celery"]
+    celery = task_registry.celery
     results = [(s, celery.send_task("probe.whoami", args=(s.id,))) for s in stores]
     for store, result in results:
         answer = result.get(timeout=20)
@@ -51,10 +51,10 @@ def test_task_for_suspended_store_waits_until_resume(
     with control.session() as session:
         operations.suspend(control, session, store.slug)
     message = f"later-{uuid.uuid4().hex}"
-    result = task_registry["celery"].send_task(
+    result = task_registry.celery.send_task(
         "orders.record_event", args=(store.id, order_id, "note", message)
     )
-    counter = task_registry["celery"].deliveries
+    counter = task_registry.celery.deliveries
     # Retried (a message with retries >= 2 was delivered), and not run meanwhile.
     assert wait_for(lambda: redis_client.exists(counter.key(result.id, 2))), worker.output()
     assert order_events(control, store) == []
@@ -68,7 +68,7 @@ def test_task_for_dropped_store_is_given_up(worker, task_registry, control, make
     store = make_store()
     with control.session() as session:
         operations.drop(control, session, store.slug)
-    result = task_registry["celery"].send_task(
+    result = task_registry.celery.send_task(
         "orders.record_event", args=(store.id, 1, "note", "never")
     )
     assert result.get(timeout=20) is None
@@ -76,7 +76,7 @@ def test_task_for_dropped_store_is_given_up(worker, task_registry, control, make
 
 
 def test_poison_task_is_run_at_most_the_cap(worker, task_registry, redis_client):
-    celery = task_registry["celery"]
+    celery = task_registry.celery
     result = celery.send_task("probe.crash")
     result.get(timeout=60, propagate=False)
     assert result.state == "FAILURE", worker.output()

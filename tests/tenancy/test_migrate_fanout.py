@@ -9,8 +9,9 @@ import shutil
 
 from sqlalchemy import create_engine, inspect, select, text
 
+from backoffice.schema import StoreSchema, store_schema
 from migrations import TENANT_DIR
-from tenancy.migrate import head, migrate_stores
+from tenancy.migrate import migrate_stores
 from tenancy.models import Tenant
 
 REVISION = """
@@ -31,7 +32,7 @@ def upgrade():
 def scripts_with_revision(tmp_path):
     location = tmp_path / "tenant"
     shutil.copytree(TENANT_DIR, location, ignore=shutil.ignore_patterns("__pycache__"))
-    (location / "versions" / "fan1_note.py").write_text(REVISION.format(down=head("tenant")))
+    (location / "versions" / "fan1_note.py").write_text(REVISION.format(down=store_schema.head()))
     return location
 
 
@@ -51,10 +52,10 @@ def test_parallel_fanout_migrates_every_store_and_records_it(control, make_store
     seen = []
     results = migrate_stores(
         control,
+        StoreSchema(scripts_with_revision(tmp_path)),
         stores,
         concurrency=3,
         target="fan1",
-        location=scripts_with_revision(tmp_path),
         on_result=seen.append,
     )
     assert [r.slug for r in results] == [s.slug for s in stores]
@@ -76,13 +77,12 @@ def test_one_broken_store_does_not_stop_the_others(control, make_store, tmp_path
     with engine.begin() as conn:  # the column exists already: its ALTER fails
         conn.execute(text("ALTER TABLE customers ADD COLUMN fanout_note VARCHAR(64) NULL"))
     engine.dispose()
-    results = migrate_stores(
-        control, stores, concurrency=2, target="fan1", location=scripts_with_revision(tmp_path)
-    )
+    schema = StoreSchema(scripts_with_revision(tmp_path))
+    results = migrate_stores(control, schema, stores, concurrency=2, target="fan1")
     by_slug = {r.slug: r for r in results}
     assert not by_slug[broken.slug].ok and "fanout_note" in by_slug[broken.slug].error
     for store in stores:
         if store is not broken:
             assert by_slug[store.slug].ok
             assert store_state(control, store) == (True, "fan1")
-    assert store_state(control, broken)[1] == head("tenant")
+    assert store_state(control, broken)[1] == store_schema.head()

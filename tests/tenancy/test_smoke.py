@@ -22,14 +22,13 @@ def test_store_user_reads_and_writes_only_its_database(control, make_store):
 
 def test_sqlite_embedded_store(sqlite_control):
     from backoffice.schema import store_schema
-    from tenancy import migrate
     from tenancy.provisioning import Provisioner, StoreRequest
 
     tenant = Provisioner(sqlite_control, store_schema).create(
         StoreRequest(slug="corner-shop", name="Corner")
     )
     assert tenant.status == TenantStatus.ACTIVE
-    assert tenant.schema_revision == migrate.head("tenant")
+    assert tenant.schema_revision == store_schema.head()
 
 
 def test_a_sqlite_store_is_served_with_its_foreign_keys_enforced(sqlite_settings, sqlite_control):
@@ -47,8 +46,8 @@ def test_a_sqlite_store_is_served_with_its_foreign_keys_enforced(sqlite_settings
         StoreRequest(slug="fk-shop", name="FK")
     )
     registry = make_app(sqlite_settings, control=sqlite_control).registry
-    ref = registry["directory"].by_slug(tenant.slug)
-    with registry["engines"].lease(ref) as engine, engine.begin() as conn:
+    ref = registry.directory.by_slug(tenant.slug)
+    with registry.engines.lease(ref) as engine, engine.begin() as conn:
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
@@ -70,4 +69,4 @@ def test_a_sqlite_store_is_served_with_its_foreign_keys_enforced(sqlite_settings
                 "INSERT INTO order_lines (order_id, sku, name, quantity, "
                 "unit_price_minor, total_minor) VALUES (99, 'S', 'S', 1, 1, 1)"
             )
-    registry["engines"].dispose()
+    registry.engines.dispose()

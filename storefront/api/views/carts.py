@@ -32,7 +32,7 @@ def create_cart(request):
         raise invalid("unknown or inactive products", {"skus": unknown})
     expires = int(time.time()) + payload.get("expires_in", DEFAULT_TTL)
     token = sign_cart(
-        cart_key(request.registry, request.tenant.id),
+        cart_key(request.registry.cart_secret, request.tenant.id),
         request.tenant.id,
         lines.items(),
         expires=expires,

@@ -7,8 +7,8 @@ from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.i18n import TranslationString
 
 from backoffice.models import StoreSetting
-from backoffice.security.sessions import take_flash
 from backoffice.store.forms import MAX_LOGO_URL, logo_url_error
+from backoffice.ui.helpers import take_flash
 from storefront.i18n import LANGUAGES, _
 
 T = "storefront:checkout/templates/"

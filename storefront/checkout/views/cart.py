@@ -98,7 +98,7 @@ def cart_from_form(request):
 @view_config(route_name="checkout.cart_token", request_method="GET", renderer=T + "message.html")
 def cart_from_token(request):
     """``/checkout/c/<token>``: a cart signed by the store (``POST /api/v1/carts``)."""
-    key = cart_key(request.registry, request.tenant.id)
+    key = cart_key(request.registry.cart_secret, request.tenant.id)
     try:
         token = verify_cart(key, request.tenant.id, request.matchdict["token"], time.time())
     except CartTokenError as exc:

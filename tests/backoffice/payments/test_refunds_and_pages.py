@@ -133,9 +133,7 @@ def start(shop, web_app, order_id, gateway):
     """``start_payment`` as the hosted checkout will call it, in a request of the store."""
     env = prepare(registry=web_app.app.registry)
     request = env["request"]
-    request.environ["backoffice.tenant"] = web_app.app.registry["directory"].by_slug(
-        shop.tenant.slug
-    )
+    request.environ["backoffice.tenant"] = web_app.app.registry.directory.by_slug(shop.tenant.slug)
     request.script_name = shop.prefix
     request.tm.begin()
     try:

@@ -14,6 +14,7 @@ import pytest
 from pymysql.err import OperationalError
 from sqlalchemy import text
 
+from backoffice.schema import store_schema
 from tenancy.backups import service
 from tenancy.backups.archive import MAGIC, ArchiveReader, ArchiveWriter, BackupError
 from tenancy.backups.files import HashingWriter
@@ -120,7 +121,7 @@ def test_damaged_backup_is_refused_and_nothing_changes(bk, backed_up, mysql_admi
     with pytest.raises(BackupError, match=r"truncated|authentication"):
         verify_backup(bk, backup.id)
     with pytest.raises(BackupError, match=r"truncated|authentication"):
-        Copier(bk).restore(tenant.slug, backup.id)
+        Copier(bk, store_schema).restore(tenant.slug, backup.id)
     assert_unchanged(bk, tenant, before, mysql_admin_url)
 
 
@@ -128,19 +129,19 @@ def test_backup_of_another_store_is_refused(bk, backed_up, new_store, mysql_admi
     tenant, backup, before = backed_up
     other = new_store()
     with pytest.raises(BackupError, match="belongs to store"):
-        Copier(bk).restore(other.slug, backup.id)
+        Copier(bk, store_schema).restore(other.slug, backup.id)
     # The file of one store planted under another store's backup record.
     own = backup_store(bk, other.slug)
     shutil.copyfile(backup.path, own.path)
     with pytest.raises(BackupError, match="belongs to store"):
-        Copier(bk).restore(other.slug, own.id)
+        Copier(bk, store_schema).restore(other.slug, own.id)
     # ... even with the header rewritten to name the other store.
     data = open(backup.path, "rb").read().replace(tenant.slug.encode(), other.slug.encode())
     data = data.replace(backup.id.encode(), own.id.encode())
     with open(own.path, "wb") as fh:
         fh.write(_fix_header_length(data))
     with pytest.raises(BackupError, match=r"cannot be unwrapped|authentication"):
-        Copier(bk).restore(other.slug, own.id)
+        Copier(bk, store_schema).restore(other.slug, own.id)
     assert_unchanged(bk, tenant, before, mysql_admin_url)
 
 
@@ -186,7 +187,7 @@ def test_interrupted_restore_leaves_the_old_database_serving(bk, backed_up, mysq
             raise RuntimeError(f"injected failure at {at}")
 
     with pytest.raises((BackupError, RuntimeError), match="injected failure"):
-        Copier(bk, fault=fault).restore(tenant.slug, backup.id)
+        Copier(bk, store_schema, fault=fault).restore(tenant.slug, backup.id)
     assert_unchanged(bk, tenant, before, mysql_admin_url)
 
 
@@ -210,7 +211,7 @@ def test_killed_connection_during_restore(bk, backed_up, mysql_admin_url, root_e
                 killed.extend(ids)
 
     with pytest.raises(BackupError, match="failed"):
-        Copier(bk, fault=fault).restore(tenant.slug, backup.id)
+        Copier(bk, store_schema, fault=fault).restore(tenant.slug, backup.id)
     assert killed
     assert_unchanged(bk, tenant, before, mysql_admin_url)
 
@@ -228,7 +229,7 @@ def test_interrupted_move_leaves_the_store_where_it_was(bk, new_store, mysql_adm
             raise RuntimeError(f"injected failure at {at}")
 
     with pytest.raises((BackupError, RuntimeError), match="injected failure"):
-        Copier(bk, fault=fault).move(tenant.slug, "maria2")
+        Copier(bk, store_schema, fault=fault).move(tenant.slug, "maria2")
     assert_unchanged(bk, tenant, before, mysql_admin_url)
 
 
@@ -239,7 +240,7 @@ def test_a_busy_store_is_not_restored(bk, backed_up):
         session.commit()
     try:
         with pytest.raises(BackupError, match="is migrating"):
-            Copier(bk).restore(tenant.slug, backup.id)
+            Copier(bk, store_schema).restore(tenant.slug, backup.id)
     finally:
         with bk.session() as session:
             session.get(Tenant, tenant.id).status = TenantStatus.ACTIVE

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from backoffice.schema import store_schema
 from tenancy.backups import dump as dump_module
 from tenancy.backups.codec import kind_of, row_encoder
 from tenancy.backups.dump import (
@@ -20,7 +21,6 @@ from tenancy.backups.dump import (
 )
 from tenancy.backups.restore import Copier
 from tenancy.backups.service import backup_store, list_backups, verify_backup
-from tenancy.migrate import head
 from tenancy.models import Backup, BackupState, Tenant, TenantStatus
 from tests.tenancy.backups.conftest import (
     BIG_TEXT,
@@ -53,7 +53,7 @@ def test_backup_restore_round_trip_row_for_row(bk, new_store, mysql_admin_url):
         conn.execute(text("UPDATE products SET name = 'changed'"))
     engine.dispose()
 
-    restored = Copier(bk).restore(tenant.slug, backup.id)
+    restored = Copier(bk, store_schema).restore(tenant.slug, backup.id)
     assert restored.status == TenantStatus.ACTIVE
     assert restored.database_name != tenant.database_name
     assert restored.version > tenant.version
@@ -71,7 +71,7 @@ def test_verify_and_list(bk, new_store):
     backup = backup_store(bk, tenant.slug)
     manifest = verify_backup(bk, backup.id)
     assert manifest["tables"]["order_lines"]["rows"] == 9
-    assert manifest["schema_revision"] == backup.schema_revision == head("tenant")
+    assert manifest["schema_revision"] == backup.schema_revision == store_schema.head()
     assert manifest["source_dialect"] == "mysql"
     with bk.session() as session:
         assert [b.id for b in list_backups(session, tenant.slug)] == [backup.id]
@@ -84,8 +84,8 @@ def test_restore_as_new_store_and_clone_are_independent(bk, new_store):
     before = snapshot_rows(engine)
     backup = backup_store(bk, tenant.slug)
 
-    copy = Copier(bk).restore(tenant.slug, backup.id, as_slug=tenant.slug + "-r")
-    clone = Copier(bk).clone(tenant.slug, tenant.slug + "-c")
+    copy = Copier(bk, store_schema).restore(tenant.slug, backup.id, as_slug=tenant.slug + "-r")
+    clone = Copier(bk, store_schema).clone(tenant.slug, tenant.slug + "-c")
     for other in (copy, clone):
         assert other.status == TenantStatus.ACTIVE and other.db_user != tenant.db_user
         other_engine = runtime_engine(bk, other)
@@ -104,7 +104,7 @@ def test_move_to_another_server(bk, new_store, mysql_admin_url):
     before = snapshot_rows(engine)
     engine.dispose()
 
-    moved = Copier(bk).move(tenant.slug, "maria2")
+    moved = Copier(bk, store_schema).move(tenant.slug, "maria2")
     assert moved.server.name == "maria2" and moved.status == TenantStatus.ACTIVE
     assert moved.version > tenant.version
     assert moved.database_name != tenant.database_name
@@ -129,7 +129,9 @@ def test_backup_restores_across_sqlite_and_mariadb(bk, new_store, source, target
     backup = backup_store(bk, tenant.slug)
     assert backup.source_dialect == ("sqlite" if source == "lite" else "mysql")
 
-    copy = Copier(bk).restore(tenant.slug, backup.id, as_slug=tenant.slug + "-x", server=target)
+    copy = Copier(bk, store_schema).restore(
+        tenant.slug, backup.id, as_slug=tenant.slug + "-x", server=target
+    )
     assert copy.server.name == target
     engine = runtime_engine(bk, copy)
     after = snapshot_rows(engine)
@@ -173,7 +175,7 @@ def test_writes_during_a_backup_keep_every_order_whole(bk, new_store):
         stop.set()
         thread.join()
     assert len(written) > 0 and len(progress_calls) > 1
-    copy = Copier(bk).restore(tenant.slug, backup.id, as_slug=tenant.slug + "-w")
+    copy = Copier(bk, store_schema).restore(tenant.slug, backup.id, as_slug=tenant.slug + "-w")
     copy_engine = runtime_engine(bk, copy)
     with copy_engine.connect() as conn:
         broken = conn.scalar(

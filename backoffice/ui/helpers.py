@@ -8,7 +8,6 @@ from pyramid.csrf import get_csrf_token
 from pyramid.interfaces import IRoutesMapper
 
 from backoffice.i18n import _
-from backoffice.security.sessions import take_flash
 
 LANGUAGES = (("en", "English"), ("ru", "Русский"), ("uk", "Українська"))
 
@@ -76,6 +75,15 @@ def store_name(request) -> str:
     if request.tenant is None:
         return ""
     return request.store_config.name or request.tenant.name
+
+
+def take_flash(session, queue: str = "") -> list:
+    """The queue's messages, removed; an empty queue leaves the session untouched.
+
+    ``pop_flash`` on an empty queue still marks the session changed, so every
+    page would re-sign and re-send the cookie.
+    """
+    return session.pop_flash(queue) if session.peek_flash(queue) else []
 
 
 def add_template_globals(event) -> None:
