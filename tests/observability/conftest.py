@@ -42,7 +42,6 @@ def build_app(settings, control, **overrides) -> TestApp:
     config.add_route("obs.cart", "/probe/cart/{token}")
     config.add_route("obs.boom", "/probe/boom")
     add_probe_views(config)
-    config.scan("backoffice.views")
     config.scan(__name__)
     app = TestApp(config.make_wsgi_app())
     app.registry = config.registry

@@ -63,7 +63,6 @@ def main(dsn: str, here: str, secrets_file: str) -> None:
     store = Provisioner(control, store_schema).create(StoreRequest(slug="sentry-shop", name="S"))
     api_key = add_api_key(control, store.id)
     config.add_route("sentry.boom", "/probe/boom")
-    config.scan("backoffice.views")
     config.scan(__name__)
     app = TestApp(config.make_wsgi_app())
     res = app.get(
