@@ -28,7 +28,7 @@ from sqlalchemy.pool import NullPool
 
 from tenancy.control import ControlPlane
 from tenancy.db import make_engine
-from tenancy.migrate import head, upgrade
+from tenancy.migrate import CONTROL_SCRIPTS, head, upgrade
 from tenancy.models import Tenant
 from tenancy.settings import resolve
 from tests.backoffice.conftest import run_cli
@@ -222,7 +222,7 @@ def test_init_as_control_admin_upgrades_an_older_control_schema(
     older = make_url(mysql_admin_url).set(database=deployment.control_db)
     engine = make_engine(older, poolclass=NullPool)
     with engine.begin() as conn:
-        upgrade(conn, "control", "0001")
+        upgrade(conn, CONTROL_SCRIPTS, "0001")
     engine.dispose()
     admin = write_ini(
         tmp_path / "admin.ini",
@@ -236,4 +236,4 @@ def test_init_as_control_admin_upgrades_an_older_control_schema(
     )
     result = run_cli(admin, "init")
     assert result.exit_code == 0, result.output
-    assert f"control database ready at revision {head('control')}" in result.stdout
+    assert f"control database ready at revision {head(CONTROL_SCRIPTS)}" in result.stdout
