@@ -9,8 +9,6 @@ from collections.abc import Mapping
 from pyramid.config import Configurator
 
 from backoffice.collector import collect_between_requests
-from backoffice.escaping import use_escaping_templates
-from backoffice.translations import direct_underscore
 from tenancy import settings as app_settings
 from tenancy.control import ControlPlane
 
@@ -25,12 +23,8 @@ def configure(
     config = Configurator(settings=settings)
     config.registry["control"] = control or ControlPlane(settings)
     config.include("pyramid_jinja2")
-    config.registry.settings.setdefault(
-        "jinja2.i18n.gettext", "backoffice.translations.TemplateGetText"
-    )
+    config.include("backoffice.speedups")  # templates' escaping and _(): before the renderer
     config.add_jinja2_renderer(".jinja2")
-    use_escaping_templates(config)
-    direct_underscore(config)
     config.include("backoffice.request")
     config.include("backoffice.binding")
     config.include("backoffice.admin")

@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 
+from alembic import command
 from alembic.config import Config
-from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.script.revision import RevisionError
@@ -30,6 +30,7 @@ from tenancy.control import ControlPlane
 from tenancy.db import make_engine
 from tenancy.models import Base, Tenant, TenantStatus, utcnow
 from tenancy.names import validate_name
+from tenancy.speedups import alembic_upgrade
 
 
 def default_location(kind: str) -> str:
@@ -69,18 +70,12 @@ def upgrade(
     conn: Connection, kind: str, target: str = "head", location: str | os.PathLike | None = None
 ) -> str | None:
     script = script_directory(kind, location)
-
-    def steps(rev, _context):
-        return script._upgrade_revs(target, rev)
-
-    with EnvironmentContext(
-        alembic_config(script.dir), script, fn=steps, destination_rev=target
-    ) as env:
-        env.configure(
-            connection=conn, target_metadata=None, render_as_batch=conn.dialect.name == "sqlite"
-        )
-        with env.begin_transaction():
-            env.run_migrations()
+    config = alembic_config(script.dir)
+    if alembic_upgrade.SPEEDUP.on():
+        alembic_upgrade.run_upgrade(conn, config, script, target)
+    else:  # the plain path: the environment's env.py, on this connection
+        config.attributes["connection"] = conn
+        command.upgrade(config, target)
     # The version table now holds the target: naming it saves two queries per store.
     return _resolved(script, target) or current_revision(conn)
 
