@@ -427,7 +427,9 @@ def run(args, control) -> None:
 
     if args.speedups in ("both", "each"):
         # "each": one speedup off at a time, every one of them, against all on.
-        names = [k.rpartition(".")[2] for k in DEFAULTS if k.startswith("backoffice.speedups.")]
+        names = args.without or [
+            k.rpartition(".")[2] for k in DEFAULTS if k.startswith("backoffice.speedups.")
+        ]
         variants = (
             [{f"backoffice.speedups.{name}": "false"} for name in names]
             if args.speedups == "each"
@@ -650,7 +652,8 @@ def main() -> None:
         type=lambda text: [name.strip() for name in text.split(",") if name.strip()],
         default=[],
         metavar="NAME,...",
-        help="only these speedups off (with --speedups off or both), e.g. escaping",
+        help="only these speedups off (with --speedups off or both), e.g. escaping; "
+        "with --speedups each: only these, in turn",
     )
     parser.add_argument(
         "--survey",
