@@ -9,8 +9,6 @@ from collections.abc import Mapping
 from pyramid.config import Configurator
 
 from backoffice.collector import collect_between_requests
-from backoffice.escaping import use_escaping_templates
-from backoffice.translations import direct_underscore
 from tenancy import settings as app_settings
 from tenancy.control import ControlPlane
 
@@ -29,12 +27,8 @@ def configure(
     config.registry.control = control or ControlPlane(settings)
     # Templates: the back-office's .jinja2 (the storefront adds its .html).
     config.include("pyramid_jinja2")
-    config.registry.settings.setdefault(
-        "jinja2.i18n.gettext", "backoffice.translations.TemplateGetText"
-    )
+    config.include("backoffice.speedups")  # templates' escaping and _(): before the renderer
     config.add_jinja2_renderer(".jinja2")
-    use_escaping_templates(config)
-    direct_underscore(config)
     # Proxy corrections (scheme, host, client address) first; security headers.
     config.include("backoffice.web")
     # request.tm and request.control: the transaction every session joins.

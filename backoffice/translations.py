@@ -12,18 +12,14 @@ them, and start-up compiles any that are missing or older than their ``.po``
 from __future__ import annotations
 
 import logging
-import weakref
 from pathlib import Path
-from typing import ClassVar
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from pyramid_jinja2 import ENV_CONFIG_PHASE
-from pyramid_jinja2.i18n import GetTextWrapper
 from sqlalchemy.exc import SQLAlchemyError
 from transaction.interfaces import TransactionFailedError
 
-from backoffice.formatting import request_formatter
+from backoffice.formatting import request_formatter_factory
 from backoffice.i18n import LOCALES
 from tenancy.models import TenantStatus
 from tenancy.registry import CapacityError
@@ -32,7 +28,6 @@ log = logging.getLogger(__name__)
 
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "backoffice"
-MEMO_CAP = 4096
 
 
 def negotiate_locale(request) -> str:
@@ -63,51 +58,6 @@ def _from_store(request, read):
         return None
 
 
-class TemplateGetText(GetTextWrapper):
-    """``_()`` in templates (``jinja2.i18n.gettext``): a plain message's
-    translation is remembered per language and domain.
-
-    A page asks for the same few dozen labels on every request, and each went
-    through a TranslationString, the localizer's translator and gettext. Only
-    plain strings are remembered; a message with a mapping, or a
-    TranslationString (equal to another with the same id but not the same
-    default or mapping), is translated every time.
-    """
-
-    _memos: ClassVar[weakref.WeakKeyDictionary] = weakref.WeakKeyDictionary()
-
-    def gettext(self, message, mapping=None):
-        localizer = self.localizer
-        if mapping or type(message) is not str:
-            return localizer.translate(message, domain=self.domain, mapping=mapping)
-        memo = self._memos.get(localizer)
-        if memo is None:
-            memo = self._memos.setdefault(localizer, {})
-        key = (self.domain, message)
-        text = memo.get(key)
-        if text is None:
-            if len(memo) >= MEMO_CAP:  # templates that translate data, not labels
-                memo.clear()
-            text = memo[key] = localizer.translate(message, domain=self.domain)
-        return text
-
-
-def direct_underscore(config, renderer: str = ".jinja2") -> None:
-    """``_`` in the renderer's templates is the ``gettext`` callable itself.
-
-    Jinja2's i18n extension makes ``_`` an alias that looks ``gettext`` up in
-    the render context and calls it through the context again: two context
-    calls per label, and a page has ~50 labels. Nothing here passes its own
-    ``gettext`` in a render context, so the alias can point straight at it.
-    """
-
-    def install():
-        env = config.get_jinja2_environment(renderer)
-        env.globals["_"] = env.globals["gettext"]
-
-    config.action(("backoffice.direct-underscore", renderer), install, order=ENV_CONFIG_PHASE + 1)
-
-
 def compile_catalogs(directory: Path = LOCALE_DIR, domain: str = DOMAIN) -> list[Path]:
     """Compile each ``.po`` whose ``.mo`` is missing or stale; returns what was built."""
     built = []
@@ -133,4 +83,6 @@ def includeme(config) -> None:
     compile_catalogs()
     config.add_translation_dirs("backoffice:locale/")
     config.set_locale_negotiator(negotiate_locale)
-    config.add_request_method(request_formatter, "fmt", reify=True)
+    config.add_request_method(
+        request_formatter_factory(config.registry.settings), "fmt", reify=True
+    )

@@ -6,6 +6,9 @@
     python scripts/bench_backoffice.py --orders 3000 --only order_list --requests 120
     python scripts/bench_backoffice.py --orders 3000 --only order_list --profile list.prof
     python scripts/bench_backoffice.py --survey   # the other pages, app vs their SQL
+    python scripts/bench_backoffice.py --quick --speedups both    # speedups on vs all off
+    python scripts/bench_backoffice.py --quick --speedups both --without escaping
+    python scripts/bench_backoffice.py --quick --speedups each    # each one off in turn
 
 One store is provisioned on MariaDB (the real Provisioner and store schema, an
 owner account) and filled by the server itself (SEQUENCE engine): customers,
@@ -29,6 +32,13 @@ traced memory of one request above what was allocated before it.
 customers, products, a search by order number, a search that finds nothing, a
 list sorted by total, a deep page) against the same bare view replaying their
 SQL: fewer requests, medians only, to show which pages grow with the store.
+
+``--speedups on|off`` runs the app with its speedups (``tenancy.speedups``)
+on (the default) or all off; ``--speedups both`` times, instead of the bare
+view, the app with them off against the app with them on, in the same blocks,
+and prints the ratio; ``--without NAME,...`` turns off only those on the "off"
+side, to see what one speedup buys on its own; ``--speedups each`` does that
+for every speedup in turn, on one store.
 
 ``--only PAGE --requests N`` times nothing: it runs N requests of one page,
 for an instruction count under ``valgrind --tool=callgrind``, which does not
@@ -71,6 +81,7 @@ from backoffice.config import serving_app
 from backoffice.schema import store_schema
 from tenancy.db import make_engine
 from tenancy.provisioning import Provisioner, StoreRequest
+from tenancy.settings import DEFAULTS
 
 TARGET_P99_MS = 7.0
 TARGET_PEAK_KB = 800
@@ -302,8 +313,17 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:.2f} ms"
 
 
-def measure(pages: dict, routed: Browser, base: Browser, rounds: int, block: int = BLOCK) -> dict:
-    """Wall and CPU times per page and side, routed and baseline alternating in blocks."""
+def measure(
+    pages: dict,
+    routed: Browser,
+    base: Browser,
+    rounds: int,
+    block: int = BLOCK,
+    paths: dict | None = None,
+) -> dict:
+    """Wall and CPU times per page and side, routed and baseline alternating in
+    blocks; the baseline's path is ``/bench/<page>`` unless *paths* names it."""
+    base_paths = (paths or {}).get("base") or {name: f"/bench/{name}" for name in pages}
     times = {
         (name, side, clock): []
         for name in pages
@@ -312,7 +332,7 @@ def measure(pages: dict, routed: Browser, base: Browser, rounds: int, block: int
     }
     for i in range(rounds):
         for name, path in pages.items():
-            sides = [("routed", routed, path), ("base", base, f"/bench/{name}")]
+            sides = [("routed", routed, path), ("base", base, base_paths[name])]
             for side, browser, url in sides if i % 2 == 0 else sides[::-1]:
                 for _ in range(block):
                     wall, _response, cpu = timed(browser, url)
@@ -371,7 +391,12 @@ def run(args, control) -> None:
         "backoffice.session_secret": secrets.token_urlsafe(32),
         "pyramid.reload_templates": "false",
     }
-    app = serving_app(settings, control=control)
+    off = (
+        {f"backoffice.speedups.{name}": "false" for name in args.without}
+        if args.without
+        else {"backoffice.speedups": "off"}
+    )
+    app = serving_app({**settings, **(off if args.speedups == "off" else {})}, control=control)
     host = f"{tenant.slug}.{BASE_DOMAIN}"
     routed = Browser(app, host)
     routed.sign_in(*OWNER)
@@ -400,18 +425,30 @@ def run(args, control) -> None:
         app.registry.engines.dispose()
         return
 
+    if args.speedups in ("both", "each"):
+        # "each": one speedup off at a time, every one of them, against all on.
+        names = args.without or [
+            k.rpartition(".")[2] for k in DEFAULTS if k.startswith("backoffice.speedups.")
+        ]
+        variants = (
+            [{f"backoffice.speedups.{name}": "false"} for name in names]
+            if args.speedups == "each"
+            else [off]
+        )
+        for switched in variants:
+            plain = Browser(serving_app({**settings, **switched}, control=control), host)
+            plain.sign_in(*OWNER)
+            for browser in (routed, plain):
+                check_pages(browser, pages, matching, detail_number)
+            compare_speedups(args, pages, routed, plain, switched)
+            plain.app.registry.engines.dispose()
+        app.registry.engines.dispose()
+        return
+
     registry = app.registry
     ref = registry.directory.by_slug(tenant.slug)
-    statements = {}
     with registry.engines.lease(ref) as engine:
-        for name, path in pages.items():
-            with recorded(engine) as seen:
-                text = timed(routed, path)[1].text
-            statements[name] = seen
-            if name == "order_detail":
-                check_detail(text, detail_number)
-            else:
-                check_list(text, matching[name], SEARCH if name == "order_list_filtered" else None)
+        statements = check_pages(routed, pages, matching, detail_number, engine)
     for name, seen in statements.items():
         print(f"{name}: {len(seen)} statements", file=sys.stderr)
         if args.verbose:
@@ -437,6 +474,59 @@ def run(args, control) -> None:
     engine.dispose()
     registry.engines.dispose()
     report(pages, times, memory, speed, args)
+
+
+def check_pages(browser: Browser, pages: dict, matching: dict, number: str, engine=None) -> dict:
+    """Each page once, checked; the statements it ran on *engine*, if given."""
+    statements = {}
+    for name, path in pages.items():
+        with recorded(engine) if engine is not None else contextlib.nullcontext([]) as seen:
+            text = timed(browser, path)[1].text
+        statements[name] = seen
+        if name == "order_detail":
+            check_detail(text, number)
+        else:
+            check_list(text, matching[name], SEARCH if name == "order_list_filtered" else None)
+    return statements
+
+
+def compare_speedups(args, pages: dict, on: Browser, off: Browser, switched: dict) -> None:
+    """The app with its speedups on against the app with *switched* off, in
+    alternating blocks (``measure``'s two sides), and the ratio off / on."""
+    for browser in (on, off):
+        for path in pages.values():
+            timed(browser, path)
+    speed = [machine_loop_ms()]
+    times = measure(pages, on, off, args.rounds, paths={"base": pages})
+    speed.append(machine_loop_ms())
+    median = statistics.median
+    print(
+        f"orders: {args.orders}, requests per page and side: "
+        f"{len(times[(next(iter(pages)), 'routed', 'wall')])}; off: "
+        f"{', '.join(f'{k} = {v}' for k, v in switched.items())}; machine: "
+        f"{speed[0]:.1f} / {speed[1]:.1f} ms (benchlib.machine_loop_ms)"
+    )
+    for name in pages:
+        fast, plain = times[(name, "routed", "wall")], times[(name, "base", "wall")]
+        cpu_fast, cpu_plain = times[(name, "routed", "cpu")], times[(name, "base", "cpu")]
+        print(
+            f"{name}: speedups on median {ms(median(fast))} p99 {ms(p99(fast))} "
+            f"cpu {ms(median(cpu_fast))} | off median {ms(median(plain))} "
+            f"p99 {ms(p99(plain))} cpu {ms(median(cpu_plain))} | "
+            f"off/on median {median(plain) / median(fast):.3f} "
+            f"cpu {median(cpu_plain) / median(cpu_fast):.3f}"
+        )
+    for name in pages:
+        fast, plain = times[(name, "routed", "wall")], times[(name, "base", "wall")]
+        print(
+            headline(
+                f"{name}_speedups_median",
+                ms(median(fast)),
+                ms(median(plain)),
+                median(fast) / median(plain),
+                "< 0.97 (else drop the speedup)",
+            )
+        )
 
 
 def survey(args, control, tenant, routed: Browser, host: str) -> None:
@@ -550,6 +640,21 @@ def main() -> None:
         "instructions under callgrind, see docs/benchmarks.md)",
     )
     parser.add_argument("--requests", type=int, default=100)
+    parser.add_argument(
+        "--speedups",
+        choices=("on", "off", "both", "each"),
+        default="on",
+        help="the app's speedups on, all off, or both: on against off in the same run; "
+        "each: all on against each one off in turn",
+    )
+    parser.add_argument(
+        "--without",
+        type=lambda text: [name.strip() for name in text.split(",") if name.strip()],
+        default=[],
+        metavar="NAME,...",
+        help="only these speedups off (with --speedups off or both), e.g. escaping; "
+        "with --speedups each: only these, in turn",
+    )
     parser.add_argument(
         "--survey",
         action="store_true",

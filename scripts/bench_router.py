@@ -18,6 +18,13 @@ the peak connection count (server PROCESSLIST sampled in a side thread) vs cap.
 
     python scripts/bench_router.py            # N=1000
     python scripts/bench_router.py --quick    # N=50, under a minute
+    python scripts/bench_router.py --quick --speedups both   # cold requests, speedups on vs off
+
+``--speedups both`` measures only what the speedups change here: each
+store's first (cold) request, its engine new (the shared dialect and its
+statement cache, ``tenancy.speedups.shared_dialect``), on an app with the
+speedups on and one with them off (``--without NAME,...``: only those),
+store by store in turns.
 """
 
 from __future__ import annotations
@@ -168,12 +175,50 @@ def interleaved(routed, baseline, hosts, fixed_host, rounds):
     return routed_times, base_times
 
 
+def compare_cold(args, control, caps: dict, hosts: list[str]) -> None:
+    """Every store's first request on an app with the speedups on and one with
+    them (or ``--without``'s) off, in turns, the order swapped every store."""
+    off = (
+        {f"backoffice.speedups.{name}": "false" for name in args.without}
+        if args.without
+        else {"backoffice.speedups": "off"}
+    )
+    apps = {
+        "on": routed_app(control.settings, control, caps),
+        "off": routed_app({**control.settings, **off}, control, caps),
+    }
+    cold: dict[str, list[float]] = {"on": [], "off": []}
+    for i, host in enumerate(hosts):
+        for side in ("on", "off") if i % 2 == 0 else ("off", "on"):
+            cold[side].append(call(apps[side], host))
+    for app in apps.values():
+        app.registry.engines.dispose()
+    on, plain = statistics.median(cold["on"]), statistics.median(cold["off"])
+    print(f"stores: {len(hosts)}; off: {', '.join(f'{k} = {v}' for k, v in off.items())}")
+    print(f"cold first request, speedups on  median {us(on)}  p99 {us(p99(cold['on']))}")
+    print(f"cold first request, speedups off median {us(plain)}  p99 {us(p99(cold['off']))}")
+    print(headline("router_cold_speedups", us(on), us(plain), on / plain, "< 0.97"))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="50 stores")
     parser.add_argument("--stores", type=int)
     parser.add_argument("--url", default=DEFAULT_MYSQL_URL)
     parser.add_argument("--cap", type=int, default=100, help="server_connection_cap")
+    parser.add_argument(
+        "--speedups",
+        choices=("on", "off", "both"),
+        default="on",
+        help="the speedups on, all off, or both: cold requests only, on against off",
+    )
+    parser.add_argument(
+        "--without",
+        type=lambda text: [name.strip() for name in text.split(",") if name.strip()],
+        default=[],
+        metavar="NAME,...",
+        help="with --speedups both: only these speedups off, e.g. shared_dialect",
+    )
     args = parser.parse_args()
     n = args.stores or (50 if args.quick else 1000)
     rounds = 20 if args.quick else 40
@@ -187,7 +232,11 @@ def main() -> None:
             "backoffice.engine_pool_size": "1",
             "backoffice.base_domain": "shops.test",
         }
-        routed = routed_app(control.settings, control, caps)
+        if args.speedups == "both":
+            compare_cold(args, control, caps, [f"{s.slug}.shops.test" for s in stores])
+            return
+        off = {"backoffice.speedups": "off"} if args.speedups == "off" else {}
+        routed = routed_app({**control.settings, **off}, control, caps)
         # No pre-ping: the registry's engines do not ping either (a dead connection
         # is a 503 and a rebuilt engine), so both sides send the same statements.
         engine = make_engine(runtime_url(control, stores[0]), pool_size=1, pool_pre_ping=False)

@@ -5,15 +5,14 @@ from __future__ import annotations
 import functools
 import ssl
 from collections.abc import Mapping
-from datetime import datetime
 
-from pymysql import converters
 from pymysql.connections import Connection as PyMySQLConnection
-from pymysql.constants import FIELD_TYPE
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool.base import ResetStyle
+
+from tenancy.speedups.pymysql_datetime import conversions
 
 
 def engine_options(url: URL) -> dict:
@@ -62,26 +61,13 @@ class SharedContextConnection(PyMySQLConnection):
         return super()._create_ssl_ctx(sslp)
 
 
-def _fast_datetime(value: str, _parse=datetime.fromisoformat, _slow=converters.convert_datetime):
-    """A DATETIME/TIMESTAMP value as PyMySQL returns it, parsed by the C ISO
-    parser instead of PyMySQL's regular expression (~10x faster; a list page
-    has 50 of them). What that parser refuses (zero dates) goes to PyMySQL's."""
-    try:
-        return _parse(value)
-    except ValueError:
-        return _slow(value)
+def _pymysql_connector(options: dict):
+    """The engine's ``do_connect``: our connection class, with *options* under the URL's."""
 
+    def connect(_dialect, _record, cargs, cparams) -> PyMySQLConnection:
+        return SharedContextConnection(*cargs, **{**options, **cparams})
 
-# PyMySQL's conversions with the faster DATETIME/TIMESTAMP parser.
-CONVERSIONS = {
-    **converters.conversions,
-    FIELD_TYPE.DATETIME: _fast_datetime,
-    FIELD_TYPE.TIMESTAMP: _fast_datetime,
-}
-
-
-def _connect_pymysql(_dialect, _record, cargs, cparams) -> PyMySQLConnection:
-    return SharedContextConnection(*cargs, **{"conv": CONVERSIONS, **cparams})
+    return connect
 
 
 def strip_ssl_query(url: URL) -> URL:
@@ -100,7 +86,7 @@ def make_engine(url: str | URL, **kw) -> Engine:
         create_engine(url, **{"pool_reset_on_return": None, **options})
     )
     if url.get_driver_name() == "pymysql":
-        event.listen(engine, "do_connect", _connect_pymysql)
+        event.listen(engine, "do_connect", _pymysql_connector(conversions()))
     if url.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine

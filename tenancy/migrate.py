@@ -19,8 +19,8 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 
+from alembic import command
 from alembic.config import Config
-from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.script.revision import RevisionError
@@ -34,6 +34,7 @@ from tenancy.db import make_engine
 from tenancy.models import Base, Tenant, TenantStatus, utcnow
 from tenancy.names import validate_name
 from tenancy.provisioning import StoreSchema
+from tenancy.speedups import alembic_upgrade
 
 CONTROL_SCRIPTS = "migrations:control"
 
@@ -69,18 +70,12 @@ def stamp(conn: Connection, location: str, revision: str = "head") -> str:
 
 def upgrade(conn: Connection, location: str, target: str = "head") -> str | None:
     script = script_directory(location)
-
-    def steps(rev, _context):
-        return script._upgrade_revs(target, rev)
-
-    with EnvironmentContext(
-        alembic_config(script.dir), script, fn=steps, destination_rev=target
-    ) as env:
-        env.configure(
-            connection=conn, target_metadata=None, render_as_batch=conn.dialect.name == "sqlite"
-        )
-        with env.begin_transaction():
-            env.run_migrations()
+    config = alembic_config(script.dir)
+    if alembic_upgrade.SPEEDUP.on():
+        alembic_upgrade.run_upgrade(conn, config, script, target)
+    else:  # the plain path: the environment's env.py, on this connection
+        config.attributes["connection"] = conn
+        command.upgrade(config, target)
     # The version table now holds the target: naming it saves two queries per store.
     return _resolved(script, target) or current_revision(conn)
 

@@ -30,18 +30,17 @@ import threading
 import time
 import weakref
 from collections import OrderedDict
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from pymysql.constants import CLIENT, COMMAND
-from sqlalchemy import create_engine, event
-from sqlalchemy.engine import URL, Dialect, Engine, make_url
+from sqlalchemy import create_engine
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.pool import QueuePool
 from sqlalchemy.util import LRUCache
 
 from tenancy.db import (
-    CONVERSIONS,
     SharedContextConnection,
     make_engine,
     reset_only_open_transactions,
@@ -52,37 +51,10 @@ from tenancy.directory import TenantRef
 from tenancy.keyring import KeyRing
 from tenancy.servers import backend_for
 from tenancy.settings import as_int
+from tenancy.speedups import pymysql_datetime, shared_dialect
+from tenancy.speedups.shared_dialect import SharedDialect
 
 QUIT_WAIT_SECONDS = 1.0
-
-
-@dataclass(frozen=True)
-class SharedDialect:
-    """One server's SQLAlchemy dialect, initialised once, and one compiled-statement
-    cache, shared by the engines of all its stores.
-
-    SQLAlchemy keys its statement cache on the dialect object, and each
-    ``create_engine`` makes a new dialect that queries the server on its first
-    connection: with an engine per store, every store's engine compiled every
-    statement again (~1 ms each) and ran that initialisation. Engines built here
-    differ from ``create_engine``'s only in reusing both; each still has its own
-    pool, credentials and database, and runs the dialect's per-connection setup.
-    """
-
-    dialect: Dialect
-    cache: MutableMapping
-
-    CACHE_SIZE = 2000  # statements, for all the server's stores together
-
-    def engine(self, url: URL, pool: QueuePool) -> Engine:
-        """What ``create_engine(url, pool=pool)`` makes, on this dialect and cache."""
-        pool._dialect = self.dialect  # as create_engine does with a given pool
-        on_connect = self.dialect.on_connect_url(url)  # MySQL: SET NAMES
-        if on_connect is not None:
-            event.listen(
-                pool, "connect", lambda dbapi_connection, _record: on_connect(dbapi_connection)
-            )
-        return Engine(pool, self.dialect, url, execution_options={"compiled_cache": self.cache})
 
 
 class CapacityError(RuntimeError):
@@ -176,6 +148,8 @@ class EngineRegistry:
         self.connection_cap = as_int(settings, "backoffice.server_connection_cap", minimum=1)
         self.pool_size = as_int(settings, "backoffice.engine_pool_size", minimum=1)
         self.wait_seconds = float(settings.get("backoffice.connection_wait", "10"))
+        self.share_dialects = shared_dialect.SPEEDUP.on(settings)
+        self.conversions = pymysql_datetime.conversions(settings)
         self._entries: OrderedDict[int, _Entry] = OrderedDict()  # tenant id -> current
         self._leased: dict[Engine, _Entry] = {}  # every engine with leases, current or retired
         self._budgets: dict[int, ServerBudget] = {}
@@ -328,7 +302,7 @@ class EngineRegistry:
             # changed ones; without it an UPDATE to the same value (a second sign-in
             # within one second) reads as a lost row (StaleDataError, a 500).
             "client_flag": CLIENT.FOUND_ROWS,
-            "conv": CONVERSIONS,
+            **self.conversions,
         }
         if context is not None:
             connect_args["ssl"] = context
@@ -347,6 +321,8 @@ class EngineRegistry:
             pre_ping=False,
             reset_on_return=None,
         )
+        if not self.share_dialects:  # the plain path: a dialect and a cache per engine
+            return reset_only_open_transactions(create_engine(url, pool=pool))
         key = (ref.server_id, ref.server_admin_url_encrypted)
         shared = self._dialects.get(key)
         if shared is not None and shared.dialect.server_version_info is not None:

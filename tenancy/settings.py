@@ -34,6 +34,16 @@ DEFAULTS = {
     "backoffice.session_secret": "",
     "backoffice.gc_freeze": "true",
     "backoffice.gc_between_requests": "true",
+    # Speed tricks that use libraries' insides (tenancy/speedups): all, then each.
+    "backoffice.speedups": "on",
+    "backoffice.speedups.escaping": "true",
+    "backoffice.speedups.template_gettext": "true",
+    "backoffice.speedups.money_format": "true",
+    "backoffice.speedups.date_format": "true",
+    "backoffice.speedups.order_detail_json": "true",
+    "backoffice.speedups.datetime_parser": "true",
+    "backoffice.speedups.shared_dialect": "true",
+    "backoffice.speedups.upgrade_steps": "true",
 }
 
 # Environment variables that are not settings (they choose the ini file).
@@ -47,10 +57,19 @@ class SettingsError(ValueError):
 def env_overrides(environ: Mapping[str, str] | None = None) -> dict[str, str]:
     environ = os.environ if environ is None else environ
     return {
-        PREFIX + name[len(ENV_PREFIX) :].lower(): value
+        _key(name): value
         for name, value in environ.items()
         if name.startswith(ENV_PREFIX) and name not in _NOT_SETTINGS
     }
+
+
+def _key(name: str) -> str:
+    """``BACKOFFICE_ENGINE_CAP`` -> ``backoffice.engine_cap``; one speedup's switch
+    ``BACKOFFICE_SPEEDUPS_<NAME>`` -> ``backoffice.speedups.<name>``."""
+    key = name[len(ENV_PREFIX) :].lower()
+    if key.startswith("speedups_"):
+        key = "speedups." + key[len("speedups_") :]
+    return PREFIX + key
 
 
 def resolve(

@@ -23,6 +23,7 @@ from tenancy.keyring import generate_key
 from tenancy.migrate import init_control
 from tenancy.provisioning import Provisioner, StoreRequest
 from tenancy.settings import resolve
+from tests.speedups import skip_unless_on
 
 MYSQL_URL = os.environ.get("BACKOFFICE_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/")
 REQUIRE_MYSQL = os.environ.get("BACKOFFICE_REQUIRE_MYSQL") == "1"
@@ -160,6 +161,13 @@ def sqlite_control(sqlite_settings):
         session.commit()
     yield control
     control.dispose()
+
+
+def pytest_runtest_setup(item):
+    """``@pytest.mark.speedup("name", ...)``: the test asserts what those speedups
+    do, and is skipped when the environment turns one of them off."""
+    for mark in item.iter_markers("speedup"):
+        skip_unless_on(*mark.args)
 
 
 def pytest_collection_modifyitems(items):

@@ -5,18 +5,17 @@ from __future__ import annotations
 import csv
 import functools
 import io
-import json
 from collections import namedtuple
 from dataclasses import dataclass
-from datetime import datetime
 
-from sqlalchemy import Row, Select, bindparam, literal_column, or_, select
+from sqlalchemy import Row, Select, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from backoffice.formatting import Formatter, to_decimal
 from backoffice.models import Customer, Order, OrderEvent, OrderLine, Payment
 from backoffice.orders.forms import OrderFilter, utc_bounds
 from backoffice.orders.statuses import StatusFlow
+from backoffice.speedups import order_detail_json
 
 PER_PAGE = 50
 BULK_LIMIT = 500
@@ -222,21 +221,6 @@ _DETAIL_PAYMENTS = (
 )
 
 
-def _children_json(statement: Select, order: str, label: str):
-    """A child statement as one scalar subquery of the order's row:
-    ``"<count> [[...], ...]"``, a JSON array per child row in the statement's
-    order (GROUP_CONCAT, which MySQL and MariaDB both order; MySQL's
-    JSON_ARRAYAGG cannot). The count tells a result cut off by the server's
-    ``group_concat_max_len`` (1 MB on MariaDB) from a whole one."""
-    table = statement.get_final_froms()[0].name
-    columns = ", ".join(f"{table}.{c.name}" for c in statement.selected_columns)
-    return literal_column(
-        f"(SELECT CONCAT(COUNT(*), ' [', COALESCE(GROUP_CONCAT(JSON_ARRAY({columns}) "
-        f"ORDER BY {table}.{order} SEPARATOR ','), ''), ']') FROM {table} "
-        f"WHERE {table}.order_id = {_orders.name}.id)"
-    ).label(label)
-
-
 def _row_type(name: str, statement: Select):
     """What the page reads of a child row: attributes by column name, as on a Row."""
     return namedtuple(name, [c.name for c in statement.selected_columns])
@@ -257,38 +241,19 @@ _CHILDREN = {
 # instead of four (~0.15-0.7 ms each on a local server, more over a network).
 _DETAIL_ORDER_WITH_CHILDREN = _DETAIL_ORDER.add_columns(
     *(
-        _children_json(statement, order, f"{name}_json")
+        order_detail_json.children_json(statement, _orders.name, order, f"{name}_json")
         for name, (statement, _row, order) in _CHILDREN.items()
     )
 )
 
 
-def _children(text: str | None, row) -> list | None:
-    """The child rows of one ``_children_json`` column, or None when the server
-    cut the text short (or it cannot be read), so the caller asks again."""
-    if text is None:
-        return None
-    count, _, array = text.partition(" ")
-    try:
-        items = json.loads(array)
-    except ValueError:
-        return None
-    if not count.isdigit() or len(items) != int(count):
-        return None
-    if row._fields[-1] == "created_at":  # JSON carries DATETIME as text
-        for item in items:
-            item[-1] = datetime.fromisoformat(item[-1])
-    return [row._make(item) for item in items]
-
-
-def order_detail(db: Session, order_id: int) -> OrderDetail | None:
+def order_detail(db: Session, order_id: int, *, one_trip: bool = True) -> OrderDetail | None:
     """The order page: the order with its customer's name, its lines, events
-    and payments. On MySQL/MariaDB one statement (children as JSON arrays in
-    the order's row); on SQLite, in process, one plain query each. A child
-    list the server cut short (``group_concat_max_len``) is read again on its
-    own, whole."""
+    and payments. With *one_trip* on MySQL/MariaDB one statement (children as
+    JSON arrays in the order's row, ``backoffice.speedups.order_detail_json``);
+    otherwise (and on SQLite, in process) one plain query each."""
     conn, params = db.connection(), {"order_id": order_id}
-    one_trip = conn.dialect.name == "mysql"
+    one_trip = one_trip and conn.dialect.name == "mysql"
     order = conn.execute(
         _DETAIL_ORDER_WITH_CHILDREN if one_trip else _DETAIL_ORDER, params
     ).one_or_none()
@@ -301,7 +266,7 @@ def order_detail(db: Session, order_id: int) -> OrderDetail | None:
     )
     children = {}
     for name, (statement, row, _order) in _CHILDREN.items():
-        rows = _children(getattr(order, f"{name}_json"), row) if one_trip else None
+        rows = order_detail_json.children(getattr(order, f"{name}_json"), row) if one_trip else None
         children[name] = (
             rows if rows is not None else [row._make(r) for r in conn.execute(statement, params)]
         )

@@ -14,6 +14,7 @@ from backoffice.models import Order
 from backoffice.orders import services
 from backoffice.orders.forms import parse_filter
 from backoffice.orders.statuses import PAYMENT_LABELS, Labels, payment_label
+from backoffice.speedups import order_detail_json
 
 T = "backoffice:templates/admin/orders/"
 NOTE_LIMIT = 5000
@@ -207,7 +208,11 @@ def refund_url(request, order_id: int) -> str | None:
 
 @view_config(route_name="orders.detail", permission="orders.view", renderer=T + "detail.jinja2")
 def order_detail(request):
-    detail = services.order_detail(request.db, _order_id(request))
+    detail = services.order_detail(
+        request.db,
+        _order_id(request),
+        one_trip=order_detail_json.SPEEDUP.on(request.registry.settings),
+    )
     if detail is None:
         raise HTTPNotFound()
     translate = request.localizer.translate

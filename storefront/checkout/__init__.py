@@ -13,6 +13,7 @@ from pathlib import Path
 from pyramid.events import ContextFound
 
 from backoffice.security.sessions import session_secret
+from backoffice.speedups.template_gettext import use_template_gettext
 from backoffice.translations import compile_catalogs
 
 LOCALE_DIR = Path(__file__).parent.parent / "locale"
@@ -22,7 +23,7 @@ RENDERER = ".html"
 def includeme(config) -> None:
     settings = config.registry.settings
     settings.setdefault("storefront.jinja2.i18n.domain", "storefront")
-    settings.setdefault("storefront.jinja2.i18n.gettext", "backoffice.translations.TemplateGetText")
+    use_template_gettext(settings, "storefront.jinja2.")
     # New-style gettext: _("Only %(n)s left", n=3) escapes its arguments.
     settings.setdefault("storefront.jinja2.newstyle", "true")
     config.add_jinja2_renderer(RENDERER, settings_prefix="storefront.jinja2.")

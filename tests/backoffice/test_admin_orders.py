@@ -518,6 +518,7 @@ def test_order_list_costs_the_same_queries_for_10_and_50_rows(world, owner):
     assert fifty <= 2, fifty  # staff user with the settings, the page; nothing per row
 
 
+@pytest.mark.speedup("order_detail_json")
 def test_order_detail_costs_the_same_queries_for_few_and_many_lines(world, owner):
     small = world.add_order(lines=1)
     big = world.add_order(lines=30)
@@ -537,6 +538,7 @@ def test_order_detail_costs_the_same_queries_for_few_and_many_lines(world, owner
     # customer, lines, events and payments (JSON arrays in its row)
 
 
+@pytest.mark.speedup("order_detail_json")
 def test_an_order_whose_timeline_the_server_cuts_short_is_read_whole(world, owner):
     """MariaDB cuts a GROUP_CONCAT at group_concat_max_len (1 MB by default):
     such a child list is read again on its own, whole and in order."""

@@ -13,8 +13,8 @@ from markupsafe import Markup
 from pyramid_jinja2 import IJinja2Environment
 from translationstring import TranslationString
 
-from backoffice import escaping
 from backoffice.config import make_app
+from backoffice.speedups import escaping
 
 
 class Html:
@@ -85,6 +85,7 @@ def test_errors_are_markupsafe_s_too():
         escaping.escape(Broken())
 
 
+@pytest.mark.speedup("escaping")
 def test_templates_escape_with_it(sqlite_control):
     app = make_app(sqlite_control.settings, control=sqlite_control)
     env = app.registry.getUtility(IJinja2Environment, name=".jinja2")
@@ -102,6 +103,7 @@ def test_a_plain_environment_is_left_alone():
     assert template.root_render_func.__globals__["escape"] is markupsafe.escape
 
 
+@pytest.mark.speedup("template_gettext")
 def test_underscore_is_the_gettext_callable_itself(sqlite_control):
     """Not Jinja2's alias, which looks ``gettext`` up and calls it through the context."""
     app = make_app(sqlite_control.settings, control=sqlite_control)

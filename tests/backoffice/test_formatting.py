@@ -11,7 +11,10 @@ from babel import localedata
 from babel.dates import format_datetime
 from babel.numbers import format_currency, get_currency_precision
 
-from backoffice.formatting import MEMO_SIZE, Formatter, _money_format, _named_format
+from backoffice.formatting import Formatter
+from backoffice.speedups.date_format import MEMO_SIZE
+from backoffice.speedups.date_format import named_format as _named_format
+from backoffice.speedups.money_format import money_format as _money_format
 
 LOCALES = ("en", "ru", "uk", "de", "fr", "hi", "ja", "ar", "en_IN", "de_CH")
 CURRENCIES = ("EUR", "UAH", "USD", "RUB", "GBP", "CHF", "INR", "JPY", "KWD")

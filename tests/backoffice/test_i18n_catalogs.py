@@ -19,7 +19,8 @@ from babel.messages.pofile import read_po
 from pyramid import testing
 from pyramid.i18n import TranslationString, make_localizer
 
-from backoffice.translations import TemplateGetText, compile_catalogs
+from backoffice.speedups.template_gettext import TemplateGetText
+from backoffice.translations import compile_catalogs
 from payments.registry import BUILTIN_GATEWAYS, GatewayRegistry
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,7 +8,8 @@ from datetime import datetime, timedelta
 from pymysql.converters import convert_datetime
 from sqlalchemy import text
 
-from tenancy.db import _fast_datetime, make_engine
+from tenancy.db import make_engine
+from tenancy.speedups.pymysql_datetime import fast_datetime as _fast_datetime
 from tests.conftest import unique_slug
 
 
