@@ -195,8 +195,8 @@ def main() -> None:
         cli = [bin_ / "backoffice"]
         run(*cli, "init", env=env, cwd=home)
         run(*cli, "servers", "add", "smoke", f"{url}/", "--default", env=env, cwd=home)
-        run(*cli, "tenants", "create", slug, "--name", "Smoke Tea", "--owner-email", OWNER[0],
-            "--owner-password", OWNER[1], env=env, cwd=home)  # fmt: skip
+        owner = ["--owner-email", OWNER[0], "--owner-password", OWNER[1]]
+        run(*cli, "tenants", "create", slug, "--name", "Smoke Tea", *owner, env=env, cwd=home)
 
         port = free_port()
         step(f"pserve production.ini on port {port}")
