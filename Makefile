@@ -7,15 +7,17 @@ BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 PYTEST_ARGS ?= -n 2 --dist loadfile
 CONSTRAINTS = requirements/constraints.txt
+# Errors only: a pip configured with extra indexes warns once per package.
+PIP_QUIET ?= -qq
 
 .PHONY: install demo serve test lint translations translations-update lock bench bench-quick clean
 
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	@echo "installing into $(VENV) (pinned by $(CONSTRAINTS))"
 	@$(PYTHON) -m venv $(VENV)
-	@$(BIN)/pip install --quiet --upgrade pip
-	@$(BIN)/pip install --quiet -c $(CONSTRAINTS) -e '.[test]'
-	@$(BIN)/pip install --quiet -c $(CONSTRAINTS) -e tests/payments/example_gateway
+	@$(BIN)/pip install $(PIP_QUIET) --upgrade pip
+	@$(BIN)/pip install $(PIP_QUIET) -c $(CONSTRAINTS) -e '.[test]'
+	@$(BIN)/pip install $(PIP_QUIET) -c $(CONSTRAINTS) -e tests/payments/example_gateway
 	@touch $(STAMP)
 
 install: $(STAMP) translations
@@ -60,7 +62,7 @@ translations-update: $(STAMP)
 ## installed into a fresh virtualenv (runtime, sentry and test); commit the result.
 lock:
 	rm -rf var/lock && $(PYTHON) -m venv var/lock
-	var/lock/bin/pip install --quiet '.[sentry,test]'
+	var/lock/bin/pip install $(PIP_QUIET) '.[sentry,test]'
 	{ echo "# Pinned versions for reproducible installs; regenerate with 'make lock'."; \
 	  echo "# Use as constraints: pip install -c $(CONSTRAINTS) ..."; \
 	  var/lock/bin/pip freeze --exclude backoffice; } > $(CONSTRAINTS)
