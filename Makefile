@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 	@echo "installing into $(VENV) (pinned by $(CONSTRAINTS))"
 	@$(PYTHON) -m venv $(VENV)
 	@$(BIN)/pip install $(PIP_QUIET) --upgrade pip
-	@$(BIN)/pip install $(PIP_QUIET) -c $(CONSTRAINTS) -e '.[test]'
+	@$(BIN)/pip install $(PIP_QUIET) -c $(CONSTRAINTS) -e '.[sentry,test]'
 	@$(BIN)/pip install $(PIP_QUIET) -c $(CONSTRAINTS) -e tests/payments/example_gateway
 	@touch $(STAMP)
 
