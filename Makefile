@@ -6,15 +6,19 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 PYTEST_ARGS ?= -n 2 --dist loadfile
+CONSTRAINTS = requirements/constraints.txt
+# Errors only: a pip configured with extra indexes warns once per package.
+PIP_QUIET ?= -qq
 
-.PHONY: install demo serve test lint translations translations-update bench bench-quick clean
+.PHONY: install demo serve test lint translations translations-update lock bench bench-quick clean
 
-$(STAMP): setup.py
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
-	$(BIN)/pip install --quiet -e tests/payments/example_gateway
-	touch $(STAMP)
+$(STAMP): pyproject.toml $(CONSTRAINTS)
+	@echo "installing into $(VENV) (pinned by $(CONSTRAINTS))"
+	@$(PYTHON) -m venv $(VENV)
+	@$(BIN)/pip install $(PIP_QUIET) --upgrade pip
+	@$(BIN)/pip install $(PIP_QUIET) -c $(CONSTRAINTS) -e '.[sentry,test]'
+	@$(BIN)/pip install $(PIP_QUIET) -c $(CONSTRAINTS) -e tests/payments/example_gateway
+	@touch $(STAMP)
 
 install: $(STAMP) translations
 
@@ -53,6 +57,16 @@ translations-update: $(STAMP)
 	    $(BIN)/pybabel update --ignore-obsolete -D $$domain -i $$domain/locale/$$domain.pot -d $$domain/locale; \
 	  fi; \
 	done
+
+## Re-pin $(CONSTRAINTS): the newest releases that pyproject.toml allows, as
+## installed into a fresh virtualenv (runtime, sentry and test); commit the result.
+lock:
+	rm -rf var/lock && $(PYTHON) -m venv var/lock
+	var/lock/bin/pip install $(PIP_QUIET) '.[sentry,test]'
+	{ echo "# Pinned versions for reproducible installs; regenerate with 'make lock'."; \
+	  echo "# Use as constraints: pip install -c $(CONSTRAINTS) ..."; \
+	  var/lock/bin/pip freeze --exclude backoffice; } > $(CONSTRAINTS)
+	rm -rf var/lock
 
 bench-quick: install
 	@for b in scripts/bench_*.py; do echo "== $$b"; $(BIN)/python $$b --quick || exit 1; done

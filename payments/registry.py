@@ -4,7 +4,7 @@ Third-party gateways ship as separate distributions declaring::
 
     entry_points={"backoffice.payment_gateways": ["example = pkg:ExampleGateway"]}
 
-The built-in gateways are declared the same way in setup.py; ``BUILTIN_GATEWAYS``
+The built-in gateways are declared the same way in pyproject.toml; ``BUILTIN_GATEWAYS``
 is only a fallback so a source checkout works before ``pip install -e .``.
 Nothing is imported until a gateway is asked for.
 """

@@ -87,6 +87,7 @@ pass_ctx = click.make_pass_decorator(Context)
 
 
 @click.group()
+@click.version_option(package_name="backoffice", prog_name="backoffice")
 @click.option(
     "--config",
     "-c",
