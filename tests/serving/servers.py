@@ -72,9 +72,11 @@ def _wait_until_up(proc, url, log: Path, verify, timeout) -> None:
         if proc.poll() is not None:
             pytest.fail(f"{url}: the server exited ({proc.returncode}):\n{log.read_text()}")
         try:
-            requests.get(url, timeout=2, verify=verify, allow_redirects=False)
+            requests.get(url, timeout=5, verify=verify, allow_redirects=False)
             return
-        except requests.ConnectionError:
+        # Not listening yet, or listening while its workers still start (a slow,
+        # busy machine): both mean "not up yet", until the deadline.
+        except (requests.ConnectionError, requests.Timeout):
             time.sleep(0.2)
     pytest.fail(f"{url} did not answer within {timeout} s:\n{log.read_text()}")
 
