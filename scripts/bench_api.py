@@ -13,6 +13,7 @@ identified by its host name and its key.
 
     python scripts/bench_api.py            # 1,000 stores, 20,000 requests
     python scripts/bench_api.py --quick    # 50 stores, 3,000 requests
+    python scripts/bench_api.py --quick --workers 2   # both sides under gunicorn, 2 processes
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from pathlib import Path
 
 import waitress
 from benchlib import DEFAULT_MYSQL_URL, bench_control, headline, run_prefix
+from gunicorn.app.base import BaseApplication
 from pyramid.config import Configurator
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
@@ -40,6 +42,7 @@ from backoffice.apikeys.services import ApiKeyService
 from backoffice.config import serving_app
 from backoffice.models import Order, OrderLine, Product
 from backoffice.schema import store_schema
+from backoffice.web import serving
 from tenancy.db import make_engine
 from tenancy.provisioning import Provisioner, StoreRequest
 
@@ -76,11 +79,39 @@ def bare_app():
     return config.make_wsgi_app()
 
 
-def serve(kind: str, port: int, settings_file: str | None) -> None:
-    if kind == "bare":
-        app = bare_app()
-    else:
-        app = serving_app(json.loads(Path(settings_file).read_text()))
+class _Gunicorn(BaseApplication):
+    """gunicorn with the product's options (backoffice.web.serving) for either side."""
+
+    def __init__(self, load_app, options: dict):
+        self.load_app, self.options = load_app, options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for name, value in self.options.items():
+            if name in self.cfg.settings:
+                self.cfg.set(name, value)
+
+    def load(self):
+        return self.load_app()
+
+
+def serve(kind: str, port: int, settings_file: str | None, workers: int) -> None:
+    settings = json.loads(Path(settings_file).read_text()) if settings_file else {}
+    if workers:
+        # The same server for both sides: gunicorn, gthread, 8 threads, N processes,
+        # each building its app after the fork.
+        options = serving.gunicorn_options(
+            {
+                "backoffice.listen_port": str(port),
+                "backoffice.workers": str(workers),
+                "backoffice.threads": "8",
+            }
+        )
+        options["loglevel"] = "warning"
+        load_app = bare_app if kind == "bare" else lambda: serving_app(settings)
+        _Gunicorn(load_app, options).run()
+        return
+    app = bare_app() if kind == "bare" else serving_app(settings)
     waitress.serve(
         app,
         host="127.0.0.1",
@@ -92,8 +123,11 @@ def serve(kind: str, port: int, settings_file: str | None) -> None:
     )
 
 
-def start_server(kind: str, port: int, settings_file: str | None = None) -> subprocess.Popen:
+def start_server(
+    kind: str, port: int, settings_file: str | None = None, workers: int = 0
+) -> subprocess.Popen:
     args = [sys.executable, __file__, "--serve", kind, "--port", str(port)]
+    args += ["--workers", str(workers)]
     if settings_file:
         args += ["--settings", settings_file]
     proc = subprocess.Popen(args, env={**os.environ, "PYTHONPATH": os.getcwd()})
@@ -261,12 +295,19 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         help="backoffice.engine_cap of the app (default: the product's, 200)",
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="serve both sides with gunicorn, this many processes each (default: one "
+        "waitress process each)",
+    )
     parser.add_argument("--serve", choices=["api", "bare"], help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--settings", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
-        serve(args.serve, args.port, args.settings)
+        serve(args.serve, args.port, args.settings, args.workers)
         return 0
     n = args.stores or (50 if args.quick else 1000)
     total = args.requests or (3000 if args.quick else 20000)
@@ -284,11 +325,15 @@ def main(argv: list[str] | None = None) -> int:
             settings["backoffice.engine_cap"] = str(args.engine_cap)
         settings_file = Path(tmp, "settings.json")
         settings_file.write_text(json.dumps(settings))
-        servers = [start_server("api", 18765, str(settings_file)), start_server("bare", 18766)]
+        servers = [
+            start_server("api", 18765, str(settings_file), args.workers),
+            start_server("bare", 18766, workers=args.workers),
+        ]
         try:
             load(18765, stores, min(400, total // 10), args.clients)  # warm up engines
             load(18766, stores, min(400, total // 10), args.clients)
-            print(f"{total} requests, {args.clients} clients, {n} stores", flush=True)
+            server = f"gunicorn x{args.workers}" if args.workers else "waitress x1"
+            print(f"{total} requests, {args.clients} clients, {n} stores, {server}", flush=True)
             api = load(18765, stores, total, args.clients)
             bare = load(18766, stores, total, args.clients)
         finally:
