@@ -50,6 +50,8 @@ setup(
     entry_points={
         "paste.app_factory": ["main = backoffice:main"],
         "console_scripts": ["backoffice = backoffice.cli:cli"],
+        # The gateway conformance kit, for gateway distributions' own tests.
+        "pytest11": ["backoffice_gateways = payments.testing.conformance"],
         # Gateways ship as entry points so a third-party package can add one.
         "backoffice.payment_gateways": [
             "manual = payments.gateways.manual:ManualGateway",
