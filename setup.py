@@ -61,6 +61,7 @@ setup(
             "yookassa = payments.gateways.yookassa:YooKassaGateway",
             "paypal = payments.gateways.paypal:PayPalGateway",
             "stripe = payments.gateways.stripe:StripeGateway",
+            "skrill = payments.gateways.skrill:SkrillGateway",
         ],
     },
 )

@@ -31,6 +31,7 @@ BUILTIN_GATEWAYS: dict[str, str] = {
     "yookassa": "payments.gateways.yookassa:YooKassaGateway",
     "paypal": "payments.gateways.paypal:PayPalGateway",
     "stripe": "payments.gateways.stripe:StripeGateway",
+    "skrill": "payments.gateways.skrill:SkrillGateway",
 }
 
 EntryPointSource = Callable[[], Iterable[EntryPoint]]

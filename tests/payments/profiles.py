@@ -19,12 +19,14 @@ from payments.gateways import (
     paypal,
     robokassa,
     sandbox,
+    skrill,
     stripe,
     yookassa,
 )
 from payments.money import Money
 from payments.testing.profile import ConformanceProfile, Delivery
 from tests.payments.conftest import PayPalPostback, StripeApi, YooKassaApi
+from tests.payments.providers import Captured, SkrillApi
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 JSON = {"Content-Type": "application/json"}
@@ -285,6 +287,62 @@ class StripeProfile(ConformanceProfile):
         return Money(self.api.refunded.get(payment_reference, 0), self.currency)
 
 
+class SkrillProfile(ConformanceProfile):
+    gateway_class = skrill.SkrillGateway
+    secret = "skrill-secret-word"
+
+    def __init__(self, serve):
+        super().__init__(serve)
+        self.api = SkrillApi("shop@example.com", "skrill-mqi-pass")
+        self.provider = serve(self.api)
+
+    def config(self):
+        return {
+            "pay_to_email": "shop@example.com",
+            "merchant_id": "9876543",
+            "secret_word": self.secret,
+            "api_password": "skrill-mqi-pass",
+            "refund_url": self.provider.base_url + "/app/refund.pl",
+        }
+
+    def status(self, order_reference, amount, *, status="2", secret=None, sent=None):
+        """The status_url post Skrill sends; *sent* replaces mb_amount after signing."""
+        payment = f"mb{order_reference}"
+        self.api.payments.setdefault(payment, Captured(amount.amount, amount.currency))
+        params = {
+            "pay_to_email": "shop@example.com",
+            "pay_from_email": "buyer@example.com",
+            "merchant_id": "9876543",
+            "customer_id": "1234567",
+            "transaction_id": order_reference,
+            "mb_transaction_id": payment,
+            "mb_amount": amount.format_plain(),
+            "mb_currency": amount.currency,
+            "status": status,
+            "amount": amount.format_plain(),
+            "currency": amount.currency,
+            "payment_type": "WLT",
+        }
+        params["md5sig"] = skrill.md5sig(params, secret or self.secret)
+        params["sha2sig"] = skrill.sha2sig(params, secret or self.secret)
+        if sent is not None:
+            params["mb_amount"] = sent.format_plain()
+        return Delivery(urlencode(params).encode(), FORM)
+
+    def paid(self, order_reference, amount):
+        return self.status(order_reference, amount)
+
+    def forged(self, order_reference, amount):
+        return self.status(order_reference, amount, secret="guessed-word")
+
+    def tampered_amount(self, order_reference, amount, claimed):
+        return self.status(order_reference, amount, sent=claimed)
+
+    def refunded_at_provider(self, payment_reference):
+        payment = self.api.payments[payment_reference]
+        return Money(payment.refunded, payment.currency)
+
+
 PROFILES: dict[str, type[ConformanceProfile]] = {
     "manual": ManualProfile,
     "cod": CodProfile,
@@ -293,4 +351,5 @@ PROFILES: dict[str, type[ConformanceProfile]] = {
     "yookassa": YooKassaProfile,
     "paypal": PayPalProfile,
     "stripe": StripeProfile,
+    "skrill": SkrillProfile,
 }

@@ -15,9 +15,12 @@ import urllib.request
 
 import pytest
 import waitress.server
+from sqlalchemy.orm import Session
 
 from backoffice.config import make_app
+from backoffice.payments.configs import GatewaySettings
 from payments.money import Money
+from payments.registry import GatewayRegistry
 from payments.testing.profile import Delivery
 from payments.testing.provider import providers
 from tests.payments.profiles import PROFILES
@@ -153,3 +156,34 @@ def test_a_refund_asked_twice_reaches_the_provider_once(profiled, shop, owner):
     if refunded is not None:
         assert refunded == money
     assert [e.kind for e in shop.events(order_id)].count("refund") == 1
+
+
+def test_the_settings_page_renders_and_saves_every_field(profiled, shop, owner):
+    profile, name = profiled
+    gateway = profile.gateway()
+    page = owner.get(f"/payments/{name}")
+    form = page.forms["gateway-form"]
+    for field in gateway.config_schema:
+        assert field.name in form.fields, field.name
+        if field.kind == "secret":
+            assert form[field.name].value == ""
+    for secret in profile.secrets():
+        assert secret not in page.text
+    values = {f.name: "" for f in gateway.config_schema if f.kind == "secret"}  # keep them
+    for key, value in profile.config().items():
+        field = next(f for f in gateway.config_schema if f.name == key)
+        if field.kind == "bool":
+            if value:
+                values[key] = "on"
+        elif field.kind != "secret":
+            values[key] = value
+    owner.post(f"/payments/{name}", values, status=303)
+    assert gateway.validate_config(shop_config(shop, name)) == gateway.validate_config(
+        profile.config()
+    )
+
+
+def shop_config(shop, name):
+    with Session(shop.engine) as db:
+        settings = GatewaySettings(db, shop.control.keyring, shop.tenant.id, GatewayRegistry())
+        return settings.config_for(name)

@@ -1,0 +1,78 @@
+"""Local stand-ins for Skrill, 2Checkout and BlueSnap (real HTTP on 127.0.0.1).
+
+Each speaks enough of its provider's protocol for the gateway, including the
+error answers: a wrong password, an unknown payment, too much refunded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from dataclasses import dataclass, field
+from xml.sax.saxutils import escape
+
+from payments.testing.provider import Recorded, Reply, text_reply
+
+_ids = itertools.count(900000001)
+
+
+def xml_reply(http_status: int, **fields: str) -> Reply:
+    inner = "".join(
+        f"<{k}>{v if k == 'error' else escape(str(v))}</{k}>" for k, v in fields.items()
+    )
+    return text_reply(
+        http_status, f'<?xml version="1.0" encoding="UTF-8"?><response>{inner}</response>', "text/xml"
+    )
+
+
+@dataclass
+class Captured:
+    amount: int  # minor units
+    currency: str
+    refunded: int = 0
+
+
+# --- Skrill refund API (refund.pl: prepare, then refund) ----------------------------
+
+
+@dataclass
+class SkrillApi:
+    email: str
+    password: str  # the API/MQI password; Skrill receives its MD5
+    payments: dict[str, Captured] = field(default_factory=dict)
+    sessions: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def __call__(self, req: Recorded) -> Reply:
+        form = req.form()
+        if form.get("action") == "prepare":
+            return self._prepare(form)
+        if form.get("action") == "refund":
+            return self._refund(form)
+        return xml_reply(400, error="UNKNOWN_ACTION")
+
+    def _prepare(self, form: dict[str, str]) -> Reply:
+        digest = hashlib.md5(self.password.encode()).hexdigest()
+        if form.get("email") != self.email or form.get("password") != digest:
+            return xml_reply(200, error="<error_msg>LOGIN_INVALID</error_msg>")
+        if form.get("mb_transaction_id") not in self.payments:
+            return xml_reply(200, error="<error_msg>TRANSACTION_NOT_FOUND</error_msg>")
+        sid = f"sid{len(self.sessions) + 1}"
+        self.sessions[sid] = form
+        return xml_reply(200, sid=sid)
+
+    def _refund(self, form: dict[str, str]) -> Reply:
+        prepared = self.sessions.pop(form.get("sid", ""), None)
+        if prepared is None:
+            return xml_reply(200, error="<error_msg>SESSION_EXPIRED</error_msg>")
+        payment = self.payments[prepared["mb_transaction_id"]]
+        cents = round(float(prepared["amount"]) * 100)  # test amounts only
+        if payment.refunded + cents > payment.amount:
+            return xml_reply(200, error="<error_msg>REFUND_AMOUNT_EXCEEDS</error_msg>")
+        payment.refunded += cents
+        return xml_reply(
+            200,
+            mb_amount=prepared["amount"],
+            mb_currency=payment.currency,
+            mb_transaction_id=str(next(_ids)),
+            status="2",
+        )
