@@ -62,6 +62,7 @@ setup(
             "paypal = payments.gateways.paypal:PayPalGateway",
             "stripe = payments.gateways.stripe:StripeGateway",
             "skrill = payments.gateways.skrill:SkrillGateway",
+            "twocheckout = payments.gateways.twocheckout:TwoCheckoutGateway",
         ],
     },
 )

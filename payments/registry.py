@@ -32,6 +32,7 @@ BUILTIN_GATEWAYS: dict[str, str] = {
     "paypal": "payments.gateways.paypal:PayPalGateway",
     "stripe": "payments.gateways.stripe:StripeGateway",
     "skrill": "payments.gateways.skrill:SkrillGateway",
+    "twocheckout": "payments.gateways.twocheckout:TwoCheckoutGateway",
 }
 
 EntryPointSource = Callable[[], Iterable[EntryPoint]]

@@ -21,12 +21,13 @@ from payments.gateways import (
     sandbox,
     skrill,
     stripe,
+    twocheckout,
     yookassa,
 )
 from payments.money import Money
 from payments.testing.profile import ConformanceProfile, Delivery
 from tests.payments.conftest import PayPalPostback, StripeApi, YooKassaApi
-from tests.payments.providers import Captured, SkrillApi
+from tests.payments.providers import Captured, SkrillApi, TwoCheckoutApi
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 JSON = {"Content-Type": "application/json"}
@@ -343,6 +344,61 @@ class SkrillProfile(ConformanceProfile):
         return Money(payment.refunded, payment.currency)
 
 
+class TwoCheckoutProfile(ConformanceProfile):
+    gateway_class = twocheckout.TwoCheckoutGateway
+    key = "2co-secret-key"
+
+    def __init__(self, serve):
+        super().__init__(serve)
+        self.api = TwoCheckoutApi("MERCH1", self.key)
+        self.provider = serve(self.api)
+
+    def config(self):
+        return {
+            "merchant_code": "MERCH1",
+            "secret_key": self.key,
+            "buy_link_secret": "2co-buy-link-word",
+            "api_base": self.provider.base_url,
+        }
+
+    def ipn(self, order_reference, amount, *, status="COMPLETE", key=None, sent=None, algo="md5"):
+        """An IPN as 2Checkout posts it; *sent* replaces the total after signing."""
+        refno = f"7{int(order_reference):08d}"
+        self.api.orders.setdefault(refno, Captured(amount.amount, amount.currency))
+        pairs = [
+            ("SALEDATE", "2024-05-01 12:00:00"),
+            ("REFNO", refno),
+            ("REFNOEXT", order_reference),
+            ("ORDERSTATUS", status),
+            ("CUSTOMEREMAIL", "buyer@example.com"),
+            ("IPN_PID[]", "1"),
+            ("IPN_PNAME[]", "Order № " + order_reference),
+            ("IPN_PID[]", "2"),
+            ("IPN_PNAME[]", "Shipping"),
+            ("IPN_TOTALGENERAL", amount.format_plain()),
+            ("CURRENCY", amount.currency),
+            ("IPN_DATE", "20240501120000"),
+        ]
+        digest = twocheckout.ipn_signature(algo, key or self.key, pairs)
+        pairs.append(("HASH" if algo == "md5" else "SIGNATURE_SHA2_256", digest))
+        if sent is not None:
+            pairs = [(k, sent.format_plain() if k == "IPN_TOTALGENERAL" else v) for k, v in pairs]
+        return Delivery(urlencode(pairs).encode(), FORM)
+
+    def paid(self, order_reference, amount):
+        return self.ipn(order_reference, amount)
+
+    def forged(self, order_reference, amount):
+        return self.ipn(order_reference, amount, key="guessed-key")
+
+    def tampered_amount(self, order_reference, amount, claimed):
+        return self.ipn(order_reference, amount, sent=claimed)
+
+    def refunded_at_provider(self, payment_reference):
+        order = self.api.orders[payment_reference]
+        return Money(order.refunded, order.currency)
+
+
 PROFILES: dict[str, type[ConformanceProfile]] = {
     "manual": ManualProfile,
     "cod": CodProfile,
@@ -352,4 +408,5 @@ PROFILES: dict[str, type[ConformanceProfile]] = {
     "paypal": PayPalProfile,
     "stripe": StripeProfile,
     "skrill": SkrillProfile,
+    "twocheckout": TwoCheckoutProfile,
 }

@@ -7,11 +7,12 @@ error answers: a wrong password, an unknown payment, too much refunded.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import itertools
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
-from payments.testing.provider import Recorded, Reply, text_reply
+from payments.testing.provider import Recorded, Reply, json_reply, text_reply
 
 _ids = itertools.count(900000001)
 
@@ -21,7 +22,9 @@ def xml_reply(http_status: int, **fields: str) -> Reply:
         f"<{k}>{v if k == 'error' else escape(str(v))}</{k}>" for k, v in fields.items()
     )
     return text_reply(
-        http_status, f'<?xml version="1.0" encoding="UTF-8"?><response>{inner}</response>', "text/xml"
+        http_status,
+        f'<?xml version="1.0" encoding="UTF-8"?><response>{inner}</response>',
+        "text/xml",
     )
 
 
@@ -76,3 +79,42 @@ class SkrillApi:
             mb_transaction_id=str(next(_ids)),
             status="2",
         )
+
+
+# --- 2Checkout REST API 6.0 (refunds) --------------------------------------------------
+
+
+@dataclass
+class TwoCheckoutApi:
+    merchant_code: str
+    secret_key: str
+    orders: dict[str, Captured] = field(default_factory=dict)
+
+    def __call__(self, req: Recorded) -> Reply:
+        if not self._authentic(req.headers.get("X-Avangate-Authentication", "")):
+            return json_reply(401, {"error_code": "AUTHENTICATION_ERROR", "message": "bad hash"})
+        parts = req.path.strip("/").split("/")  # rest/6.0/orders/<refno>/refund
+        if (
+            req.method != "POST"
+            or parts[:3] != ["rest", "6.0", "orders"]
+            or parts[4:] != ["refund"]
+        ):
+            return json_reply(404, {"error_code": "NOT_FOUND"})
+        order = self.orders.get(parts[3])
+        if order is None:
+            return json_reply(404, {"error_code": "ORDER_NOT_FOUND", "message": "no such order"})
+        if order.refunded:
+            return json_reply(400, {"error_code": "ORDER_ALREADY_REFUNDED"})
+        cents = round(float(req.json()["amount"]) * 100)  # test amounts only
+        if cents != order.amount:
+            return json_reply(400, {"error_code": "INVALID_AMOUNT"})
+        order.refunded = cents
+        return 200, {"Content-Type": "application/json"}, b"true"
+
+    def _authentic(self, header: str) -> bool:
+        fields = dict(item.strip().split("=", 1) for item in header.split('" ') if "=" in item)
+        fields = {k: v.strip('"') for k, v in fields.items()}
+        code, date = fields.get("code", ""), fields.get("date", "")
+        base = f"{len(code)}{code}{len(date)}{date}".encode()
+        expected = hmac.new(self.secret_key.encode(), base, hashlib.sha256).hexdigest()
+        return code == self.merchant_code and hmac.compare_digest(expected, fields.get("hash", ""))

@@ -19,7 +19,17 @@ from payments.registry import (
     installed_entry_points,
 )
 
-BUILTINS = {"manual", "cod", "sandbox", "robokassa", "yookassa", "paypal", "stripe", "skrill"}
+BUILTINS = {
+    "manual",
+    "cod",
+    "sandbox",
+    "robokassa",
+    "yookassa",
+    "paypal",
+    "stripe",
+    "skrill",
+    "twocheckout",
+}
 
 
 def nothing_installed():
