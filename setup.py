@@ -63,6 +63,7 @@ setup(
             "stripe = payments.gateways.stripe:StripeGateway",
             "skrill = payments.gateways.skrill:SkrillGateway",
             "twocheckout = payments.gateways.twocheckout:TwoCheckoutGateway",
+            "bluesnap = payments.gateways.bluesnap:BlueSnapGateway",
         ],
     },
 )

@@ -33,6 +33,7 @@ BUILTIN_GATEWAYS: dict[str, str] = {
     "stripe": "payments.gateways.stripe:StripeGateway",
     "skrill": "payments.gateways.skrill:SkrillGateway",
     "twocheckout": "payments.gateways.twocheckout:TwoCheckoutGateway",
+    "bluesnap": "payments.gateways.bluesnap:BlueSnapGateway",
 }
 
 EntryPointSource = Callable[[], Iterable[EntryPoint]]

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 from payments.gateways import (
+    bluesnap,
     cod,
     manual,
     paypal,
@@ -27,7 +28,7 @@ from payments.gateways import (
 from payments.money import Money
 from payments.testing.profile import ConformanceProfile, Delivery
 from tests.payments.conftest import PayPalPostback, StripeApi, YooKassaApi
-from tests.payments.providers import Captured, SkrillApi, TwoCheckoutApi
+from tests.payments.providers import BlueSnapApi, Captured, SkrillApi, TwoCheckoutApi
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 JSON = {"Content-Type": "application/json"}
@@ -399,6 +400,52 @@ class TwoCheckoutProfile(ConformanceProfile):
         return Money(order.refunded, order.currency)
 
 
+class BlueSnapProfile(ConformanceProfile):
+    gateway_class = bluesnap.BlueSnapGateway
+
+    def __init__(self, serve):
+        super().__init__(serve)
+        self.api = BlueSnapApi("bs-api-user", "bs-api-password")
+        self.provider = serve(self.api)
+
+    def config(self):
+        return {
+            "api_username": "bs-api-user",
+            "api_password": "bs-api-password",
+            "environment": "sandbox",
+            "allowed_networks": "127.0.0.1 ::1",
+            "api_base": self.provider.base_url,
+            "checkout_url": "https://sandpay.bluesnap.com/checkout",
+        }
+
+    def ipn(self, order_reference, amount, kind="CHARGE", reference=None, sent=None):
+        reference = reference or f"10{int(order_reference):08d}"
+        fields = {
+            "transactionType": kind,
+            "referenceNumber": reference,
+            "merchantTransactionId": order_reference,
+            "invoiceChargeAmount": (sent or amount).format_plain(),
+            "invoiceChargeCurrency": amount.currency,
+        }
+        return Delivery(urlencode(fields).encode(), FORM)
+
+    def paid(self, order_reference, amount):
+        reference = f"10{int(order_reference):08d}"
+        self.api.add(reference, amount.format_plain(), amount.currency, order_reference)
+        return self.ipn(order_reference, amount)
+
+    def forged(self, order_reference, amount):
+        return self.ipn(order_reference, amount, reference="99999999")  # unknown to BlueSnap
+
+    def tampered_amount(self, order_reference, amount, claimed):
+        self.paid(order_reference, amount)
+        return self.ipn(order_reference, amount, sent=claimed)
+
+    def refunded_at_provider(self, payment_reference):
+        currency = self.api.transactions[payment_reference]["currency"]
+        return Money(self.api.refunded(payment_reference), currency)
+
+
 PROFILES: dict[str, type[ConformanceProfile]] = {
     "manual": ManualProfile,
     "cod": CodProfile,
@@ -409,4 +456,5 @@ PROFILES: dict[str, type[ConformanceProfile]] = {
     "stripe": StripeProfile,
     "skrill": SkrillProfile,
     "twocheckout": TwoCheckoutProfile,
+    "bluesnap": BlueSnapProfile,
 }

@@ -6,6 +6,7 @@ error answers: a wrong password, an unknown payment, too much refunded.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import itertools
@@ -118,3 +119,64 @@ class TwoCheckoutApi:
         base = f"{len(code)}{code}{len(date)}{date}".encode()
         expected = hmac.new(self.secret_key.encode(), base, hashlib.sha256).hexdigest()
         return code == self.merchant_code and hmac.compare_digest(expected, fields.get("hash", ""))
+
+
+# --- BlueSnap Payment API ---------------------------------------------------------------
+
+
+@dataclass
+class BlueSnapApi:
+    username: str
+    password: str
+    transactions: dict[str, dict] = field(default_factory=dict)
+    by_key: dict[str, Reply] = field(default_factory=dict)
+
+    def __call__(self, req: Recorded) -> Reply:
+        token = base64.b64encode(f"{self.username}:{self.password}".encode()).decode()
+        if req.headers.get("Authorization") != f"Basic {token}":
+            return json_reply(401, {"message": [{"code": "10001", "description": "Unauthorized"}]})
+        key = req.headers.get("Idempotency-Key")
+        if req.method == "POST" and key in self.by_key:
+            return self.by_key[key]
+        reply = self._route(req)
+        if req.method == "POST" and key:
+            self.by_key[key] = reply
+        return reply
+
+    def _route(self, req: Recorded) -> Reply:
+        path = req.path.split("?")[0]
+        if req.method == "POST" and path == "/services/2/bn3-services/jwt":
+            return json_reply(200, {"jwt": f"jwt-{req.json()['merchantTransactionId']}"})
+        if req.method == "GET" and path.startswith("/services/2/transactions/"):
+            found = self.transactions.get(path.rsplit("/", 1)[1])
+            if found is None:
+                return json_reply(404, {"message": [{"code": "20008", "description": "not found"}]})
+            return json_reply(200, found)
+        if req.method == "POST" and path.startswith("/services/2/transactions/refund/"):
+            return self._refund(path.rsplit("/", 1)[1], req.json())
+        return json_reply(404, {"message": [{"code": "404"}]})
+
+    def add(self, transaction_id: str, amount: str, currency: str, order: str, status="success"):
+        self.transactions[transaction_id] = {
+            "transactionId": int(transaction_id),
+            "amount": float(amount),  # BlueSnap sends JSON numbers
+            "currency": currency,
+            "merchantTransactionId": order,
+            "cardTransactionType": "AUTH_CAPTURE",
+            "processingInfo": {"processingStatus": status},
+        }
+
+    def refunded(self, transaction_id: str) -> int:
+        refunds = self.transactions[transaction_id].get("refunds", {}).get("refund", [])
+        return sum(round(r["amount"] * 100) for r in refunds)
+
+    def _refund(self, transaction_id: str, payload: dict) -> Reply:
+        found = self.transactions.get(transaction_id)
+        if found is None:
+            return json_reply(400, {"message": [{"code": "14016", "description": "no such"}]})
+        cents = round(float(payload["amount"]) * 100)
+        if self.refunded(transaction_id) + cents > round(found["amount"] * 100):
+            return json_reply(400, {"message": [{"code": "14015", "description": "too much"}]})
+        refund = {"refundTransactionId": next(_ids), "amount": float(payload["amount"])}
+        found.setdefault("refunds", {"refund": []})["refund"].append(refund)
+        return json_reply(200, {**refund, "currency": found["currency"], "refundStatus": "SUCCESS"})

@@ -29,6 +29,7 @@ BUILTINS = {
     "stripe",
     "skrill",
     "twocheckout",
+    "bluesnap",
 }
 
 

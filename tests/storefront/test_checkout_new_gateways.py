@@ -16,7 +16,7 @@ from tests.payments.profiles import PROFILES
 from tests.storefront.checkout_fixtures import *  # noqa: F403  (fixtures, found by name)
 from tests.storefront.checkout_fixtures import TEXT, text_of
 
-NEW = ["skrill", "twocheckout"]
+NEW = ["skrill", "twocheckout", "bluesnap"]
 
 
 @pytest.fixture(params=NEW)
