@@ -15,7 +15,7 @@ from payments.registry import GatewayRegistry
 def includeme(config) -> None:
     registry = config.registry
     if "payment_gateways" not in registry:
-        registry["payment_gateways"] = GatewayRegistry()
+        registry["payment_gateways"] = gateway_registry(config.get_settings())
     config.add_request_method(
         "backoffice.payments.services.gateway_settings", "payment_settings", reify=True
     )
@@ -23,3 +23,13 @@ def includeme(config) -> None:
     config.scan("backoffice.payments.views")
     config.scan("backoffice.payments.sandbox")
     config.scan("backoffice.payments.admin")
+
+
+def gateway_registry(settings) -> GatewayRegistry:
+    """Gateways from entry points; ``backoffice.gateways_hidden`` (comma-separated
+    names) are not offered, nor example gateways outside the test environment."""
+    hidden = [n.strip() for n in settings.get("backoffice.gateways_hidden", "").split(",")]
+    return GatewayRegistry(
+        hidden=[n for n in hidden if n],
+        show_examples=settings.get("backoffice.environment") == "test",
+    )

@@ -28,6 +28,7 @@ from payments.signing import hmac_sha256_hex, require_secret
 class ExampleGateway(Gateway):
     name = "example"
     title = "Example gateway"
+    example = True  # never offered to store owners outside tests
     capabilities = Capabilities(notifications=True, currencies=frozenset({"EUR"}))
     config_schema = (
         ConfigField("checkout_url", "Checkout URL", kind="url", required=True),
