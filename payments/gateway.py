@@ -37,6 +37,8 @@ class Gateway(abc.ABC):
     title: ClassVar[str]  # shown to store owners; English, marked with N_
     capabilities: ClassVar[Capabilities] = Capabilities()
     config_schema: ClassVar[tuple[ConfigField, ...]] = ()
+    # An example or test gateway: never offered to store owners outside tests.
+    example: ClassVar[bool] = False
 
     def __init__(self, http: HttpClient | None = None) -> None:
         self.http: HttpClient = http or UrllibHttpClient()

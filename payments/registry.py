@@ -31,6 +31,9 @@ BUILTIN_GATEWAYS: dict[str, str] = {
     "yookassa": "payments.gateways.yookassa:YooKassaGateway",
     "paypal": "payments.gateways.paypal:PayPalGateway",
     "stripe": "payments.gateways.stripe:StripeGateway",
+    "skrill": "payments.gateways.skrill:SkrillGateway",
+    "twocheckout": "payments.gateways.twocheckout:TwoCheckoutGateway",
+    "bluesnap": "payments.gateways.bluesnap:BlueSnapGateway",
 }
 
 EntryPointSource = Callable[[], Iterable[EntryPoint]]
@@ -53,10 +56,17 @@ class GatewayRegistry:
         *,
         include_builtins: bool = True,
         http: HttpClient | None = None,
+        hidden: Iterable[str] = (),
+        show_examples: bool = True,
     ) -> None:
         self._source = source
         self._include_builtins = include_builtins
         self._http = http
+        # Hidden gateways are not offered (``available``) but still load by
+        # name, so a store that set one up before keeps verifying its
+        # notifications and refunds.
+        self._hidden = frozenset(hidden)
+        self._show_examples = show_examples
         self._lock = threading.RLock()
         self._points: dict[str, EntryPoint] | None = None
         self._conflicts: dict[str, list[str]] = {}
@@ -92,15 +102,33 @@ class GatewayRegistry:
             self._instances[name] = gateway
             return gateway
 
-    def available(self) -> dict[str, Gateway]:
-        """Every loadable gateway; broken plugins are logged and skipped."""
+    def available(self, *, include_hidden: bool = False) -> dict[str, Gateway]:
+        """Every loadable gateway that may be offered; broken plugins are logged
+        and skipped."""
         found: dict[str, Gateway] = {}
         for name in self.names():
             try:
-                found[name] = self.get(name)
+                gateway = self.get(name)
             except GatewayLoadError:
                 log.exception("payment gateway %r could not be loaded", name)
+                continue
+            if include_hidden or not self.is_hidden(gateway):
+                found[name] = gateway
         return found
+
+    def is_hidden(self, gateway: Gateway) -> bool:
+        """Hidden by name (a deployment setting) or an example/test gateway."""
+        return gateway.name in self._hidden or (gateway.example and not self._show_examples)
+
+    def distribution(self, name: str) -> tuple[str, str]:
+        """(distribution name, version) that provides the gateway; built-ins
+        without installed metadata report ("backoffice", "")."""
+        with self._lock:
+            point = self._entry_points().get(name)
+        dist = getattr(point, "dist", None) if point is not None else None
+        if dist is None:
+            return ("backoffice", "")
+        return (dist.metadata["Name"] or "", dist.version or "")
 
     def _entry_points(self) -> dict[str, EntryPoint]:
         if self._points is None:

@@ -2,6 +2,7 @@
 
 from backoffice.cli import (  # noqa: F401  (registers commands)
     backups,
+    gateways,
     inifiles,
     keys,
     servers,

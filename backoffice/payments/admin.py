@@ -14,7 +14,7 @@ from backoffice.orders.statuses import Labels
 from backoffice.payments.configs import GatewaySettings
 from backoffice.payments.services import PaymentRefused, refund_order
 from payments.config import secret_fields
-from payments.errors import ConfigError, ConfigurationError, UnknownGateway
+from payments.errors import ConfigError, ConfigurationError, GatewayLoadError, UnknownGateway
 
 T = "backoffice:payments/templates/"
 CONFIGURE = "settings.manage"  # gateway credentials: the owner only (roles.py)
@@ -38,9 +38,12 @@ def gateway_title(request, gateway) -> str:
 
 def _gateway_or_404(settings: GatewaySettings, name: str):
     try:
-        return settings.gateways.get(name)
-    except UnknownGateway:
+        gateway = settings.gateways.get(name)
+    except (UnknownGateway, GatewayLoadError):
         raise HTTPNotFound() from None
+    if settings.gateways.is_hidden(gateway):
+        raise HTTPNotFound()
+    return gateway
 
 
 @view_config(

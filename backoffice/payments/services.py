@@ -26,7 +26,14 @@ from backoffice.payments.ledger import (
     refunded_for,
     settle_payment_status,
 )
-from payments.errors import ConfigurationError, NotSupported, PaymentError, ProviderError
+from payments.errors import (
+    ConfigurationError,
+    GatewayLoadError,
+    NotSupported,
+    PaymentError,
+    ProviderError,
+    UnknownGateway,
+)
 from payments.interfaces import PaymentRequest, PaymentStart, RefundRequest
 from payments.money import Money
 
@@ -55,10 +62,10 @@ def start_payment(
 ) -> PaymentStart:
     """How to send the customer to pay *order* with one of the store's enabled gateways."""
     settings: GatewaySettings = request.payment_settings
+    gateway = installed_gateway(settings, gateway_name)
     summary = settings.summary(gateway_name)
-    if not summary.enabled:
+    if not summary.enabled or settings.gateways.is_hidden(gateway):
         raise PaymentRefused(_("This payment method is not available."))
-    gateway = settings.gateways.get(gateway_name)
     if not gateway.capabilities.accepts(order.currency):
         raise PaymentRefused(
             _("This payment method does not accept ${currency}."), {"currency": order.currency}
@@ -90,6 +97,20 @@ def start_payment(
         )
     )
     return start
+
+
+def installed_gateway(settings: GatewaySettings, name: str):
+    """The gateway, or a refusal that says it is gone (uninstalled or broken plugin)."""
+    try:
+        return settings.gateways.get(name)
+    except (UnknownGateway, GatewayLoadError):
+        raise PaymentRefused(
+            _(
+                "The payment method ${gateway} is no longer installed on this server: "
+                "use the provider's dashboard, or ask the operator to reinstall it."
+            ),
+            {"gateway": name},
+        ) from None
 
 
 def _attempts(db: Session, order_id: int, gateway_name: str) -> int:
@@ -137,7 +158,7 @@ def refund_order(request, order_id: int, amount_text: str | None, actor: str) ->
     amount = parse_amount(amount_text, order.currency) or left
     _check_amount(amount, left)
     settings: GatewaySettings = request.payment_settings
-    gateway = settings.gateways.get(payment.gateway)
+    gateway = installed_gateway(settings, payment.gateway)
     partial = amount.amount < payment.amount_minor
     capable = gateway.capabilities.refund_partial if partial else gateway.capabilities.refund_full
     if not capable:

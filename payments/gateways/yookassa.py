@@ -7,13 +7,13 @@ the API with our credentials; events come from that answer alone.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
+from payments.addresses import address_allowed, parse_networks
 from payments.config import ConfigField
 from payments.errors import ConfigError, ProviderError, VerificationError
 from payments.gateway import Gateway
@@ -48,20 +48,6 @@ _PAYMENT_KINDS = {
 # Cancellations YooKassa attributes to the customer or the shop rather than
 # to a decline.
 _CANCEL_REASONS = {"expired_on_confirmation", "canceled_by_merchant"}
-
-
-def parse_networks(text: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-    return [ipaddress.ip_network(item) for item in re.split(r"[\s,]+", text.strip()) if item]
-
-
-def address_allowed(remote_addr: str, networks_text: str) -> bool:
-    try:
-        address = ipaddress.ip_address(remote_addr.strip())
-    except ValueError:
-        return False
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped  # dual-stack sockets report ::ffff:a.b.c.d
-    return any(address in network for network in parse_networks(networks_text))
 
 
 def _money(amount: Mapping[str, Any]) -> Money:

@@ -9,97 +9,32 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qsl
 
 import pytest
 
-from payments.http import Headers
 from payments.interfaces import IncomingNotification, PaymentRequest
 from payments.money import Money
+from payments.testing.provider import (
+    LocalProvider,
+    Recorded,
+    Reply,
+    json_reply,
+    providers,
+)
 
 NOW = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
 
 
-@dataclass
-class Recorded:
-    method: str
-    path: str
-    headers: Headers
-    body: bytes
-
-    def form(self) -> dict[str, str]:
-        return dict(parse_qsl(self.body.decode(), keep_blank_values=True))
-
-
-Reply = tuple[int, dict[str, str], bytes]
-
-
-@dataclass
-class FakeProvider:
-    """A provider on 127.0.0.1; ``app`` turns a request into a reply."""
-
-    app: Callable[[Recorded], Reply]
-    requests: list[Recorded] = field(default_factory=list)
-    server: ThreadingHTTPServer | None = None
-
-    @property
-    def base_url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> FakeProvider:
-        provider = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _handle(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                seen = Recorded(
-                    self.command, self.path, Headers(self.headers.items()), self.rfile.read(length)
-                )
-                provider.requests.append(seen)
-                status, headers, body = provider.app(seen)
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            do_GET = do_POST = _handle
-
-            def log_message(self, *args: object) -> None:  # keep test output quiet
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-def json_reply(status: int, data: object) -> Reply:
-    return status, {"Content-Type": "application/json"}, json.dumps(data).encode()
+FakeProvider = LocalProvider  # the name these tests grew up with
 
 
 @pytest.fixture
 def serve() -> Iterator[Callable[[Callable[[Recorded], Reply]], FakeProvider]]:
-    started: list[FakeProvider] = []
-
-    def start(app: Callable[[Recorded], Reply]) -> FakeProvider:
-        started.append(FakeProvider(app).start())
-        return started[-1]
-
-    yield start
-    for provider in started:
-        provider.stop()
+    with providers() as start:
+        yield start
 
 
 # --- PayPal IPN postback -----------------------------------------------------

@@ -19,7 +19,18 @@ from payments.registry import (
     installed_entry_points,
 )
 
-BUILTINS = {"manual", "cod", "sandbox", "robokassa", "yookassa", "paypal", "stripe"}
+BUILTINS = {
+    "manual",
+    "cod",
+    "sandbox",
+    "robokassa",
+    "yookassa",
+    "paypal",
+    "stripe",
+    "skrill",
+    "twocheckout",
+    "bluesnap",
+}
 
 
 def nothing_installed():
