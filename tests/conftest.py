@@ -25,6 +25,10 @@ from tenancy.provisioning import Provisioner, StoreRequest
 from tenancy.settings import resolve
 from tests.speedups import skip_unless_on
 
+# The gateway conformance kit (serve_provider, GatewayConformance), as a gateway
+# distribution loads it.
+pytest_plugins = ["payments.testing.conformance"]
+
 MYSQL_URL = os.environ.get("BACKOFFICE_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/")
 REQUIRE_MYSQL = os.environ.get("BACKOFFICE_REQUIRE_MYSQL") == "1"
 RUN_PREFIX = "t" + "".join(secrets.choice("abcdefghjkmnpqrstuvwxyz23456789") for _ in range(3))
