@@ -79,7 +79,7 @@ def test_backup_list_verify_and_restore(bo, store, mysql_control):
     with engine.begin() as conn:
         conn.execute(text("UPDATE products SET stock = 0, name = 'changed'"))
     engine.dispose()
-    restored = bo("tenants", "restore", store.slug, "--backup", backup_id)
+    restored = bo("tenants", "restore", store.slug, "--backup", backup_id, "--yes")
     assert restored.exit_code == 0, restored.output
     assert restored.stdout.startswith(f"store {store.slug} restored from {backup_id}")
     with mysql_control.session() as session:
@@ -110,7 +110,7 @@ def test_a_corrupt_backup_is_refused_in_one_line_and_restores_nothing(bo, store,
     assert "fails authentication (tampered" in line, line
     with mysql_control.session() as session:
         before = mysql_control.tenant(session, store.slug).database_name
-    line = one_error_line(bo("tenants", "restore", store.slug, "--backup", backup_id))
+    line = one_error_line(bo("tenants", "restore", store.slug, "--backup", backup_id, "--yes"))
     with mysql_control.session() as session:
         after = mysql_control.tenant(session, store.slug)
     assert after.database_name == before and after.status == "active"
