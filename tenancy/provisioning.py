@@ -35,7 +35,7 @@ from tenancy.control import ControlPlane
 from tenancy.db import make_engine
 from tenancy.models import Job, Tenant, TenantStatus
 from tenancy.names import generate_database_name, validate_slug
-from tenancy.sagas import Lease, LeaseLost, last_job
+from tenancy.sagas import Lease, LeaseLost, end_dead_jobs, last_job
 
 log = logging.getLogger(__name__)
 
@@ -167,6 +167,7 @@ class Provisioner:
     def _job(self, session: Session, tenant: Tenant, request: StoreRequest) -> Job:
         """The run's job; it keeps the owner account until the store is active, so a
         repair can finish a create whose process died."""
+        end_dead_jobs(session, tenant, "taken over by a resumed create")
         job = Job(kind="provision", tenant_id=tenant.id, tenant_slug=tenant.slug)
         session.add(job)
         session.flush()

@@ -67,7 +67,8 @@ class LeaseLost(RuntimeError):
 
 def db_now(conn: Session | Connection) -> datetime:
     """The control database's clock (UTC, naive), the one every lease is measured by."""
-    if conn.get_bind().dialect.name == "mysql":
+    dialect = conn.dialect if isinstance(conn, Connection) else conn.get_bind().dialect
+    if dialect.name == "mysql":
         return conn.scalar(text("SELECT UTC_TIMESTAMP(6)"))
     return utcnow()
 
@@ -163,7 +164,7 @@ class Lease:
                         .where(Tenant.id == self.tenant_id, Tenant.lease_owner == self.owner)
                         .values(lease_expires_at=now + self.ttl)
                     ).rowcount
-            except Exception:  # noqa: BLE001 -- a blip of the control DB: try again next beat
+            except Exception:  # a blip of the control DB: try again next beat
                 log.warning("lease heartbeat of store %s failed", self.tenant_id, exc_info=True)
                 continue
             if not held:
@@ -199,7 +200,7 @@ class Lease:
                     .where(Tenant.id == self.tenant_id, Tenant.lease_owner == self.owner)
                     .values(lease_owner=None, lease_since=None, lease_expires_at=None)
                 )
-        except Exception:  # noqa: BLE001 -- it expires by itself
+        except Exception:  # it expires by itself
             log.warning("could not release the lease on store %s", self.tenant_id, exc_info=True)
 
 
@@ -266,12 +267,23 @@ def last_job(session: Session, tenant: Tenant) -> Job | None:
     )
 
 
+def end_dead_jobs(session: Session, tenant: Tenant, note: str) -> None:
+    """Jobs of the store still ``running`` belong to runs that died: say so."""
+    session.execute(
+        update(Job)
+        .where(Job.tenant_id == tenant.id, Job.state == "running")
+        .values(state="failed", error=f"the run died; {note}"[:500], updated_at=utcnow())
+    )
+
+
 def stuck(session: Session) -> list[Stuck]:
-    """Stores in a saga's status that no live run holds: what ``tenants repair`` is for."""
+    """Stores in a saga's status that no live run holds, and stores whose run died
+    after its switch (active, lease expired): what ``tenants repair`` is for."""
     now = db_now(session)
+    died = and_(Tenant.lease_owner.isnot(None), Tenant.lease_expires_at < now)
     query = (
         select(Tenant)
-        .where(and_(Tenant.status.in_(SAGA_STATUSES), lease_is_free(now)))
+        .where(or_(and_(Tenant.status.in_(SAGA_STATUSES), lease_is_free(now)), died))
         .order_by(Tenant.slug)
     )
     rows = []
