@@ -18,7 +18,6 @@ from tests.conftest import unique_slug
 from tests.tenancy.saga_kit import (
     assert_live_run_is_not_taken_over,
     assert_settled,
-    kit,  # noqa: F401  (a fixture)
     repair_twice,
     runtime_count,
 )
