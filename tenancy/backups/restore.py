@@ -144,8 +144,9 @@ class Copier:
         self.control = control
         # The store schema migrates the copy: to the backup's revision, then to head.
         self.schema = schema
-        # A test seam: called with each step's name before it runs, and with
-        # "load:rows" after each batch of rows is inserted.
+        # A test seam: called with each step's name before it runs, with
+        # "load:rows" after each batch of rows is inserted, and "safety:rows" as
+        # the safety backup goes.
         self.fault = fault or (lambda step: None)
         self.lease = Lease(control)
         # The backup of the live database a restore in place took before replacing it.
@@ -286,7 +287,10 @@ class Copier:
         ``restoring`` (503), so nothing written before the switch escapes it."""
         self._step(session, job, "safety")
         self.safety_backup = backup_store(
-            self.control, tenant.slug, statuses={TenantStatus.RESTORING}
+            self.control,
+            tenant.slug,
+            statuses={TenantStatus.RESTORING},
+            on_progress=lambda done, total: self._check_step("safety:rows"),
         )
         job.detail = {**job.detail, "safety_backup": self.safety_backup.id}
         session.commit()
