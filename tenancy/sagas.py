@@ -148,6 +148,7 @@ class Lease:
 
     def start(self, tenant_id: int) -> None:
         self.tenant_id = tenant_id
+        self.lost = False
         self._stop.clear()
         self._thread = threading.Thread(target=self._beat, name=f"lease-{tenant_id}", daemon=True)
         self._thread.start()
