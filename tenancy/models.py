@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
 )
+from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 NAMING_CONVENTION = {
@@ -27,6 +28,8 @@ NAMING_CONVENTION = {
 
 # BIGINT on MariaDB, but INTEGER on SQLite so that ids autoincrement there.
 Id = BigInteger().with_variant(Integer(), "sqlite")
+# Microseconds on MariaDB (plain DATETIME keeps whole seconds): leases last seconds.
+Moment = DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql")
 
 
 def utcnow() -> datetime:
@@ -94,6 +97,11 @@ class Tenant(Base):
     default_locale: Mapped[str] = mapped_column(String(8), default="en")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    # The saga working on the store now (tenancy/sagas.py): who, since when, until when
+    # unless its heartbeat extends it. An expired lease means its holder died.
+    lease_owner: Mapped[str | None] = mapped_column(String(128))
+    lease_since: Mapped[datetime | None] = mapped_column(Moment)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(Moment)
 
     server: Mapped[DatabaseServer] = relationship(lazy="joined")
 

@@ -8,6 +8,12 @@ database it may have created and leaves the store ``failed`` with the error,
 so nothing orphaned survives and ``create --resume`` starts afresh. If even the
 clean-up fails (the server went away), the store stays ``failed`` with its
 last finished step, and ``--resume`` carries on from there.
+
+A run holds a lease on the control row (``tenancy.sagas``). A run that died
+(killed, machine lost) leaves the store ``provisioning`` with a lease that
+expires: ``--resume`` or ``tenants repair`` take it over. A resumed run
+repeats every server step from the database on (each is idempotent), so what
+a half-done compensation left (a database without its user) is made whole.
 """
 
 from __future__ import annotations
@@ -18,7 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy import select, update
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -26,8 +33,9 @@ from sqlalchemy.pool import NullPool
 
 from tenancy.control import ControlPlane
 from tenancy.db import make_engine
-from tenancy.models import Job, Tenant, TenantStatus, utcnow
+from tenancy.models import Job, Tenant, TenantStatus
 from tenancy.names import generate_database_name, validate_slug
+from tenancy.sagas import Lease, LeaseLost, end_dead_jobs, last_job
 
 log = logging.getLogger(__name__)
 
@@ -91,21 +99,49 @@ class Provisioner:
     def create(self, request: StoreRequest, *, resume: bool = False) -> Tenant:
         with self.control.session() as session:
             self._preflight(session, request)
-            tenant, password = (
-                self._claim(session, request) if resume else self._insert(session, request)
-            )
-            job = Job(kind="provision", tenant_id=tenant.id, tenant_slug=tenant.slug)
-            session.add(job)
-            session.commit()
+            lease = Lease(self.control)
             try:
-                self._run_steps(session, tenant, password, request)
-            except Exception as exc:
-                session.rollback()
-                self._fail(session, tenant, job, exc)
+                if resume:
+                    tenant, password, job = self._claim(session, request, lease)
+                else:
+                    tenant, password, job = self._insert(session, request, lease)
+                resumed = tenant.provisioning_step != "control_row" or resume
+                return self._drive(session, tenant, password, request, job, lease, resumed)
+            finally:
+                lease.release()
+
+    def repair(self, slug: str) -> str:
+        """Take over a create whose run died (lease expired) or failed, and finish it.
+
+        The owner account comes from the create's job (its password encrypted,
+        erased once the store is active). Says what it did; safe to run twice.
+        """
+        with self.control.session() as session:
+            tenant = self.control.tenant(session, slug)
+            lease = Lease(self.control)
+            try:
+                busy = Tenant.status.in_([TenantStatus.PROVISIONING, TenantStatus.FAILED])
+                if not lease.take(session, tenant, busy, status=TenantStatus.PROVISIONING):
+                    return f"store {slug} is {tenant.status}; nothing to repair"
+                request = self._stored_request(session, tenant)
+                password = self.control.password(tenant)
+                job = self._job(session, tenant, request)
+                session.commit()
+                self._drive(session, tenant, password, request, job, lease, True)
+            finally:
+                lease.release()
+        return f"store {slug} is active: its create was resumed"
+
+    def _drive(self, session, tenant, password, request, job, lease, resumed) -> Tenant:
+        try:
+            self._run_steps(session, tenant, password, request, job, lease, resumed)
+        except Exception as exc:
+            session.rollback()
+            if isinstance(exc, LeaseLost):  # another run drives the store now
                 raise
-            job.state, job.progress = "done", "active"
-            session.commit()
-            return tenant
+            self._fail(session, tenant, job, exc)
+            raise
+        return tenant
 
     def _preflight(self, session: Session, request: StoreRequest) -> None:
         """Refuse a request that cannot succeed before anything is written: no
@@ -128,7 +164,40 @@ class Provisioner:
         return generate_database_name(request.slug, self.control.settings["backoffice.db_prefix"])
 
     # -- the control row -------------------------------------------------
-    def _insert(self, session: Session, request: StoreRequest) -> tuple[Tenant, str]:
+    def _job(self, session: Session, tenant: Tenant, request: StoreRequest) -> Job:
+        """The run's job; it keeps the owner account until the store is active, so a
+        repair can finish a create whose process died."""
+        end_dead_jobs(session, tenant, "taken over by a resumed create")
+        job = Job(kind="provision", tenant_id=tenant.id, tenant_slug=tenant.slug)
+        session.add(job)
+        session.flush()
+        secret = None
+        if request.owner_password:
+            secret = self.control.keyring.encrypt_text(
+                request.owner_password, context=f"job:{job.id}:owner_password"
+            )
+        job.detail = {
+            "name": request.name,
+            "locale": request.locale,
+            "owner_email": request.owner_email,
+            "owner_password": secret,
+        }
+        return job
+
+    def _stored_request(self, session: Session, tenant: Tenant) -> StoreRequest:
+        request = StoreRequest(slug=tenant.slug, name=tenant.name, locale=tenant.default_locale)
+        job = last_job(session, tenant)
+        detail = (job.detail or {}) if job is not None and job.kind == "provision" else {}
+        if detail.get("owner_email") and detail.get("owner_password"):
+            request.owner_email = detail["owner_email"]
+            request.owner_password = self.control.keyring.decrypt_text(
+                detail["owner_password"], context=f"job:{job.id}:owner_password"
+            )
+        return request
+
+    def _insert(
+        self, session: Session, request: StoreRequest, lease: Lease
+    ) -> tuple[Tenant, str, Job]:
         existing = session.scalar(select(Tenant).where(Tenant.slug == request.slug))
         if existing is not None:
             raise self._exists(existing)
@@ -153,29 +222,31 @@ class Provisioner:
                 password, context=tenant.password_context
             )
             tenant.provisioning_step = "control_row"
+            lease.stamp(session, tenant)
+            job = self._job(session, tenant, request)
             session.commit()
         except IntegrityError:
             session.rollback()
             raise StoreExists(
                 f"store {request.slug!r} already exists (another create won the race)"
             ) from None
-        return tenant, password
+        lease.start(tenant.id)
+        return tenant, password, job
 
-    def _claim(self, session: Session, request: StoreRequest) -> tuple[Tenant, str]:
-        """Take over a failed create; the conditional UPDATE lets one resumer win."""
+    def _claim(
+        self, session: Session, request: StoreRequest, lease: Lease
+    ) -> tuple[Tenant, str, Job]:
+        """Take over a failed create, or one whose run died (its lease expired); the
+        conditional UPDATE lets one resumer win, and a live run is never taken over."""
         tenant = session.scalar(select(Tenant).where(Tenant.slug == request.slug))
         if tenant is None:
-            return self._insert(session, request)
-        claimed = session.execute(
-            update(Tenant)
-            .where(Tenant.id == tenant.id, Tenant.status == TenantStatus.FAILED)
-            .values(status=TenantStatus.PROVISIONING, error=None, updated_at=utcnow())
-        ).rowcount
-        session.commit()
-        if not claimed:
+            return self._insert(session, request, lease)
+        resumable = Tenant.status.in_([TenantStatus.FAILED, TenantStatus.PROVISIONING])
+        if not lease.take(session, tenant, resumable, status=TenantStatus.PROVISIONING):
             raise self._exists(tenant)
-        session.refresh(tenant)
-        return tenant, self.control.password(tenant)
+        job = self._job(session, tenant, request)
+        session.commit()
+        return tenant, self.control.password(tenant), job
 
     @staticmethod
     def _exists(tenant: Tenant) -> StoreExists:
@@ -184,31 +255,42 @@ class Provisioner:
                 f"store {tenant.slug!r} exists and its creation failed "
                 f"({tenant.error}); retry with --resume or drop it"
             )
+        if tenant.status == TenantStatus.PROVISIONING:
+            return StoreExists(
+                f"store {tenant.slug!r} exists and its creation was interrupted "
+                "(status provisioning); retry with --resume, or 'tenants repair'"
+            )
         return StoreExists(f"store {tenant.slug!r} already exists (status {tenant.status})")
 
     # -- the steps -------------------------------------------------------
-    def _run_steps(self, session, tenant, password, request) -> None:
-        done = STEPS.index(tenant.provisioning_step or "control_row")
+    def _run_steps(self, session, tenant, password, request, job, lease, resumed) -> None:
         backend = self.control.backend(tenant.server)
         actions = {
             "database": lambda: backend.create_database(tenant.database_name),
             "user": lambda: backend.create_user(tenant.db_user, password),
             "grant": lambda: backend.grant(tenant.db_user, tenant.database_name),
-            "schema": lambda: self._schema(tenant, fresh=done == 0),
+            "schema": lambda: self._schema(tenant, resumed=resumed),
             "owner": lambda: self._owner(tenant, password, request),
-            "active": lambda: self._activate(tenant),
+            "active": lambda: self._activate(tenant, job),
         }
-        for step in STEPS[done + 1 :]:
+        # A resumed run repeats every server step: each is idempotent, and a step
+        # recorded as done may have been undone since (a compensation cut short).
+        for step in STEPS[1:]:
+            lease.check()
             self.fault(step)
             actions[step]()
             tenant.provisioning_step = step
+            job.progress = step
             session.commit()
 
-    def _schema(self, tenant: Tenant, *, fresh: bool) -> None:
+    def _schema(self, tenant: Tenant, *, resumed: bool) -> None:
         engine = self.control.backend(tenant.server).ddl_engine(tenant.database_name)
         try:
             with engine.begin() as conn:
-                tenant.schema_revision = self.schema.create(conn, fresh=fresh)
+                if resumed and MigrationContext.configure(conn).get_current_revision():
+                    tenant.schema_revision = self.schema.upgrade(conn, "head")
+                else:  # a killed run may have left some tables: a resumed one checks each
+                    tenant.schema_revision = self.schema.create(conn, fresh=not resumed)
         finally:
             engine.dispose()
 
@@ -229,10 +311,13 @@ class Provisioner:
             engine.dispose()
 
     @staticmethod
-    def _activate(tenant: Tenant) -> None:
+    def _activate(tenant: Tenant, job: Job) -> None:
         tenant.status = TenantStatus.ACTIVE
         tenant.error = None
         tenant.bump_version()
+        Lease.clear(tenant)
+        # The owner's password has served; it does not stay in the control DB.
+        job.state, job.detail = "done", {**(job.detail or {}), "owner_password": None}
 
     # -- compensation ----------------------------------------------------
     def _fail(self, session: Session, tenant: Tenant, job: Job, exc: Exception) -> None:
@@ -242,6 +327,7 @@ class Provisioner:
         reason = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
         cleaned = self._compensate(tenant)
         tenant.status = TenantStatus.FAILED
+        Lease.clear(tenant)
         tenant.error = f"failed at step {failing} (after {step}): {reason}"
         if cleaned:
             tenant.provisioning_step = "control_row"

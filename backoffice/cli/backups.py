@@ -14,6 +14,7 @@ from tenancy.backups.archive import BackupError
 from tenancy.backups.restore import Copier
 from tenancy.backups.retention import prune as prune_backups
 from tenancy.backups.service import backup_store, list_backups, verify_backup
+from tenancy.sagas import pause_hook
 
 
 def backup_errors(func):
@@ -101,18 +102,44 @@ def backup(obj, slug):
     default=None,
     help="With --as: the server of the new store (default: the default server).",
 )
+@click.option("--yes", is_flag=True, help="In place: really replace the live database.")
 @pass_ctx
 @friendly
 @backup_errors
-def restore(obj, slug, backup_id, as_slug, server):
-    """Restore store SLUG from a backup into a fresh database, then switch to it."""
+def restore(obj, slug, backup_id, as_slug, server, yes):
+    """Restore store SLUG from a backup into a fresh database, then switch to it.
+
+    In place, the live database is backed up first (the safety backup, named in
+    the output), so what was written since backup ID can be got back."""
+    if not as_slug and not yes:
+        _confirm_in_place(slug, backup_id)
+    copier = Copier(obj.control, store_schema, fault=pause_hook(obj.settings))
     with RowBar("restoring") as bar:
-        tenant = Copier(obj.control, store_schema).restore(
-            slug, backup_id, as_slug=as_slug, server=server, on_rows=bar.add
-        )
+        tenant = copier.restore(slug, backup_id, as_slug=as_slug, server=server, on_rows=bar.add)
     click.echo(
         f"store {tenant.slug} restored from {backup_id} (database "
         f"{tenant.database_name}, revision {tenant.schema_revision})"
+    )
+    if copier.safety_backup is not None:
+        safety = copier.safety_backup.id
+        click.echo(
+            f"what it held before is safety backup {safety}; to go back: "
+            f"backoffice tenants restore {slug} --backup {safety} --yes"
+        )
+
+
+def _confirm_in_place(slug: str, backup_id: str) -> None:
+    """A restore in place replaces the live data: asked on a terminal, --yes elsewhere."""
+    question = (
+        f"replace the live database of store {slug} with backup {backup_id}? "
+        "(a safety backup of it is taken first)"
+    )
+    if sys.stdin.isatty():
+        click.confirm(question, abort=True)
+        return
+    raise click.ClickException(
+        f"restoring {slug} in place replaces its live database (a safety backup is "
+        "taken first); repeat with --yes to do it"
     )
 
 
@@ -125,7 +152,8 @@ def restore(obj, slug, backup_id, as_slug, server):
 def clone(obj, slug, new_slug):
     """Copy store SLUG into a new, independent store NEW_SLUG (a sandbox)."""
     with RowBar("cloning") as bar:
-        tenant = Copier(obj.control, store_schema).clone(slug, new_slug, on_rows=bar.add)
+        copier = Copier(obj.control, store_schema, fault=pause_hook(obj.settings))
+        tenant = copier.clone(slug, new_slug, on_rows=bar.add)
     click.echo(f"store {tenant.slug} created as a copy of {slug} (database {tenant.database_name})")
 
 
@@ -138,7 +166,8 @@ def clone(obj, slug, new_slug):
 def move(obj, slug, server):
     """Copy store SLUG to another server, verify, switch, drop the old copy."""
     with RowBar("moving") as bar:
-        tenant = Copier(obj.control, store_schema).move(slug, server, on_rows=bar.add)
+        copier = Copier(obj.control, store_schema, fault=pause_hook(obj.settings))
+        tenant = copier.move(slug, server, on_rows=bar.add)
     click.echo(
         f"store {tenant.slug} now lives on {tenant.server.name} (database {tenant.database_name})"
     )

@@ -16,6 +16,7 @@ from tenancy.keyring import KeyRingError
 from tenancy.names import InvalidName
 from tenancy.operations import OperationError
 from tenancy.provisioning import ProvisioningError
+from tenancy.sagas import LeaseHeld, LeaseLost
 from tenancy.servers import ServerError
 
 EXPECTED = (
@@ -26,6 +27,8 @@ EXPECTED = (
     ServerError,
     KeyRingError,
     app_settings.SettingsError,
+    LeaseHeld,
+    LeaseLost,
 )
 
 

@@ -13,6 +13,8 @@ from tenancy import operations
 from tenancy.migrate import migrate_stores, select_stores
 from tenancy.models import Tenant
 from tenancy.provisioning import Provisioner, StoreRequest
+from tenancy.repair import repair as repair_store
+from tenancy.sagas import pause_hook, stuck
 
 
 def describe(tenant: Tenant) -> dict:
@@ -65,7 +67,8 @@ def create(obj, slug, name, server, owner_email, owner_password, locale, resume)
         owner_password=owner_password,
         locale=locale,
     )
-    tenant = Provisioner(obj.control, store_schema).create(request, resume=resume)
+    provisioner = Provisioner(obj.control, store_schema, fault=pause_hook(obj.settings))
+    tenant = provisioner.create(request, resume=resume)
     click.echo(
         f"store {tenant.slug} is active (database {tenant.database_name} on {tenant.server.name})"
     )
@@ -74,10 +77,18 @@ def create(obj, slug, name, server, owner_email, owner_password, locale, resume)
 @tenants.command("list")
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--status", default=None, help="Only stores with this status.")
+@click.option(
+    "--stuck",
+    "only_stuck",
+    is_flag=True,
+    help="Only stores whose create, restore, clone or move died or failed (see 'repair').",
+)
 @pass_ctx
 @friendly
-def list_(obj, as_json, status):
+def list_(obj, as_json, status, only_stuck):
     """List stores."""
+    if only_stuck:
+        return _list_stuck(obj, as_json)
     with obj.control.session() as session:
         query = select(Tenant).order_by(Tenant.slug)
         if status:
@@ -98,6 +109,42 @@ def list_(obj, as_json, status):
             )
 
     emit(rows, as_json, render)
+
+
+def _list_stuck(obj, as_json):
+    with obj.control.session() as session:
+        rows = [row.as_dict() for row in stuck(session)]
+
+    def render(rows):
+        if not rows:
+            click.echo("no stuck stores")
+            return
+        line = "{:<30} {:<12} {:<10} {:<10} {:<20} {}".format
+        click.echo(line("SLUG", "STATUS", "OPERATION", "STEP", "SINCE", "ERROR"))
+        for r in rows:
+            since = r["lease_since"] or r["updated_at"]
+            click.echo(
+                line(
+                    r["slug"],
+                    r["status"],
+                    r["operation"] or "-",
+                    r["step"] or "-",
+                    f"{since:%Y-%m-%d %H:%M:%S}" if since else "-",
+                    (r["error"] or "-").splitlines()[0][:120],
+                )
+            )
+
+    emit(rows, as_json, render)
+
+
+@tenants.command("repair")
+@click.argument("slug")
+@pass_ctx
+@friendly
+def repair(obj, slug):
+    """Take over a create, restore, clone or move that died (its lease expired) and
+    finish it: resume the create, or drop the half-built copy; safe to run twice."""
+    click.echo(repair_store(obj.control, store_schema, slug, fault=pause_hook(obj.settings)))
 
 
 @tenants.command("show")

@@ -2,8 +2,8 @@
 
 Every operation follows the same steps::
 
-    claim -> database -> user -> grant -> schema -> load -> verify -> upgrade
-          -> switch -> cleanup
+    claim -> [safety] -> database -> user -> grant -> schema -> load -> verify
+          -> upgrade -> switch -> cleanup
 
 The copy goes into a new database with a new MySQL user; the old database
 keeps its data until the control-DB row points at the new one (``switch``, one
@@ -11,6 +11,15 @@ transaction that also bumps the version counter so every process drops its
 cached engine). A failure before the switch drops what was created and puts
 the store back to ``active`` on its old database; after the switch, a failed
 clean-up only leaves the old database behind (reported, never served).
+
+A restore in place first takes a safety backup of the live database (step
+``safety``), so what was written since the chosen backup can be got back.
+
+Each run holds the store's lease (``tenancy.sagas``) from the claim to the
+clean-up, and writes the names it is about to create into its job before
+creating them; ``Copier.repair`` (``tenants repair``) takes over a run that
+died: before the switch it drops the half-built copy and puts the store back
+on its old database, after it drops the old database.
 """
 
 from __future__ import annotations
@@ -21,7 +30,7 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -29,9 +38,10 @@ from tenancy.backups.archive import ArchiveReader, BackupError
 from tenancy.backups.dump import Dump, snapshot
 from tenancy.backups.files import HashingReader
 from tenancy.backups.load import Loader, check_manifest, check_target
-from tenancy.backups.service import get_backup
+from tenancy.backups.service import backup_store, get_backup
 from tenancy.control import ControlPlane
 from tenancy.models import (
+    Backup,
     BackupState,
     DatabaseServer,
     Job,
@@ -41,12 +51,14 @@ from tenancy.models import (
 )
 from tenancy.names import generate_database_name, validate_slug
 from tenancy.provisioning import StoreSchema, new_password
+from tenancy.sagas import Lease, LeaseLost
 from tenancy.servers import MySQLBackend
 
 log = logging.getLogger(__name__)
 
 STEPS = (
     "claim",
+    "safety",
     "database",
     "user",
     "grant",
@@ -124,6 +136,7 @@ class Target:
 
 Fault = Callable[[str], None]
 RowProgress = Callable[[int], None]
+COPY_KINDS = ("restore", "clone", "move")
 
 
 class Copier:
@@ -131,9 +144,13 @@ class Copier:
         self.control = control
         # The store schema migrates the copy: to the backup's revision, then to head.
         self.schema = schema
-        # A test seam: called with each step's name before it runs, and with
-        # "load:rows" after each batch of rows is inserted.
+        # A test seam: called with each step's name before it runs, with
+        # "load:rows" after each batch of rows is inserted, and "safety:rows" as
+        # the safety backup goes.
         self.fault = fault or (lambda step: None)
+        self.lease = Lease(control)
+        # The backup of the live database a restore in place took before replacing it.
+        self.safety_backup: Backup | None = None
 
     # -- the three operations ----------------------------------------------
     def restore(
@@ -145,7 +162,9 @@ class Copier:
         server: str | None = None,
         on_rows: RowProgress | None = None,
     ) -> Tenant:
-        """Restore *slug* in place, or with *as_slug* into a new store on *server*."""
+        """Restore *slug* in place, or with *as_slug* into a new store on *server*.
+
+        In place, the live database is first backed up (``self.safety_backup``)."""
         with self.control.session() as session:
             record = get_backup(session, backup_id)
             if record.state != BackupState.DONE:
@@ -213,36 +232,68 @@ class Copier:
             tenant = self.control.tenant(session, slug)
             self.fault("claim")
             self._claim(session, tenant, busy)
-            job = self._job(session, kind, tenant, detail)
-            server = self.control.server(session, server_name) if server_name else tenant.server
-            target = self._target(session, tenant.slug, server)
-            old = (tenant.server, tenant.database_name, tenant.db_user)
             try:
-                revision = self._build(source_factory, target, job, session, on_rows)
-                self.fault("switch")
-                self._switch(tenant, target, revision)
-                job.progress = "switch"
-                session.commit()
-            except Exception as exc:
-                session.rollback()
-                self._undo(target)
-                self._release(session, tenant, job, exc)
-                raise self._error(kind, slug, job, exc) from exc
-            self._cleanup(session, job, *old)
-            return tenant
+                return self._copy_existing(
+                    session, tenant, server_name, source_factory, kind, detail, on_rows
+                )
+            finally:
+                self.lease.release()
+
+    def _copy_existing(self, session, tenant, server_name, source_factory, kind, detail, on_rows):
+        server = self.control.server(session, server_name) if server_name else tenant.server
+        target = self._target(session, tenant.slug, server)
+        old = (tenant.server, tenant.database_name, tenant.db_user)
+        job = self._job(session, kind, tenant, detail, target, old)
+        try:
+            if kind == "restore":
+                self._safety_backup(session, tenant, job)
+            revision = self._build(source_factory, target, job, session, on_rows)
+            self._check_step("switch")
+            self._switch(tenant, target, revision)
+            job.progress = "switch"
+            session.commit()  # the lease stays until the old database is gone
+        except Exception as exc:
+            session.rollback()
+            if isinstance(exc, LeaseLost):  # another run drives the store now
+                raise
+            self._undo(target)
+            self._release(session, tenant, job, exc)
+            raise self._error(kind, tenant.slug, job, exc) from exc
+        self._cleanup(session, tenant, job, *old)
+        return tenant
 
     def _claim(self, session: Session, tenant: Tenant, busy: str) -> None:
-        """Only one operation at a time: the conditional UPDATE lets one claimer win."""
-        claimed = session.execute(
-            update(Tenant)
-            .where(Tenant.id == tenant.id, Tenant.status == TenantStatus.ACTIVE)
-            .values(status=busy, version=Tenant.version + 1, updated_at=utcnow())
-        ).rowcount
-        session.commit()
+        """Only one operation at a time: the conditional UPDATE lets one claimer win,
+        and a store whose last operation died must be repaired first."""
+        claimed = self.lease.take(
+            session,
+            tenant,
+            Tenant.status == TenantStatus.ACTIVE,
+            Tenant.lease_owner.is_(None),
+            status=busy,
+            version=Tenant.version + 1,
+        )
         if not claimed:
-            session.refresh(tenant)
+            if tenant.lease_owner:
+                raise BackupError(
+                    f"store {tenant.slug!r} has an interrupted operation (lease of "
+                    f"{tenant.lease_owner} expired); run 'backoffice tenants repair "
+                    f"{tenant.slug}' first"
+                )
             raise BackupError(f"store {tenant.slug!r} is {tenant.status}; this needs active")
-        session.refresh(tenant)
+
+    def _safety_backup(self, session: Session, tenant: Tenant, job: Job) -> None:
+        """Back up the live database before it is replaced: the store is already
+        ``restoring`` (503), so nothing written before the switch escapes it."""
+        self._step(session, job, "safety")
+        self.safety_backup = backup_store(
+            self.control,
+            tenant.slug,
+            statuses={TenantStatus.RESTORING},
+            on_progress=lambda done, total: self._check_step("safety:rows"),
+        )
+        job.detail = {**job.detail, "safety_backup": self.safety_backup.id}
+        session.commit()
 
     def _switch(self, tenant: Tenant, target: Target, revision: str | None) -> None:
         tenant.server = target.server
@@ -261,15 +312,24 @@ class Copier:
             session.execute(
                 update(Tenant)
                 .where(Tenant.id == tenant.id)
-                .values(status=TenantStatus.ACTIVE, version=Tenant.version + 1, updated_at=utcnow())
+                .values(
+                    status=TenantStatus.ACTIVE,
+                    version=Tenant.version + 1,
+                    updated_at=utcnow(),
+                    lease_owner=None,
+                    lease_since=None,
+                    lease_expires_at=None,
+                )
             )
             session.commit()
         except Exception:  # the control DB itself may be gone
             log.exception("could not put store %s back to active", tenant.slug)
 
-    def _cleanup(self, session: Session, job: Job, server, database: str, user: str) -> None:
+    def _cleanup(
+        self, session: Session, tenant: Tenant, job: Job, server, database: str, user: str
+    ) -> None:
         try:
-            self.fault("cleanup")
+            self._check_step("cleanup")
             backend = self.control.backend(server)
             backend.drop_user(user)
             backend.drop_database(database)
@@ -283,10 +343,19 @@ class Copier:
                 f"old database {database} on {server.name} left behind "
                 f"({type(exc).__name__}: {exc}); drop it by hand"
             )[:1000]
+        Lease.clear(tenant)
         session.commit()
 
     # -- into a new store (restore --as, clone) ------------------------------
     def _into_new(self, new_slug, template, source_factory, kind, detail, on_rows, server_name):
+        try:
+            return self._copy_new(
+                new_slug, template, source_factory, kind, detail, on_rows, server_name
+            )
+        finally:
+            self.lease.release()
+
+    def _copy_new(self, new_slug, template, source_factory, kind, detail, on_rows, server_name):
         validate_slug(new_slug)
         with self.control.session() as session:
             if session.scalar(select(Tenant.id).where(Tenant.slug == new_slug)):
@@ -313,15 +382,21 @@ class Copier:
             tenant.db_password_encrypted = self.control.keyring.encrypt_text(
                 target.password, context=tenant.password_context
             )
-            job = self._job(session, kind, tenant, detail)
+            self.lease.stamp(session, tenant)
+            # The row, its lease and the job with the names to be created: one commit.
+            job = self._job(session, kind, tenant, {**detail, "new": True}, target, None)
+            self.lease.start(tenant.id)
             try:
                 revision = self._build(source_factory, target, job, session, on_rows)
-                self.fault("switch")
+                self._check_step("switch")
                 self._switch(tenant, target, revision)
+                Lease.clear(tenant)
                 job.state, job.progress = "done", "switch"
                 session.commit()
             except Exception as exc:
                 session.rollback()
+                if isinstance(exc, LeaseLost):
+                    raise
                 self._undo(target)
                 self._forget(session, tenant, job, exc)
                 raise self._error(kind, new_slug, job, exc) from exc
@@ -337,7 +412,12 @@ class Copier:
             log.exception("could not remove the failed store %s", tenant.slug)
 
     # -- the shared middle ---------------------------------------------------
-    def _job(self, session: Session, kind: str, tenant: Tenant, detail: dict) -> Job:
+    def _job(self, session: Session, kind: str, tenant: Tenant, detail: dict, target, old) -> Job:
+        """The run's job, naming what it will create (and drop) before doing it, so a
+        repair knows what a dead run left: names only, never a password."""
+        detail = {**detail, "target": _place(target.server, target.database, target.user)}
+        if old is not None:
+            detail["old"] = _place(*old)
         job = Job(kind=kind, tenant_id=tenant.id, tenant_slug=tenant.slug, detail=detail)
         session.add(job)
         session.commit()
@@ -347,8 +427,12 @@ class Copier:
         database = generate_database_name(slug, self.control.settings["backoffice.db_prefix"])
         return Target(server=server, database=database, user=database, password=new_password())
 
-    def _step(self, session: Session, job: Job, step: str) -> None:
+    def _check_step(self, step: str) -> None:
+        self.lease.check()
         self.fault(step)
+
+    def _step(self, session: Session, job: Job, step: str) -> None:
+        self._check_step(step)
         job.progress = step
         session.commit()
 
@@ -406,7 +490,7 @@ class Copier:
 
         return progress
 
-    def _undo(self, target: Target) -> None:
+    def _undo(self, target: Target, *, strict: bool = False) -> None:
         """Drop what this attempt created; the old database was never touched."""
         try:
             backend = self.control.backend(target.server)
@@ -415,11 +499,85 @@ class Copier:
             if "database" in target.created:
                 backend.drop_database(target.database)
         except Exception:
+            if strict:  # a repair that cannot drop the copy leaves the store stuck: say so
+                raise
             log.warning("clean-up of %s failed", target.database, exc_info=True)
+
+    # -- taking over a run that died -------------------------------------------
+    def repair(self, slug: str) -> str:
+        """Finish what a dead restore, clone or move left (its lease expired): before
+        the switch, drop the half-built copy and serve the old database again (a new
+        store is forgotten); after it, drop the old database. Safe to run twice."""
+        with self.control.session() as session:
+            tenant = self.control.tenant(session, slug)
+            busy = Tenant.status.in_([TenantStatus.RESTORING, TenantStatus.MOVING])
+            try:
+                if not self.lease.take(session, tenant, or_(busy, Tenant.lease_owner.isnot(None))):
+                    return f"store {slug} is {tenant.status}; nothing to repair"
+                return self._repair(session, tenant)
+            finally:
+                self.lease.release()
+
+    def _repair(self, session: Session, tenant: Tenant) -> str:
+        job = session.scalar(
+            select(Job)
+            .where(Job.tenant_id == tenant.id, Job.kind.in_(COPY_KINDS), Job.state == "running")
+            .order_by(Job.id.desc())
+            .limit(1)
+        )
+        self._fail_interrupted_backups(session, tenant, job)
+        if job is None:  # died between the claim and its job: nothing was created
+            self._release(session, tenant, Job(), RuntimeError("interrupted"))
+            return f"store {tenant.slug} is active again (the interrupted run had created nothing)"
+        detail, step = job.detail or {}, job.progress or "claim"
+        if tenant.status == TenantStatus.ACTIVE:  # switched: only the old copy is left
+            old = detail.get("old")
+            if old:
+                server = self.control.server(session, old["server"])
+                self._cleanup(session, tenant, job, server, old["database"], old["user"])
+            return f"store {tenant.slug} is active: the clean-up of its {job.kind} was finished"
+        target = detail["target"]
+        self._undo(
+            Target(
+                server=self.control.server(session, target["server"]),
+                database=target["database"],
+                user=target["user"],
+                password="",
+                created=["database", "user"],
+            ),
+            strict=True,
+        )
+        reason = BackupError(f"interrupted (the run died); repaired: {target['database']} dropped")
+        if detail.get("new"):
+            self._forget(session, tenant, job, reason)
+            return f"store {tenant.slug} was removed: its {job.kind} died at step {step}"
+        self._release(session, tenant, job, reason)
+        return (
+            f"store {tenant.slug} is active again on its old database: its {job.kind} "
+            f"died at step {step}; run it again"
+        )
+
+    @staticmethod
+    def _fail_interrupted_backups(session: Session, tenant: Tenant, job: Job | None) -> None:
+        """A safety backup cut short by the dead run: recorded failed, its part file gone."""
+        query = select(Backup).where(
+            Backup.tenant_id == tenant.id, Backup.state == BackupState.RUNNING
+        )
+        if job is not None:
+            query = query.where(Backup.created_at >= job.created_at)
+        for record in session.scalars(query):
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.splitext(record.path)[0] + ".part")
+            record.state, record.error = BackupState.FAILED, "interrupted (the run died)"
+        session.commit()
 
     @staticmethod
     def _error(kind: str, slug: str, job: Job, exc: Exception) -> BackupError:
         return BackupError(f"{kind} of store {slug!r} failed: {job.error}; nothing was switched")
+
+
+def _place(server: DatabaseServer, database: str, user: str) -> dict:
+    return {"server": server.name, "database": database, "user": user}
 
 
 def _reason(job: Job, exc: Exception) -> str:

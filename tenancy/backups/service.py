@@ -90,12 +90,17 @@ def json_line(header: dict) -> bytes:
 
 
 def backup_store(
-    control: ControlPlane, slug: str, *, on_progress: Progress | None = None
+    control: ControlPlane,
+    slug: str,
+    *,
+    on_progress: Progress | None = None,
+    statuses: set[str] = BACKUP_STATUSES,
 ) -> Backup:
-    """Back up store *slug* into the backup directory and record it."""
+    """Back up store *slug* into the backup directory and record it (*statuses*: the
+    restore in place backs up the store it has already claimed, ``restoring``)."""
     with control.session() as session:
         tenant = control.tenant(session, slug)
-        if tenant.status not in BACKUP_STATUSES:
+        if tenant.status not in statuses:
             raise BackupError(
                 f"store {slug!r} is {tenant.status}; back up an active or suspended store"
             )

@@ -79,7 +79,7 @@ def test_backup_list_verify_and_restore(bo, store, mysql_control):
     with engine.begin() as conn:
         conn.execute(text("UPDATE products SET stock = 0, name = 'changed'"))
     engine.dispose()
-    restored = bo("tenants", "restore", store.slug, "--backup", backup_id)
+    restored = bo("tenants", "restore", store.slug, "--backup", backup_id, "--yes")
     assert restored.exit_code == 0, restored.output
     assert restored.stdout.startswith(f"store {store.slug} restored from {backup_id}")
     with mysql_control.session() as session:
@@ -110,7 +110,7 @@ def test_a_corrupt_backup_is_refused_in_one_line_and_restores_nothing(bo, store,
     assert "fails authentication (tampered" in line, line
     with mysql_control.session() as session:
         before = mysql_control.tenant(session, store.slug).database_name
-    line = one_error_line(bo("tenants", "restore", store.slug, "--backup", backup_id))
+    line = one_error_line(bo("tenants", "restore", store.slug, "--backup", backup_id, "--yes"))
     with mysql_control.session() as session:
         after = mysql_control.tenant(session, store.slug)
     assert after.database_name == before and after.status == "active"
@@ -132,3 +132,39 @@ def test_prune_dry_run_says_what_it_would_delete_and_deletes_nothing(bo, store):
     text_result = bo("backups", "prune", "--dry-run")
     assert text_result.stdout.startswith("kept ") and "would delete" in text_result.stdout
     assert path.is_file()
+
+
+def test_restore_in_place_needs_yes_and_keeps_a_safety_backup(bo, store, mysql_control):
+    """Finding 3: a restore in place replaced the live data without asking and without
+    keeping what was written since the backup."""
+    backup_id, _path = backed_up(bo, store.slug)
+    engine = store_engine(mysql_control, store)
+    with engine.begin() as conn:  # written after the backup
+        conn.execute(text("UPDATE products SET stock = 3"))
+    engine.dispose()
+
+    line = one_error_line(bo("tenants", "restore", store.slug, "--backup", backup_id))
+    assert "replaces its live database" in line and "--yes" in line
+    with mysql_control.session() as session:
+        tenant = mysql_control.tenant(session, store.slug)
+    assert tenant.database_name == store.database_name
+    assert products(mysql_control, tenant) == [("TEA-1", "Sencha <b>", 450, 3)]
+
+    restored = bo("tenants", "restore", store.slug, "--backup", backup_id, "--yes")
+    assert restored.exit_code == 0, restored.output
+    first, second = restored.stdout.strip().splitlines()
+    assert first.startswith(f"store {store.slug} restored from {backup_id}")
+    safety = second.split("safety backup ")[1].split(";")[0]
+    assert second.endswith(f"backoffice tenants restore {store.slug} --backup {safety} --yes")
+    listed = json.loads(bo("backups", "list", store.slug, "--json").stdout)
+    assert [b["id"] for b in listed][:2] == [safety, backup_id]  # newest first
+    assert listed[0]["state"] == "done"
+    with mysql_control.session() as session:
+        tenant = mysql_control.tenant(session, store.slug)
+    assert products(mysql_control, tenant) == [("TEA-1", "Sencha <b>", 450, 7)]
+
+    back = bo("tenants", "restore", store.slug, "--backup", safety, "--yes")
+    assert back.exit_code == 0, back.output
+    with mysql_control.session() as session:
+        tenant = mysql_control.tenant(session, store.slug)
+    assert products(mysql_control, tenant) == [("TEA-1", "Sencha <b>", 450, 3)]

@@ -190,7 +190,7 @@ def test_the_documented_grants_run_a_store_s_whole_life(
     ok(runtime_ini, "tenants", "backup", slug)
     [backup] = json.loads(ok(runtime_ini, "backups", "list", slug, "--json"))
     ok(runtime_ini, "backups", "verify", backup["id"])
-    ok(runtime_ini, "tenants", "restore", slug, "--backup", backup["id"])
+    ok(runtime_ini, "tenants", "restore", slug, "--backup", backup["id"], "--yes")
 
     # PROCESS + CONNECTION ADMIN: the old password's open sessions end.
     caplog.set_level(logging.WARNING, logger="tenancy.servers")

@@ -6,3 +6,4 @@ from tests.tenancy.helpers import (  # noqa: F401  (pytest finds fixtures by nam
     private_control,
     root_engine,
 )
+from tests.tenancy.saga_kit import kit  # noqa: F401  (the saga kill tests' fixture)
