@@ -48,6 +48,7 @@ from tenancy.db import (
     strip_ssl_query,
 )
 from tenancy.directory import TenantRef
+from tenancy.events import StoreChange
 from tenancy.keyring import KeyRing
 from tenancy.servers import backend_for
 from tenancy.settings import as_int
@@ -375,6 +376,13 @@ class EngineRegistry:
                 "connections_peak": {b.name: b.peak for b in self._budgets.values()},
                 "connection_cap": self.connection_cap,
             }
+
+    def store_changed(self, change: StoreChange | None) -> None:
+        """A ``tenancy.events`` subscriber: retire the store's engine. After lost
+        messages (None) nothing is retired: engines are keyed on the version, so
+        the directory's fresh answers replace them."""
+        if change is not None:
+            self.invalidate(change.tenant_id)
 
     def invalidate(self, tenant_id: int) -> None:
         doomed: list[Engine] = []

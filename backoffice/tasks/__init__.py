@@ -48,6 +48,7 @@ def includeme(config) -> None:
         or DEFAULTS["backoffice.task_tenant_cache_ttl"]
     )
     app.directory = TenantDirectory(config.registry.control, ttl=float(ttl))
+    config.registry.control.events.subscribe(app.directory.store_changed)
     config.registry.celery = app
     config.add_directive("add_task", add_task)
     config.add_request_method(enqueue, "enqueue")

@@ -31,6 +31,7 @@ from tenancy.backups.files import HashingReader
 from tenancy.backups.load import Loader, check_manifest, check_target
 from tenancy.backups.service import get_backup
 from tenancy.control import ControlPlane
+from tenancy.events import announce
 from tenancy.models import (
     BackupState,
     DatabaseServer,
@@ -238,6 +239,8 @@ class Copier:
             .where(Tenant.id == tenant.id, Tenant.status == TenantStatus.ACTIVE)
             .values(status=busy, version=Tenant.version + 1, updated_at=utcnow())
         ).rowcount
+        if claimed:
+            announce(session, tenant.id, tenant.slug)
         session.commit()
         if not claimed:
             session.refresh(tenant)
@@ -263,6 +266,7 @@ class Copier:
                 .where(Tenant.id == tenant.id)
                 .values(status=TenantStatus.ACTIVE, version=Tenant.version + 1, updated_at=utcnow())
             )
+            announce(session, tenant.id, tenant.slug)
             session.commit()
         except Exception:  # the control DB itself may be gone
             log.exception("could not put store %s back to active", tenant.slug)
