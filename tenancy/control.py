@@ -17,6 +17,7 @@ from tenancy.events import store_events, watch
 from tenancy.keyring import KeyRing, load_keyring
 from tenancy.models import DatabaseServer, Tenant
 from tenancy.servers import DatabaseBackend, ServerError, backend_for, kind_of
+from tenancy.settings import as_int
 
 
 class NotFound(LookupError):
@@ -91,7 +92,12 @@ class ControlPlane:
         with self._lock:
             backend = self._backends.get(key)
             if backend is None:
-                backend = backend_for(server.kind, self.admin_url(server), server.user_host)
+                backend = backend_for(
+                    server.kind,
+                    self.admin_url(server),
+                    server.user_host,
+                    as_int(self.settings, "backoffice.store_max_connections", default="0"),
+                )
                 self._backends[key] = backend
             return backend
 

@@ -1,4 +1,4 @@
-""""Store changed": every process forgets what it cached about a store at once.
+""" "Store changed": every process forgets what it cached about a store at once.
 
 Whatever bumps a store's version (suspend, resume, drop, rotate-password,
 provisioning, restore, move) changes how the store is reached, but each web
@@ -133,9 +133,7 @@ class RedisEvents(LocalEvents):
             if self._thread is not None and self._thread.is_alive():
                 return
             self._stop.clear()
-            self._thread = threading.Thread(
-                target=self._listen, name="store-events", daemon=True
-            )
+            self._thread = threading.Thread(target=self._listen, name="store-events", daemon=True)
             self._thread.start()
 
     def _listen(self) -> None:

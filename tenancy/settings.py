@@ -103,8 +103,10 @@ def load(config_path: str | os.PathLike | None = None, **kw) -> dict[str, str]:
     return resolve(raw, here=path.resolve().parent, **kw)
 
 
-def as_int(settings: Mapping[str, str], key: str, *, minimum: int = 0) -> int:
-    value = settings.get(key)
+def as_int(
+    settings: Mapping[str, str], key: str, *, minimum: int = 0, default: str | None = None
+) -> int:
+    value = settings.get(key) or default
     try:
         number = int(str(value).strip())
     except (TypeError, ValueError):

@@ -79,7 +79,9 @@ class MovingWindow:
             log.warning("API rate limit storage unavailable (%s); request let through", exc)
             return Decision(True, self.burst, self.burst, 0, 0)
         reset = max(0, math.ceil(stats.reset_time - self.clock()))
-        return Decision(allowed, self.burst, stats.remaining, reset, 0 if allowed else max(1, reset))
+        return Decision(
+            allowed, self.burst, stats.remaining, reset, 0 if allowed else max(1, reset)
+        )
 
 
 class Unlimited:
