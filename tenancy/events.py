@@ -30,6 +30,7 @@ channel and each process listens in a background thread; without it
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import os
@@ -39,7 +40,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import redis
-from sqlalchemy import event, inspect
+from sqlalchemy import event
+from sqlalchemy import inspect as orm_state
 from sqlalchemy.orm import Session, sessionmaker
 
 from tenancy.models import Tenant
@@ -67,7 +69,7 @@ class LocalEvents:
         self._lock = threading.Lock()
 
     def subscribe(self, callback: Subscriber) -> None:
-        if hasattr(callback, "__self__"):
+        if inspect.ismethod(callback):
             ref: Callable[[], Subscriber | None] = weakref.WeakMethod(callback)
         else:
             ref = lambda: callback  # noqa: E731 -- a plain function is held strongly
@@ -133,17 +135,31 @@ class RedisEvents(LocalEvents):
             if self._thread is not None and self._thread.is_alive():
                 return
             self._stop.clear()
-            self._thread = threading.Thread(target=self._listen, name="store-events", daemon=True)
+            self._thread = threading.Thread(target=self._run, name="store-events", daemon=True)
             self._thread.start()
+
+    def _run(self) -> None:
+        self._listen()
+        with self._lock:
+            self._thread = None
+            again = not self._stop.is_set() and any(r() is not None for r in self._subscribers)
+        if again:  # a subscriber came just as the last one went
+            self._start()
+
+    def _listening(self) -> bool:
+        """Until closed, or until every subscriber is gone (an app thrown away)."""
+        with self._lock:
+            alive = any(ref() is not None for ref in self._subscribers)
+        return alive and not self._stop.is_set()
 
     def _listen(self) -> None:
         missed = False
-        while not self._stop.is_set():
+        while self._listening():
             client = redis.Redis.from_url(self.url, health_check_interval=self.HEALTH_CHECK_SECONDS)
             pubsub = client.pubsub()
             try:
                 pubsub.subscribe(self.channel)
-                while not self._stop.is_set():
+                while self._listening():
                     message = pubsub.get_message(timeout=1.0)
                     if message is None:
                         continue
@@ -155,7 +171,7 @@ class RedisEvents(LocalEvents):
                     elif message["type"] == "message":
                         self.deliver(_parse(message["data"]))
             except (redis.RedisError, OSError) as exc:
-                if not self._stop.is_set():
+                if not missed and not self._stop.is_set():  # once per outage
                     log.warning("store-changed listener lost Redis (%s); reconnecting", exc)
                 missed = True
                 self.ready.clear()
@@ -223,7 +239,7 @@ def watch(sessions: sessionmaker, events: LocalEvents) -> None:
             if isinstance(obj, Tenant) and obj.id is not None:
                 announce(session, obj.id, obj.slug)
         for obj in session.dirty:
-            if isinstance(obj, Tenant) and inspect(obj).attrs.version.history.has_changes():
+            if isinstance(obj, Tenant) and orm_state(obj).attrs.version.history.has_changes():
                 announce(session, obj.id, obj.slug)
 
     def after_commit(session) -> None:

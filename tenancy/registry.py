@@ -120,9 +120,9 @@ class ServerBudget:
             if self.open >= self.cap:
                 return False
             self.open += 1
-            self.peak = max(self.peak, self.open)
-        if self.fleet is None:
-            return True
+            if self.fleet is None:
+                self.peak = max(self.peak, self.open)
+                return True
         lease = self.fleet.try_acquire(self.name)
         with self._cond:
             if lease is None:  # the fleet's budget is spent: give the local slot back
@@ -130,6 +130,7 @@ class ServerBudget:
                 self._cond.notify()
                 return False
             self._leases.append(lease)
+            self.peak = max(self.peak, self.open)
             return True
 
     def wait(self, seconds: float) -> None:
