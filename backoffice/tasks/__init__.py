@@ -21,12 +21,14 @@ from backoffice.tasks.base import (
     store_task,
 )
 from backoffice.tasks.enqueue import enqueue
-from backoffice.tasks.maintenance import prune_backups
+from backoffice.tasks.maintenance import back_up_every_store, back_up_store, prune_backups
 from backoffice.tasks.orders import record_order_event
 from tenancy.directory import TenantDirectory
 
 __all__ = [
     "CappedTask",
+    "back_up_every_store",
+    "back_up_store",
     "DeliveryCapExceeded",
     "StoreContext",
     "StoreTask",
@@ -54,5 +56,7 @@ def includeme(config) -> None:
     config.add_request_method(enqueue, "enqueue")
     config.add_task(record_order_event)
     config.add_task(prune_backups)
+    config.add_task(back_up_every_store)
+    config.add_task(back_up_store)
     for module in aslist(settings.get("backoffice.task_includes", "")):
         config.include(module)
