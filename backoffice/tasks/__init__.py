@@ -27,11 +27,11 @@ from tenancy.directory import TenantDirectory
 
 __all__ = [
     "CappedTask",
-    "back_up_every_store",
-    "back_up_store",
     "DeliveryCapExceeded",
     "StoreContext",
     "StoreTask",
+    "back_up_every_store",
+    "back_up_store",
     "plain_task",
     "prune_backups",
     "record_order_event",
