@@ -91,7 +91,11 @@ class FleetBudget:
             return None
         with self._lock:
             self._held.setdefault(server, set()).add(lease)
-        self._keep_alive()
+            if self._thread is None:  # under the lock: it stops only with nothing held
+                self._thread = threading.Thread(
+                    target=self._extend_while_held, name="connection-leases", daemon=True
+                )
+                self._thread.start()
         return lease
 
     def release(self, server: str, lease: str) -> None:
@@ -131,19 +135,13 @@ class FleetBudget:
             )
         return self._scripts
 
-    def _keep_alive(self) -> None:
-        if self._thread is not None and self._thread.is_alive():
-            return
-        with self._lock:
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(
-                    target=self._extend_forever, name="connection-leases", daemon=True
-                )
-                self._thread.start()
-
-    def _extend_forever(self) -> None:
+    def _extend_while_held(self) -> None:
         while True:
             time.sleep(self.lease_seconds / 3)
+            with self._lock:
+                if not any(self._held.values()):
+                    self._thread = None
+                    return
             self.extend()
 
     def extend(self) -> None:
