@@ -16,8 +16,10 @@ import time
 
 import pymysql
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 
+from backoffice.cli import cli
 from backoffice.schema import store_schema
 from tenancy import operations
 from tenancy.budget import FleetBudget
@@ -153,3 +155,28 @@ def test_store_users_carry_max_user_connections(mysql_settings, mysql_control, m
         assert backend.user_connection_limit(other.db_user) == 2
     finally:
         limited.dispose()
+
+
+def test_limit_connections_applies_the_setting_to_existing_stores(
+    mysql_settings, mysql_control, make_store, tmp_path
+):
+    store = make_store()
+    settings = {**mysql_settings, "backoffice.store_max_connections": "3"}
+    env = {name: None for name in os.environ if name.startswith("BACKOFFICE_")}
+    env.update(
+        {
+            "BACKOFFICE_" + k[len("backoffice.") :].upper(): v
+            for k, v in settings.items()
+            if k.startswith("backoffice.")
+        }
+    )
+    ini = tmp_path / "limit.ini"
+    ini.write_text("[app:main]\nbackoffice.environment = test\n")
+    result = CliRunner(env=env).invoke(
+        cli, ["--config", str(ini), "tenants", "limit-connections", store.slug]
+    )
+    assert result.exit_code == 0, result.output
+    assert f"store {store.slug}: at most 3 connections" in result.output
+    with mysql_control.session() as session:
+        backend = mysql_control.backend(mysql_control.server(session))
+    assert backend.user_connection_limit(store.db_user) == 3
