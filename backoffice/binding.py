@@ -139,6 +139,10 @@ def includeme(config) -> None:
     directory = TenantDirectory(control, ttl=float(settings["backoffice.tenant_cache_ttl"]))
     config.registry.directory = directory
     config.registry.engines = EngineRegistry(control.keyring, settings)
+    # A store changed by any process (suspend, rotate, move...): forget it now,
+    # not when the cache entry expires (held weakly: they live with this app).
+    control.events.subscribe(directory.store_changed)
+    control.events.subscribe(config.registry.engines.store_changed)
     config.registry.request_statuses = StatusCounter()
     config.add_request_method(get_tenant, "tenant", reify=True)
     # Sessions join pyramid_tm's (thread-local) transaction manager through

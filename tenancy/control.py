@@ -13,9 +13,11 @@ from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
 
 from tenancy.db import control_engine, session_factory
+from tenancy.events import store_events, watch
 from tenancy.keyring import KeyRing, load_keyring
 from tenancy.models import DatabaseServer, Tenant
 from tenancy.servers import DatabaseBackend, ServerError, backend_for, kind_of
+from tenancy.settings import as_int
 
 
 class NotFound(LookupError):
@@ -28,6 +30,10 @@ class ControlPlane:
         self.keyring = keyring or load_keyring(self.settings)
         self.engine = control_engine(self.settings)
         self.sessions = session_factory(self.engine)
+        # "Store changed" for every process: published when a control session
+        # that bumped a store's version commits (tenancy/events.py).
+        self.events = store_events(self.settings)
+        watch(self.sessions, self.events)
         self._backends: dict[tuple[int, str], DatabaseBackend] = {}
         self._lock = threading.Lock()
 
@@ -86,7 +92,12 @@ class ControlPlane:
         with self._lock:
             backend = self._backends.get(key)
             if backend is None:
-                backend = backend_for(server.kind, self.admin_url(server), server.user_host)
+                backend = backend_for(
+                    server.kind,
+                    self.admin_url(server),
+                    server.user_host,
+                    as_int(self.settings, "backoffice.store_max_connections", default="0"),
+                )
                 self._backends[key] = backend
             return backend
 
@@ -113,3 +124,4 @@ class ControlPlane:
             backend.dispose()
         self._backends.clear()
         self.engine.dispose()
+        self.events.close()

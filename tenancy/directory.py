@@ -2,8 +2,9 @@
 
 Lookups return ``TenantRef``: an immutable snapshot that is safe to share
 between threads. Entries live ``backoffice.tenant_cache_ttl`` seconds; a change
-made in this process (suspend, rotate, move) calls ``invalidate`` at once, and
-other processes see it within the TTL; the engine registry additionally keys
+made by any process (suspend, rotate, move) reaches ``store_changed`` through
+``tenancy.events`` at once (with Redis; else only in the same process, and other
+processes see it within the TTL); the engine registry additionally keys
 engines on the snapshot's version, so a new version never reuses an old engine.
 """
 
@@ -19,6 +20,7 @@ from dataclasses import dataclass, fields
 from sqlalchemy import bindparam, select
 
 from tenancy.control import ControlPlane
+from tenancy.events import StoreChange
 from tenancy.models import ApiKeyIndex, DatabaseServer, Domain, Tenant
 
 API_KEY_PREFIXES = ("bo_live_", "bo_test_")
@@ -102,14 +104,28 @@ class TenantDirectory:
         return self.by_id(tenant_id)  # cached by the key's own lookup
 
     def invalidate(self, tenant: TenantRef | None = None) -> None:
+        if tenant is None:
+            with self._lock:
+                self._generation += 1
+                self._cache.clear()
+            return
+        self.forget(tenant.id, tenant.slug)
+
+    def forget(self, tenant_id: int, slug: str | None = None) -> None:
+        """Drop every entry of the store (and a cached "no such slug", which a
+        newly created store makes wrong)."""
         with self._lock:
             self._generation += 1
-            if tenant is None:
-                self._cache.clear()
-                return
             for cache_key, (_at, value) in list(self._cache.items()):
-                if _belongs_to(value, tenant.id):
+                if _belongs_to(value, tenant_id) or cache_key == ("slug", slug):
                     del self._cache[cache_key]
+
+    def store_changed(self, change: StoreChange | None) -> None:
+        """A ``tenancy.events`` subscriber: None means anything may have changed."""
+        if change is None:
+            self.invalidate()
+        else:
+            self.forget(change.tenant_id, change.slug)
 
     def _cached(self, cache_key: tuple[str, str], load):
         """The cached answer, or ``load(connection, also)``'s; a load may add

@@ -186,3 +186,5 @@ class Backup(Base):
     state: Mapped[str] = mapped_column(String(16), default=BackupState.RUNNING)
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    # The object's key in off-site storage once uploaded (tenancy/backups/offsite.py).
+    offsite_key: Mapped[str | None] = mapped_column(String(1024))

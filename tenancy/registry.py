@@ -40,6 +40,7 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.pool import QueuePool
 from sqlalchemy.util import LRUCache
 
+from tenancy.budget import FleetBudget, fleet_budget
 from tenancy.db import (
     SharedContextConnection,
     make_engine,
@@ -48,6 +49,7 @@ from tenancy.db import (
     strip_ssl_query,
 )
 from tenancy.directory import TenantRef
+from tenancy.events import StoreChange
 from tenancy.keyring import KeyRing
 from tenancy.servers import backend_for
 from tenancy.settings import as_int
@@ -100,14 +102,17 @@ class BudgetedConnection(SharedContextConnection):
 
 
 class ServerBudget:
-    """How many connections to one server are open, and room for how many more."""
+    """How many connections to one server are open, and room for how many more:
+    this process' cap first, then (with Redis) the fleet's (``tenancy.budget``)."""
 
-    def __init__(self, cap: int, name: str = ""):
+    def __init__(self, cap: int, name: str = "", fleet: FleetBudget | None = None):
         self.cap = cap
         self.name = name
+        self.fleet = fleet
         self.open = 0
         self.underflows = 0
         self.peak = 0
+        self._leases: list[str] = []  # fleet leases of open connections (interchangeable)
         self._cond = threading.Condition()
 
     def try_acquire(self) -> bool:
@@ -115,12 +120,23 @@ class ServerBudget:
             if self.open >= self.cap:
                 return False
             self.open += 1
+            if self.fleet is None:
+                self.peak = max(self.peak, self.open)
+                return True
+        lease = self.fleet.try_acquire(self.name)
+        with self._cond:
+            if lease is None:  # the fleet's budget is spent: give the local slot back
+                self.open -= 1
+                self._cond.notify()
+                return False
+            self._leases.append(lease)
             self.peak = max(self.peak, self.open)
             return True
 
     def wait(self, seconds: float) -> None:
+        """Until a local slot frees, or *seconds* (the fleet's slots free elsewhere)."""
         with self._cond:
-            if self.open >= self.cap:
+            if self.open >= self.cap or self.fleet is not None:
                 self._cond.wait(seconds)
 
     def release(self) -> None:
@@ -129,7 +145,10 @@ class ServerBudget:
                 self.underflows += 1
                 return
             self.open -= 1
+            lease = self._leases.pop() if self._leases else None
             self._cond.notify()
+        if lease is not None:
+            self.fleet.release(self.name, lease)
 
 
 @dataclass(eq=False)
@@ -148,6 +167,7 @@ class EngineRegistry:
         self.connection_cap = as_int(settings, "backoffice.server_connection_cap", minimum=1)
         self.pool_size = as_int(settings, "backoffice.engine_pool_size", minimum=1)
         self.wait_seconds = float(settings.get("backoffice.connection_wait", "10"))
+        self.fleet = fleet_budget(settings)  # None: no Redis, or no fleet-wide budget
         self.share_dialects = shared_dialect.SPEEDUP.on(settings)
         self.conversions = pymysql_datetime.conversions(settings)
         self._entries: OrderedDict[int, _Entry] = OrderedDict()  # tenant id -> current
@@ -256,7 +276,8 @@ class EngineRegistry:
         with self._lock:
             budget = self._budgets.get(server_id)
             if budget is None:
-                budget = self._budgets[server_id] = ServerBudget(self.connection_cap, name)
+                budget = ServerBudget(self.connection_cap, name, self.fleet)
+                self._budgets[server_id] = budget
             return budget
 
     def _server_url(self, ref: TenantRef) -> tuple[URL, ssl.SSLContext | None]:
@@ -374,7 +395,15 @@ class EngineRegistry:
                 "connections": {b.name: b.open for b in self._budgets.values()},
                 "connections_peak": {b.name: b.peak for b in self._budgets.values()},
                 "connection_cap": self.connection_cap,
+                "connection_budget": self.fleet.budget if self.fleet else None,
             }
+
+    def store_changed(self, change: StoreChange | None) -> None:
+        """A ``tenancy.events`` subscriber: retire the store's engine. After lost
+        messages (None) nothing is retired: engines are keyed on the version, so
+        the directory's fresh answers replace them."""
+        if change is not None:
+            self.invalidate(change.tenant_id)
 
     def invalidate(self, tenant_id: int) -> None:
         doomed: list[Engine] = []

@@ -40,6 +40,7 @@ from sqlalchemy import and_, or_, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from tenancy.events import announce
 from tenancy.models import Job, Tenant, TenantStatus, utcnow
 from tenancy.settings import as_int
 
@@ -137,6 +138,8 @@ class Lease:
                 **values,
             )
         ).rowcount
+        if won and "version" in values:  # every process drops its cached entry
+            announce(session, tenant.id, tenant.slug)
         session.commit()
         session.refresh(tenant)
         if not won:

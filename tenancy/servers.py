@@ -41,6 +41,7 @@ class DatabaseBackend:
     def user_exists(self, user: str) -> bool: ...
     def grant(self, user: str, database: str) -> None: ...
     def set_password(self, user: str, password: str) -> None: ...
+    def limit_connections(self, user: str) -> bool: ...
     def runtime_url(self, database: str, user: str, password: str) -> URL: ...
     def ddl_url(self, database: str) -> URL: ...
 
@@ -55,11 +56,14 @@ class DatabaseBackend:
 class MySQLBackend(DatabaseBackend):
     kind = "mysql"
 
-    def __init__(self, admin_url: str | URL, user_host: str = "%"):
+    def __init__(self, admin_url: str | URL, user_host: str = "%", max_user_connections: int = 0):
         self.admin_url = make_url(admin_url)
         if self.admin_url.get_backend_name() != "mysql":
             raise ServerError("a MySQL server needs a mysql+pymysql:// admin URL")
         self.user_host = user_host
+        # The server's own cap on each store user (0: the server's default),
+        # the backstop behind the connection budget (tenancy/budget.py).
+        self.max_user_connections = max_user_connections
         self._engine = make_engine(self.admin_url, pool_size=2, max_overflow=4)
 
     def _run(self, sql: str, params: dict | None = None) -> None:
@@ -89,7 +93,7 @@ class MySQLBackend(DatabaseBackend):
         params = {"u": validate_name(user), "h": self.user_host, "p": password}
         # IF NOT EXISTS keeps a retry idempotent; ALTER makes the password match.
         self._run("CREATE USER IF NOT EXISTS :u@:h IDENTIFIED BY :p", params)
-        self._run("ALTER USER :u@:h IDENTIFIED BY :p", params)
+        self._run("ALTER USER :u@:h IDENTIFIED BY :p" + self._limits(), params)
 
     def drop_user(self, user):
         self._run("DROP USER IF EXISTS :u@:h", {"u": validate_name(user), "h": self.user_host})
@@ -109,9 +113,29 @@ class MySQLBackend(DatabaseBackend):
 
     def set_password(self, user, password):
         self._run(
-            "ALTER USER :u@:h IDENTIFIED BY :p",
+            "ALTER USER :u@:h IDENTIFIED BY :p" + self._limits(),
             {"u": validate_name(user), "h": self.user_host, "p": password},
         )
+
+    def limit_connections(self, user: str) -> bool:
+        """Apply ``max_user_connections`` to an existing user; False if it is 0 (off)."""
+        if not self.max_user_connections:
+            return False
+        self._run(
+            "ALTER USER :u@:h" + self._limits(), {"u": validate_name(user), "h": self.user_host}
+        )
+        return True
+
+    def user_connection_limit(self, user: str) -> int | None:
+        rows = self._rows(
+            "SELECT max_user_connections FROM mysql.user WHERE User = :u AND Host = :h",
+            {"u": user, "h": self.user_host},
+        )
+        return int(rows[0][0]) if rows else None
+
+    def _limits(self) -> str:
+        n = int(self.max_user_connections)
+        return f" WITH MAX_USER_CONNECTIONS {n}" if n > 0 else ""
 
     def kill_sessions(self, user: str) -> int:
         """End the user's open connections (after a password change or a move)."""
@@ -179,6 +203,9 @@ class SQLiteBackend(DatabaseBackend):
     def set_password(self, user, password):
         pass
 
+    def limit_connections(self, user: str) -> bool:
+        return False
+
     def runtime_url(self, database, user, password):
         return URL.create("sqlite", database=str(self.path(database)))
 
@@ -186,9 +213,11 @@ class SQLiteBackend(DatabaseBackend):
         return self.runtime_url(database, "", "")
 
 
-def backend_for(kind: str, admin_url: str, user_host: str = "%") -> DatabaseBackend:
+def backend_for(
+    kind: str, admin_url: str, user_host: str = "%", max_user_connections: int = 0
+) -> DatabaseBackend:
     if kind == "mysql":
-        return MySQLBackend(admin_url, user_host)
+        return MySQLBackend(admin_url, user_host, max_user_connections)
     if kind == "sqlite":
         url = make_url(admin_url)
         return SQLiteBackend(url.database or ".")

@@ -29,6 +29,13 @@ DEFAULTS = {
     "backoffice.server_connection_cap": "100",
     "backoffice.engine_pool_size": "2",
     "backoffice.tenant_cache_ttl": "5",
+    # Shared state (tenancy/events.py, tenancy/budget.py, the API rate limit):
+    # empty redis_url = the broker's URL when that is Redis, else none (one process).
+    "backoffice.redis_url": "",
+    "backoffice.redis_prefix": "backoffice:",
+    "backoffice.server_connection_budget": "0",
+    "backoffice.connection_lease_seconds": "30",
+    "backoffice.store_max_connections": "0",
     "backoffice.trusted_proxy": "false",
     "backoffice.trusted_proxies": "",
     "backoffice.session_secret": "",
@@ -96,8 +103,10 @@ def load(config_path: str | os.PathLike | None = None, **kw) -> dict[str, str]:
     return resolve(raw, here=path.resolve().parent, **kw)
 
 
-def as_int(settings: Mapping[str, str], key: str, *, minimum: int = 0) -> int:
-    value = settings.get(key)
+def as_int(
+    settings: Mapping[str, str], key: str, *, minimum: int = 0, default: str | None = None
+) -> int:
+    value = settings.get(key) or default
     try:
         number = int(str(value).strip())
     except (TypeError, ValueError):
@@ -114,6 +123,24 @@ def as_bool(settings: Mapping[str, str], key: str) -> bool:
     if value in {"", "0", "false", "no", "off"}:
         return False
     raise SettingsError(f"{key} must be true or false, got {value!r}")
+
+
+def redis_url(settings: Mapping[str, str]) -> str | None:
+    """Where processes share state: ``backoffice.redis_url``, else the broker's URL
+    when it is Redis; None means each process keeps its own (the embedded default)."""
+    for key in ("backoffice.redis_url", "backoffice.broker_url"):
+        url = (settings.get(key) or "").strip()
+        if url.startswith(("redis://", "rediss://", "unix://")):
+            return url
+        if url and key == "backoffice.redis_url":
+            raise SettingsError(f"{key} must be a redis://, rediss:// or unix:// URL")
+    return None
+
+
+def redis_prefix(settings: Mapping[str, str]) -> str:
+    """What every shared key and channel starts with: two deployments (or test
+    runs) on one Redis keep apart by giving each its own."""
+    return settings.get("backoffice.redis_prefix") or "backoffice:"
 
 
 def is_production(settings: Mapping[str, str]) -> bool:

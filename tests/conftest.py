@@ -14,6 +14,7 @@ import os
 import secrets
 
 import pytest
+import redis
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -29,6 +30,9 @@ from tests.speedups import skip_unless_on
 # distribution loads it.
 pytest_plugins = ["payments.testing.conformance"]
 
+# Shared state (rate limits, store-changed messages, connection leases): each
+# test gets a key prefix of its own on this Redis database, deleted afterwards.
+STATE_REDIS_URL = os.environ.get("BACKOFFICE_TEST_STATE_REDIS_URL", "redis://127.0.0.1:6379/11")
 MYSQL_URL = os.environ.get("BACKOFFICE_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/")
 REQUIRE_MYSQL = os.environ.get("BACKOFFICE_REQUIRE_MYSQL") == "1"
 RUN_PREFIX = "t" + "".join(secrets.choice("abcdefghjkmnpqrstuvwxyz23456789") for _ in range(3))
@@ -77,6 +81,28 @@ def _drop_everything_of_this_run(url: str) -> None:
         ):
             conn.execute(text("DROP USER IF EXISTS :u@:h"), {"u": user, "h": host})
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def state_redis():
+    client = redis.Redis.from_url(STATE_REDIS_URL)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        if REQUIRE_MYSQL:
+            pytest.fail(f"Redis is required but unreachable at {STATE_REDIS_URL}: {exc}")
+        pytest.skip(f"Redis unreachable at {STATE_REDIS_URL}")
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def shared_state(state_redis):
+    """Settings that put the app's shared state in Redis under a prefix of its own."""
+    prefix = f"bo-test-{RUN_PREFIX}-{next(_counter)}:"
+    yield {"backoffice.redis_url": STATE_REDIS_URL, "backoffice.redis_prefix": prefix}
+    for key in state_redis.scan_iter(match=prefix + "*"):
+        state_redis.delete(key)
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import sys
 
 import click
@@ -13,7 +14,14 @@ from backoffice.schema import store_schema
 from tenancy.backups.archive import BackupError
 from tenancy.backups.restore import Copier
 from tenancy.backups.retention import prune as prune_backups
-from tenancy.backups.service import backup_store, list_backups, verify_backup
+from tenancy.backups.safekeeping import (
+    backup_many,
+    backup_slugs,
+    fetch_offsite,
+    safe_backup,
+    stale_stores,
+)
+from tenancy.backups.service import list_backups, verify_backup
 from tenancy.sagas import pause_hook
 
 
@@ -75,22 +83,62 @@ def describe(record) -> dict:
         "sha256": record.sha256,
         "path": record.path,
         "error": record.error,
+        "offsite_key": record.offsite_key,
     }
 
 
 @tenants.command("backup")
-@click.argument("slug")
+@click.argument("slug", required=False)
+@click.option("--all", "all_", is_flag=True, help="Every active or suspended store.")
+@click.option("--concurrency", type=click.IntRange(1, 32), default=2, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="With --all: the results as JSON.")
 @pass_ctx
 @friendly
 @backup_errors
-def backup(obj, slug):
-    """Write an encrypted, consistent backup of store SLUG."""
+def backup(obj, slug, all_, concurrency, as_json):
+    """Write an encrypted, consistent backup of store SLUG (or of --all stores),
+    verify it, and copy it off-site when backoffice.offsite_bucket is set."""
+    if bool(slug) == all_:
+        raise click.ClickException("name one store, or pass --all (not both)")
+    if all_:
+        backup_all(obj.control, concurrency, as_json)
+        return
     with RowBar("backing up") as bar:
-        record = backup_store(obj.control, slug, on_progress=bar.total)
+        record = safe_backup(obj.control, slug, on_progress=bar.total)
+    where = f", off-site {record.offsite_key}" if record.offsite_key else ""
     click.echo(
         f"backup {record.id} of {slug}: {sum(record.row_counts.values())} rows, "
-        f"{record.size} bytes, {record.path}"
+        f"{record.size} bytes, {record.path}{where}"
     )
+
+
+def backup_all(control, concurrency: int, as_json: bool) -> None:
+    """One line per store as it finishes; exit status 1 if any store failed."""
+    slugs = backup_slugs(control)
+    with click.progressbar(
+        length=len(slugs), label="backing up", file=sys.stderr, hidden=not sys.stderr.isatty()
+    ) as bar:
+
+        def report(result):
+            bar.update(1)
+            if not as_json:
+                click.echo(result_line(result))
+
+        results = backup_many(control, slugs, concurrency=concurrency, on_result=report)
+    failed = sum(not r.ok for r in results)
+    if as_json:
+        click.echo(json.dumps([r.as_dict() for r in results], indent=2))
+    else:
+        click.echo(f"{len(results) - failed} backed up, {failed} failed")
+    if failed:
+        raise SystemExit(1)
+
+
+def result_line(r) -> str:
+    if not r.ok:
+        return f"{r.slug:<30} FAILED {r.error}"
+    offsite = " off-site" if r.offsite_key else ""
+    return f"{r.slug:<30} ok {r.backup_id} {r.rows} rows {r.size} bytes{offsite} ({r.seconds}s)"
 
 
 @tenants.command("restore")
@@ -103,16 +151,24 @@ def backup(obj, slug):
     help="With --as: the server of the new store (default: the default server).",
 )
 @click.option("--yes", is_flag=True, help="In place: really replace the live database.")
+@click.option(
+    "--from-offsite",
+    is_flag=True,
+    help="Download the off-site copy even if the local file exists (it is "
+    "downloaded anyway when the local file is missing).",
+)
 @pass_ctx
 @friendly
 @backup_errors
-def restore(obj, slug, backup_id, as_slug, server, yes):
+def restore(obj, slug, backup_id, as_slug, server, yes, from_offsite):
     """Restore store SLUG from a backup into a fresh database, then switch to it.
 
     In place, the live database is backed up first (the safety backup, named in
     the output), so what was written since backup ID can be got back."""
     if not as_slug and not yes:
         _confirm_in_place(slug, backup_id)
+    if fetch_offsite(obj.control, backup_id, force=from_offsite):
+        click.echo(f"backup {backup_id} downloaded from off-site storage", err=True)
     copier = Copier(obj.control, store_schema, fault=pause_hook(obj.settings))
     with RowBar("restoring") as bar:
         tenant = copier.restore(slug, backup_id, as_slug=as_slug, server=server, on_rows=bar.add)
@@ -249,10 +305,45 @@ def verify(obj, backup_id, as_json):
 def prune(obj, daily, weekly, dry_run, as_json):
     """Delete backups beyond the last N daily and M weekly of every store."""
     result = prune_backups(obj.control, daily=daily, weekly=weekly, dry_run=dry_run)
-    data = {"kept": result.kept, "deleted": result.deleted, "dry_run": dry_run}
+    data = {
+        "kept": result.kept,
+        "deleted": result.deleted,
+        "offsite_deleted": result.offsite_deleted,
+        "errors": result.errors,
+        "dry_run": dry_run,
+    }
 
     def render(d):
         verb = "would delete" if dry_run else "deleted"
-        click.echo(f"kept {len(d['kept'])} backups, {verb} {len(d['deleted'])}")
+        offsite = f" ({len(d['offsite_deleted'])} off-site too)" if d["offsite_deleted"] else ""
+        click.echo(f"kept {len(d['kept'])} backups, {verb} {len(d['deleted'])}{offsite}")
+        for error in d["errors"]:
+            click.echo(f"error: {error}", err=True)
 
     emit(data, as_json, render)
+    if result.errors:
+        raise SystemExit(1)
+
+
+@backups.command("stale")
+@click.option("--hours", type=float, default=24.0, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+@friendly
+def stale(obj, hours, as_json):
+    """Stores whose last good backup is older than --hours; exit status 1 if any
+    (for monitoring)."""
+    late = [s.as_dict() for s in stale_stores(obj.control, hours)]
+
+    def render(rows):
+        if not rows:
+            click.echo(f"every store has a good backup from the last {hours:g} hours")
+            return
+        line = "{:<30} {:<10} {:<26} {:>8}".format
+        click.echo(line("STORE", "STATUS", "LAST GOOD BACKUP", "HOURS"))
+        for r in rows:
+            click.echo(line(r["slug"], r["status"], r["last_backup_id"] or "none", r["hours"]))
+
+    emit(late, as_json, render)
+    if late:
+        raise SystemExit(1)

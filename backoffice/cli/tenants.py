@@ -11,7 +11,7 @@ from backoffice.cli.base import cli, emit, friendly, pass_ctx
 from backoffice.schema import store_schema
 from tenancy import operations
 from tenancy.migrate import migrate_stores, select_stores
-from tenancy.models import Tenant
+from tenancy.models import Tenant, TenantStatus
 from tenancy.provisioning import Provisioner, StoreRequest
 from tenancy.repair import repair as repair_store
 from tenancy.sagas import pause_hook, stuck
@@ -190,6 +190,34 @@ _simple(
     "has a new database password",
     "Give the store's MySQL user a new password; the old one stops working.",
 )
+
+
+@tenants.command("limit-connections")
+@click.argument("slugs", nargs=-1)
+@click.option("--all", "all_", is_flag=True, help="Every store.")
+@pass_ctx
+@friendly
+def limit_connections(obj, slugs, all_):
+    """Apply backoffice.store_max_connections to existing stores' MySQL users."""
+    if bool(slugs) == all_:
+        raise click.ClickException("name the stores, or pass --all (not both)")
+    limit = obj.control.settings.get("backoffice.store_max_connections") or "0"
+    if limit == "0":
+        raise click.ClickException("backoffice.store_max_connections is 0 (off): set it first")
+    with obj.control.session() as session:
+        query = select(Tenant).order_by(Tenant.slug)
+        if all_:  # stores whose user exists and is not being replaced
+            query = query.where(Tenant.status.in_([TenantStatus.ACTIVE, TenantStatus.SUSPENDED]))
+        else:
+            query = query.where(Tenant.slug.in_(slugs))
+        stores = list(session.scalars(query))
+    for missing in sorted(set(slugs) - {t.slug for t in stores}):
+        raise click.ClickException(f"no store with slug {missing!r}")
+    for tenant in stores:
+        if obj.control.backend(tenant.server).limit_connections(tenant.db_user):
+            click.echo(f"store {tenant.slug}: at most {limit} connections")
+        else:
+            click.echo(f"store {tenant.slug}: no connection limit on this server")
 
 
 @tenants.command("drop")

@@ -21,7 +21,7 @@ from backoffice.tasks.base import (
     store_task,
 )
 from backoffice.tasks.enqueue import enqueue
-from backoffice.tasks.maintenance import prune_backups
+from backoffice.tasks.maintenance import back_up_every_store, back_up_store, prune_backups
 from backoffice.tasks.orders import record_order_event
 from tenancy.directory import TenantDirectory
 
@@ -30,6 +30,8 @@ __all__ = [
     "DeliveryCapExceeded",
     "StoreContext",
     "StoreTask",
+    "back_up_every_store",
+    "back_up_store",
     "plain_task",
     "prune_backups",
     "record_order_event",
@@ -48,10 +50,13 @@ def includeme(config) -> None:
         or DEFAULTS["backoffice.task_tenant_cache_ttl"]
     )
     app.directory = TenantDirectory(config.registry.control, ttl=float(ttl))
+    config.registry.control.events.subscribe(app.directory.store_changed)
     config.registry.celery = app
     config.add_directive("add_task", add_task)
     config.add_request_method(enqueue, "enqueue")
     config.add_task(record_order_event)
     config.add_task(prune_backups)
+    config.add_task(back_up_every_store)
+    config.add_task(back_up_store)
     for module in aslist(settings.get("backoffice.task_includes", "")):
         config.include(module)

@@ -33,6 +33,8 @@ DEFAULTS = {
     # When beat runs (``backoffice beat`` or ``worker --beat``): backups pruned daily at
     # this UTC time (HH:MM); empty turns the schedule off.
     "backoffice.backup_prune_at": "03:30",
+    # ... and every active store backed up (one task each) daily at this UTC time.
+    "backoffice.backup_all_at": "02:00",
 }
 
 
@@ -88,20 +90,25 @@ def _counter_url(broker_url: str, result_url: str) -> str | None:
     return None
 
 
+# Beat's entries: name -> (the setting with its UTC time, the task).
+DAILY = {
+    "backups-all": ("backoffice.backup_all_at", "backups.all"),
+    "backups-prune": ("backoffice.backup_prune_at", "backups.prune"),
+}
+
+
 def beat_schedule(settings: Mapping[str, str]) -> dict:
     """The periodic tasks; a bad time is a clear start-up error."""
-    at = (settings.get("backoffice.backup_prune_at") or "").strip()
-    if not at:
-        return {}
-    hour, _, minute = at.partition(":")
-    if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
-        raise ValueError(f"backoffice.backup_prune_at must be HH:MM (UTC) or empty, not {at!r}")
-    return {
-        "backups-prune": {
-            "task": "backups.prune",
-            "schedule": crontab(hour=int(hour), minute=int(minute)),
-        }
-    }
+    schedule = {}
+    for name, (setting, task) in DAILY.items():
+        at = (settings.get(setting) or "").strip()
+        if not at:
+            continue
+        hour, _, minute = at.partition(":")
+        if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
+            raise ValueError(f"{setting} must be HH:MM (UTC) or empty, not {at!r}")
+        schedule[name] = {"task": task, "schedule": crontab(hour=int(hour), minute=int(minute))}
+    return schedule
 
 
 def transport_options(visibility_timeout: int) -> dict:

@@ -1,11 +1,15 @@
-"""Operator housekeeping run by Celery beat: backup retention."""
+"""Operator housekeeping run by Celery beat: nightly backups and their retention."""
 
 from __future__ import annotations
 
 import logging
 
-from backoffice.tasks.base import plain_task
+from sqlalchemy import select
+
+from backoffice.tasks.base import StoreContext, plain_task, store_task
 from tenancy.backups.retention import prune
+from tenancy.backups.safekeeping import safe_backup
+from tenancy.models import Tenant, TenantStatus
 
 log = logging.getLogger(__name__)
 
@@ -16,3 +20,25 @@ def prune_backups(task) -> dict:
     result = prune(task.app.registry.control)
     log.info("backups pruned: %d deleted, %d kept", len(result.deleted), len(result.kept))
     return {"deleted": len(result.deleted), "kept": len(result.kept)}
+
+
+@plain_task("backups.all", bind=True)
+def back_up_every_store(task) -> dict:
+    """The nightly run: one ``backups.store`` task per active store, so one store's
+    failure or slowness is its own and workers share the work."""
+    with task.app.registry.control.session() as session:
+        ids = session.scalars(
+            select(Tenant.id).where(Tenant.status == TenantStatus.ACTIVE).order_by(Tenant.id)
+        ).all()
+    for tenant_id in ids:
+        task.app.tasks["backups.store"].delay(tenant_id)
+    log.info("nightly backups queued for %d stores", len(ids))
+    return {"queued": len(ids)}
+
+
+@store_task("backups.store", bind=True)
+def back_up_store(task, store: StoreContext) -> dict:
+    """Back up, verify and copy off-site one store (``tenants backup SLUG``)."""
+    record = safe_backup(task.app.registry.control, store.tenant.slug)
+    log.info("store %s backed up: %s", store.tenant.slug, record.id)
+    return {"backup": record.id, "rows": sum((record.row_counts or {}).values())}

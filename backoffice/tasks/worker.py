@@ -31,6 +31,7 @@ def install_worker_hooks(app: BackofficeCelery) -> None:
     def after_fork(**_kw):
         # Connections inherited from the parent must not be used (nor closed) here.
         control.engine.dispose(close=False)
+        control.events.after_fork()  # the store-changed listener thread did not survive
 
     def shutdown(**_kw):
         registry.engines.dispose()

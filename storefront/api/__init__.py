@@ -2,12 +2,14 @@
 
 ``includeme`` registers the routes and the per-key rate limiter.
 Settings: ``backoffice.api_rate_limit`` (requests per minute per key, default
-600; 0 turns the limit off) and ``backoffice.api_rate_burst`` (default 60).
+600; 0 turns the limit off) and ``backoffice.api_rate_burst`` (default 60);
+the limit is shared through Redis when there is one (``backoffice.redis_url``).
 """
 
 from __future__ import annotations
 
-from storefront.api.ratelimit import TokenBuckets, Unlimited
+from storefront.api.ratelimit import MovingWindow, Unlimited
+from tenancy.settings import redis_prefix, redis_url
 
 DEFAULT_RATE, DEFAULT_BURST = "600", "60"
 
@@ -15,7 +17,14 @@ DEFAULT_RATE, DEFAULT_BURST = "600", "60"
 def rate_limiter(settings):
     rate = float(settings.get("backoffice.api_rate_limit") or DEFAULT_RATE)
     burst = int(settings.get("backoffice.api_rate_burst") or DEFAULT_BURST)
-    return TokenBuckets(rate, burst) if rate > 0 else Unlimited()
+    if rate <= 0:
+        return Unlimited()
+    return MovingWindow(
+        rate,
+        burst,
+        storage_url=redis_url(settings) or "memory://",
+        prefix=redis_prefix(settings),
+    )
 
 
 def includeme(config) -> None:

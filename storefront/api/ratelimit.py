@@ -1,19 +1,29 @@
-"""A token bucket per API key, in process.
+"""The per-key API rate limit, shared by every process through Redis.
 
-Each key gets ``burst`` tokens, refilled at ``rate_per_minute / 60`` per second;
-a request takes one. The buckets live in this process: with several processes
-each enforces the limit on its own, so the effective limit is multiplied by the
-number of processes (documented in docs/api.md). Good enough against a runaway
-client; a shared limit would need Redis.
+Each key may make ``burst`` requests in any window of ``burst / rate`` minutes
+(a moving window, the ``limits`` library): the same burst and, over time, the
+same ``rate`` per minute as a token bucket with those settings, but a key
+that spent its burst waits for its oldest request to leave the window rather
+than for one token. With Redis (``backoffice.redis_url``, or a Redis broker)
+the windows live there and hold across all processes and machines; without it
+(the embedded default) they live in the process. If Redis cannot be reached
+the request is let through (logged): the limit guards against runaway
+clients, it is not worth an outage.
 """
 
 from __future__ import annotations
 
+import logging
 import math
-import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
+
+from limits import RateLimitItemPerSecond
+from limits.errors import StorageError
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -21,7 +31,7 @@ class Decision:
     allowed: bool
     limit: int
     remaining: int
-    reset: int  # seconds until the bucket is full again
+    reset: int  # seconds until the oldest request in the window leaves it
     retry_after: int  # seconds until one request is allowed (0 when allowed)
 
     def headers(self) -> dict[str, str]:
@@ -35,39 +45,43 @@ class Decision:
         return headers
 
 
-class TokenBuckets:
+def window_seconds(rate_per_minute: float, burst: int) -> int:
+    """How long the burst takes to come back at the rate: whole seconds, rounded up."""
+    return max(1, math.ceil(burst * 60.0 / rate_per_minute))
+
+
+class MovingWindow:
     def __init__(
-        self, rate_per_minute: float, burst: int, *, max_keys: int = 100_000, clock=time.monotonic
+        self,
+        rate_per_minute: float,
+        burst: int,
+        *,
+        storage_url: str = "memory://",
+        prefix: str = "backoffice:",
+        clock=time.time,
     ):
-        self.rate = rate_per_minute / 60.0
         self.burst = burst
-        self.max_keys = max_keys
+        self.window = window_seconds(rate_per_minute, burst)
+        self.item = RateLimitItemPerSecond(burst, self.window, namespace="api")
+        options = {}
+        if storage_url != "memory://":  # a Redis that hangs must not hang requests
+            options = {"key_prefix": prefix + "ratelimit", "socket_timeout": 2.0}
+            options["socket_connect_timeout"] = 2.0
+        self.storage = storage_from_string(storage_url, wrap_exceptions=True, **options)
+        self.limiter = MovingWindowRateLimiter(self.storage)
         self.clock = clock
-        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
-        self._lock = threading.Lock()
 
     def take(self, key: str) -> Decision:
-        now = self.clock()
-        with self._lock:
-            tokens, at = self._buckets.get(key, (float(self.burst), now))
-            tokens = min(float(self.burst), tokens + (now - at) * self.rate)
-            allowed = tokens >= 1.0
-            if allowed:
-                tokens -= 1.0
-            self._buckets[key] = (tokens, now)
-            self._buckets.move_to_end(key)
-            if len(self._buckets) > self.max_keys:
-                self._buckets.popitem(last=False)
+        try:
+            allowed = self.limiter.hit(self.item, key)
+            stats = self.limiter.get_window_stats(self.item, key)
+        except StorageError as exc:
+            log.warning("API rate limit storage unavailable (%s); request let through", exc)
+            return Decision(True, self.burst, self.burst, 0, 0)
+        reset = max(0, math.ceil(stats.reset_time - self.clock()))
         return Decision(
-            allowed,
-            self.burst,
-            int(tokens),
-            self._seconds(self.burst - tokens),
-            0 if allowed else max(1, self._seconds(1.0 - tokens)),
+            allowed, self.burst, stats.remaining, reset, 0 if allowed else max(1, reset)
         )
-
-    def _seconds(self, tokens: float) -> int:
-        return math.ceil(tokens / self.rate) if self.rate > 0 else 0
 
 
 class Unlimited:

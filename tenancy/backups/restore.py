@@ -40,6 +40,7 @@ from tenancy.backups.files import HashingReader
 from tenancy.backups.load import Loader, check_manifest, check_target
 from tenancy.backups.service import backup_store, get_backup
 from tenancy.control import ControlPlane
+from tenancy.events import announce
 from tenancy.models import (
     Backup,
     BackupState,
@@ -321,6 +322,7 @@ class Copier:
                     lease_expires_at=None,
                 )
             )
+            announce(session, tenant.id, tenant.slug)
             session.commit()
         except Exception:  # the control DB itself may be gone
             log.exception("could not put store %s back to active", tenant.slug)

@@ -2,8 +2,11 @@
 
 A backup is kept if it is the newest of one of the store's N most recent
 days that have a backup, or the newest of one of its M most recent ISO weeks.
-Failed backups older than a day are removed too. ``prune`` is a plain
-function so Celery beat (or cron) can call it once a day.
+Failed backups older than a day are removed too. The same policy applies to
+the off-site copies (``offsite.py``): a backup's object is deleted with its
+file, and if the object cannot be deleted the backup stays recorded, so the
+next prune tries again. ``prune`` is a plain function so Celery beat (or
+cron) can call it once a day.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from tenancy.backups.offsite import OffsiteError, OffsiteStore
 from tenancy.control import ControlPlane
 from tenancy.models import Backup, BackupState, utcnow
 from tenancy.settings import as_int
@@ -30,6 +34,8 @@ DEFAULT_WEEKLY = 4
 class PruneResult:
     kept: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
+    offsite_deleted: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
 
 
 def keep_set(backups: Iterable[Backup], daily: int, weekly: int) -> set[str]:
@@ -80,17 +86,28 @@ def prune(
             for backup in store_backups:
                 (result.kept if backup.id in keep else result.deleted).append(backup.id)
         if not dry_run:
+            offsite = OffsiteStore.from_settings(control.settings)
             for backup in backups:
                 if backup.id in result.deleted:
-                    _delete(session, backup)
+                    _delete(session, backup, offsite, result)
             session.commit()
     return result
 
 
-def _delete(session, backup: Backup) -> None:
+def _delete(session, backup: Backup, offsite: OffsiteStore | None, result: PruneResult) -> None:
     for path in (backup.path, backup.path.removesuffix(".bobk") + ".part"):
         try:
             os.unlink(path)
         except FileNotFoundError:
             pass
+    if backup.offsite_key:
+        try:
+            if offsite is None:
+                raise OffsiteError("no off-site storage configured (backoffice.offsite_bucket)")
+            offsite.delete(backup.offsite_key)
+        except OffsiteError as exc:  # keep the record: the next prune tries again
+            log.warning("backup %s: off-site copy kept: %s", backup.id, exc)
+            result.errors.append(f"{backup.id}: {exc}")
+            return
+        result.offsite_deleted.append(backup.id)
     session.delete(backup)

@@ -17,6 +17,7 @@ from sqlalchemy.exc import OperationalError
 from webtest import TestApp
 
 from tenancy import operations
+from tenancy.control import ControlPlane
 from tenancy.directory import TenantDirectory
 from tenancy.models import Tenant
 from tenancy.registry import EngineRegistry
@@ -137,9 +138,12 @@ def test_password_rotation_by_another_process(mysql_settings, mysql_control, sto
     target, others = stores[0], stores[1:4]
     for store in [target, *others]:
         assert app.get(f"/s/{store.slug}/probe/whoami").json["database"] == store.database_name
-    # "Another process": the control plane directly, not this app's directory or registry.
-    with mysql_control.session() as session:
-        operations.rotate_password(mysql_control, session, target.slug)
+    # "Another process" without Redis: a control plane of its own, whose "store
+    # changed" reaches no other process (tests/routing/test_store_events.py: with).
+    other = ControlPlane(mysql_settings)
+    with other.session() as session:
+        operations.rotate_password(other, session, target.slug)
+    other.dispose()
     res = app.get(f"/s/{target.slug}/probe/whoami", expect_errors=True)
     assert res.status_int == 503, res.text
     assert res.headers["Retry-After"]
