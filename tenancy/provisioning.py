@@ -26,8 +26,9 @@ from sqlalchemy.pool import NullPool
 
 from tenancy.control import ControlPlane
 from tenancy.db import make_engine
-from tenancy.models import Job, Tenant, TenantStatus, utcnow
+from tenancy.models import DatabaseServer, Job, Tenant, TenantStatus, utcnow
 from tenancy.names import generate_database_name, validate_slug
+from tenancy.placement import place
 
 log = logging.getLogger(__name__)
 
@@ -90,9 +91,11 @@ class Provisioner:
 
     def create(self, request: StoreRequest, *, resume: bool = False) -> Tenant:
         with self.control.session() as session:
-            self._preflight(session, request)
+            server = self._preflight(session, request)
             tenant, password = (
-                self._claim(session, request) if resume else self._insert(session, request)
+                self._claim(session, request, server)
+                if resume
+                else self._insert(session, request, server)
             )
             job = Job(kind="provision", tenant_id=tenant.id, tenant_slug=tenant.slug)
             session.add(job)
@@ -107,7 +110,7 @@ class Provisioner:
             session.commit()
             return tenant
 
-    def _preflight(self, session: Session, request: StoreRequest) -> None:
+    def _preflight(self, session: Session, request: StoreRequest) -> DatabaseServer:
         """Refuse a request that cannot succeed before anything is written: no
         control row, database or user is made for a weak owner password, an
         unknown server or keys that cannot read the server's admin URL."""
@@ -120,19 +123,24 @@ class Provisioner:
             problem = self.schema.owner_problem(request.owner_email, request.owner_password)
             if problem:
                 raise ProvisioningError(f"owner account: {problem}")
-        # Decrypts the server's admin URL: wrong keys fail here, one line, nothing made.
-        self.control.backend(self.control.server(session, request.server))
+        # The server the store goes to (placement: tenancy.placement); a named
+        # server that is draining or full is refused. Decrypting its admin URL
+        # makes wrong keys fail here, one line, nothing made.
+        server = place(self.control, session, request.server)
+        self.control.backend(server)
+        return server
 
     def database_name(self, request: StoreRequest) -> str:
         """A fresh name for the store's database and its user (tests pick their own)."""
         return generate_database_name(request.slug, self.control.settings["backoffice.db_prefix"])
 
     # -- the control row -------------------------------------------------
-    def _insert(self, session: Session, request: StoreRequest) -> tuple[Tenant, str]:
+    def _insert(
+        self, session: Session, request: StoreRequest, server: DatabaseServer
+    ) -> tuple[Tenant, str]:
         existing = session.scalar(select(Tenant).where(Tenant.slug == request.slug))
         if existing is not None:
             raise self._exists(existing)
-        server = self.control.server(session, request.server)
         database = self.database_name(request)
         tenant = Tenant(
             slug=request.slug,
@@ -161,11 +169,13 @@ class Provisioner:
             ) from None
         return tenant, password
 
-    def _claim(self, session: Session, request: StoreRequest) -> tuple[Tenant, str]:
+    def _claim(
+        self, session: Session, request: StoreRequest, server: DatabaseServer
+    ) -> tuple[Tenant, str]:
         """Take over a failed create; the conditional UPDATE lets one resumer win."""
         tenant = session.scalar(select(Tenant).where(Tenant.slug == request.slug))
         if tenant is None:
-            return self._insert(session, request)
+            return self._insert(session, request, server)
         claimed = session.execute(
             update(Tenant)
             .where(Tenant.id == tenant.id, Tenant.status == TenantStatus.FAILED)

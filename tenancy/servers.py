@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import os
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import text
@@ -22,12 +24,22 @@ from tenancy.names import grant_pattern, validate_name
 
 RUNTIME_PRIVILEGES = "SELECT, INSERT, UPDATE, DELETE"
 UNKNOWN_THREAD = 1094
+SYSTEM_SCHEMAS = ("mysql", "information_schema", "performance_schema", "sys")
 
 log = logging.getLogger(__name__)
 
 
 class ServerError(RuntimeError):
     """The database server refused or failed an operation."""
+
+
+@dataclass(frozen=True)
+class ServerStats:
+    """How busy a server is, for placement: bytes of data, open connections."""
+
+    size_bytes: int = 0
+    connections: int = 0
+    max_connections: int = 0
 
 
 class DatabaseBackend:
@@ -43,6 +55,9 @@ class DatabaseBackend:
     def set_password(self, user: str, password: str) -> None: ...
     def runtime_url(self, database: str, user: str, password: str) -> URL: ...
     def ddl_url(self, database: str) -> URL: ...
+
+    def stats(self) -> ServerStats:
+        return ServerStats()
 
     def ddl_engine(self, database: str) -> Engine:
         """A short-lived engine under the DDL identity, bound to one store database."""
@@ -132,6 +147,42 @@ class MySQLBackend(DatabaseBackend):
                     )
         return killed
 
+    def lock_user(self, user: str) -> None:
+        """No new connection as *user* (open ones stay: ``end_sessions``)."""
+        self._run("ALTER USER :u@:h ACCOUNT LOCK", {"u": validate_name(user), "h": self.user_host})
+
+    def unlock_user(self, user: str) -> None:
+        self._run(
+            "ALTER USER IF EXISTS :u@:h ACCOUNT UNLOCK",
+            {"u": validate_name(user), "h": self.user_host},
+        )
+
+    def end_sessions(self, user: str, timeout: float = 10.0) -> None:
+        """Kill the user's connections and wait until the server has ended them:
+        a killed session may still be committing or rolling back for a moment."""
+        deadline = time.monotonic() + timeout
+        while True:
+            self.kill_sessions(user)
+            left = self._rows(
+                "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = :u", {"u": user}
+            )[0][0]
+            if not left:
+                return
+            if time.monotonic() > deadline:
+                raise ServerError(f"{left} sessions of {user} did not end in {timeout:.0f} s")
+            time.sleep(0.01)
+
+    def stats(self) -> ServerStats:
+        # Data size from the server's table statistics (no table is read).
+        schemas = ", ".join(f"'{name}'" for name in SYSTEM_SCHEMAS)
+        size = self._rows(
+            "SELECT COALESCE(SUM(DATA_LENGTH + INDEX_LENGTH), 0) FROM information_schema.TABLES "
+            f"WHERE TABLE_SCHEMA NOT IN ({schemas})"
+        )[0][0]
+        status = dict(self._rows("SHOW GLOBAL STATUS LIKE 'Threads_connected'"))
+        limit = self._rows("SELECT @@max_connections")[0][0]
+        return ServerStats(int(size), int(status.get("Threads_connected", 0)), int(limit))
+
     def runtime_url(self, database, user, password):
         return self.admin_url.set(database=database, username=user, password=password)
 
@@ -178,6 +229,10 @@ class SQLiteBackend(DatabaseBackend):
 
     def set_password(self, user, password):
         pass
+
+    def stats(self) -> ServerStats:
+        files = self.directory.glob("*.sqlite*") if self.directory.is_dir() else ()
+        return ServerStats(size_bytes=sum(path.stat().st_size for path in files))
 
     def runtime_url(self, database, user, password):
         return URL.create("sqlite", database=str(self.path(database)))

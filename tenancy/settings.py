@@ -29,6 +29,8 @@ DEFAULTS = {
     "backoffice.server_connection_cap": "100",
     "backoffice.engine_pool_size": "2",
     "backoffice.tenant_cache_ttl": "5",
+    "backoffice.placement": "headroom",
+    "backoffice.placement_weights": "stores:1,size:1,connections:1",
     "backoffice.trusted_proxy": "false",
     "backoffice.trusted_proxies": "",
     "backoffice.session_secret": "",
