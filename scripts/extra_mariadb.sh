@@ -41,7 +41,7 @@ start() {
       --auth-root-authentication-method=normal --skip-test-db >"$dir/install.log" 2>&1 \
       || { cat "$dir/install.log" >&2; exit 1; }
   fi
-  "$(find_bin mariadbd mysqld)" --no-defaults --user="$me" --datadir="$dir/data" \
+  setsid "$(find_bin mariadbd mysqld)" --no-defaults --user="$me" --datadir="$dir/data" \
     --port="$port" --bind-address=127.0.0.1 --socket="$dir/mysqld.sock" \
     --pid-file="$dir/mysqld.pid" --log-error="$dir/error.log" \
     --skip-name-resolve --skip-log-bin --performance-schema=OFF \

@@ -21,7 +21,7 @@ from backoffice.tasks.base import (
     store_task,
 )
 from backoffice.tasks.enqueue import enqueue
-from backoffice.tasks.maintenance import prune_backups
+from backoffice.tasks.maintenance import drain_server, prune_backups
 from backoffice.tasks.orders import record_order_event
 from tenancy.directory import TenantDirectory
 
@@ -30,6 +30,7 @@ __all__ = [
     "DeliveryCapExceeded",
     "StoreContext",
     "StoreTask",
+    "drain_server",
     "plain_task",
     "prune_backups",
     "record_order_event",
@@ -53,5 +54,6 @@ def includeme(config) -> None:
     config.add_request_method(enqueue, "enqueue")
     config.add_task(record_order_event)
     config.add_task(prune_backups)
+    config.add_task(drain_server)
     for module in aslist(settings.get("backoffice.task_includes", "")):
         config.include(module)

@@ -1,0 +1,253 @@
+"""A fleet on real MariaDB servers: placement, live moves under writes, drain."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
+
+from backoffice.schema import store_schema
+from tenancy import fleet as fleet_ops
+from tenancy.backups.archive import BackupError
+from tenancy.backups.dump import CHANGE_LOG
+from tenancy.backups.restore import Copier
+from tenancy.models import Job, ServerStatus, Tenant, TenantStatus
+from tenancy.placement import PlacementError, place, server_loads
+from tenancy.provisioning import Provisioner, StoreRequest
+from tests.conftest import unique_slug
+from tests.fleet.writer import Writer
+from tests.tenancy.backups.conftest import fill, runtime_engine, snapshot_rows
+
+
+def server_of(control, slug: str) -> str:
+    with control.session() as session:
+        return control.tenant(session, slug).server.name
+
+
+def order_ids(engine) -> list[int]:
+    with engine.connect() as conn:
+        return list(conn.scalars(text("SELECT id FROM orders ORDER BY id")))
+
+
+@pytest.fixture
+def marked(fleet):
+    """Set server statuses for one test; all back to active afterwards."""
+    yield lambda name, status: fleet_ops.mark(fleet, name, status)
+    for name in ("db1", "db2"):
+        fleet_ops.mark(fleet, name, ServerStatus.ACTIVE)
+
+
+def test_a_new_store_goes_to_the_server_with_more_headroom(fleet, fleet_store, marked):
+    busy = [fleet_store("db1") for _ in range(2)]
+    fill(runtime_engine(fleet, busy[0]), orders=200)
+    with fleet.session() as session:
+        loads = {load.name: load for load in server_loads(fleet, session)}
+        db1, db2 = loads["db1"], loads["db2"]
+        assert db1.stores > db2.stores and db1.size_bytes > db2.size_bytes
+        assert db1.max_connections == 500 and db1.connections >= 1
+        assert db1.load > db2.load
+        assert place(fleet, session).name == "db2"
+    assert fleet_store().server.name == "db2"
+
+    # db2 full: placement skips it, and an explicit choice of it is refused.
+    marked("db2", "full")
+    assert fleet_store().server.name == "db1"
+    with pytest.raises(PlacementError, match="'db2' is full and takes no new stores"):
+        fleet_store("db2")
+    marked("db1", "draining")
+    with pytest.raises(PlacementError, match="no active database server"):
+        fleet_store()
+
+
+def test_a_store_moves_under_continuous_writes_and_loses_nothing(fleet, fleet_store):
+    tenant = fleet_store("db1", owner=True)
+    engine = runtime_engine(fleet, tenant)
+    fill(engine, orders=600)
+    ids = order_ids(engine)
+    engine.dispose()
+    writer = Writer(fleet, tenant.slug, mutable=ids[::2], deletable=ids[1::2])
+    frozen = {}
+
+    def fault(step: str) -> None:
+        if step == "switch":
+            # Frozen and drained: the copy must be the source, row for row.
+            old = fleet.backend(tenant.server).ddl_engine(tenant.database_name)
+            job = _running_move(fleet, tenant.slug)
+            new = fleet.backend(_server(fleet, "db2")).ddl_engine(_target_db(fleet, job))
+            frozen["equal"] = snapshot_rows(old) == snapshot_rows(new)
+            old.dispose()
+            new.dispose()
+
+    writer.start()
+    time.sleep(1.0)
+    started = time.monotonic()
+    moved = Copier(fleet, store_schema, fault=fault).move(tenant.slug, "db2")
+    ended = time.monotonic()
+    time.sleep(1.0)
+    writer.stop()
+    assert writer.failure is None, writer.failure
+
+    assert moved.server.name == "db2" and moved.status == TenantStatus.ACTIVE
+    assert frozen["equal"]
+    acked_during = [t for t in writer.acks if started <= t <= ended]
+    assert len(acked_during) > 20, "the store did not keep serving during the copy"
+    new_engine = runtime_engine(fleet, moved)
+    assert writer.missing(new_engine) == []
+    assert writer.inserted and writer.updated and writer.deleted
+    # Deleted orders took their lines with them (a cascade no trigger sees).
+    with new_engine.connect() as conn:
+        orphans = conn.scalar(
+            text(
+                "SELECT COUNT(*) FROM order_lines l LEFT JOIN orders o ON o.id = l.order_id "
+                "WHERE o.id IS NULL"
+            )
+        )
+        assert orphans == 0
+        assert CHANGE_LOG not in {r[0] for r in conn.execute(text("SHOW TABLES"))}
+    new_engine.dispose()
+    # The old database is gone, and so is its user.
+    old_backend = fleet.backend(tenant.server)
+    assert not old_backend.database_exists(tenant.database_name)
+    assert not old_backend.user_exists(tenant.db_user)
+    with fleet.session() as session:
+        job = session.scalar(
+            select(Job)
+            .where(Job.tenant_id == tenant.id, Job.kind == "move")
+            .order_by(Job.id.desc())
+        )
+        assert job.state == "done", job.error
+        freeze = job.detail["freeze_seconds"]
+    assert freeze < 2.0
+    assert writer.longest_gap() < freeze + 1.5  # the freeze plus the busy entry's lifetime
+    print(f"freeze {freeze:.3f} s, longest gap {writer.longest_gap():.3f} s, {writer.refused}")
+
+
+def _server(control, name):
+    with control.session() as session:
+        server = control.server(session, name)
+        session.expunge(server)
+        return server
+
+
+def _running_move(control, slug):
+    with control.session() as session:
+        return session.scalar(
+            select(Job).where(Job.tenant_slug == slug, Job.kind == "move").order_by(Job.id.desc())
+        )
+
+
+def _target_db(control, job) -> str:
+    return job.detail["database"]
+
+
+@pytest.mark.parametrize("step", ["catch-up", "freeze", "check", "switch"])
+def test_a_failed_move_leaves_the_store_serving_where_it_was(fleet, fleet_store, step):
+    tenant = fleet_store("db1")
+    engine = runtime_engine(fleet, tenant)
+    fill(engine, orders=20)
+    engine.dispose()
+
+    def fault(at: str) -> None:
+        if at == step:
+            raise RuntimeError(f"injected at {at}")
+
+    with pytest.raises(BackupError, match=f"at step .*injected at {step}"):
+        Copier(fleet, store_schema, fault=fault).move(tenant.slug, "db2")
+    with fleet.session() as session:
+        again = fleet.tenant(session, tenant.slug)
+        assert again.status == TenantStatus.ACTIVE and again.server.name == "db1"
+        assert again.database_name == tenant.database_name
+    # Writable by its own user again (unlocked), no triggers or change log left.
+    engine = runtime_engine(fleet, tenant)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE orders SET customer_name = 'after' LIMIT 1"))
+        assert not conn.scalar(
+            text(
+                "SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()"
+            )
+        )
+        assert CHANGE_LOG not in {r[0] for r in conn.execute(text("SHOW TABLES"))}
+    engine.dispose()
+    assert _no_copy_left(fleet, tenant)
+
+
+def _no_copy_left(control, tenant) -> bool:
+    backend = control.backend(_server(control, "db2"))
+    stem = tenant.database_name[:-5]
+    rows = backend._rows(
+        "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE :p",
+        {"p": stem.replace("_", r"\_") + "%"},
+    )
+    return not rows
+
+
+def test_a_store_changed_during_the_copy_is_not_switched(fleet, fleet_store):
+    """A suspend (or any version bump) between the snapshot and the freeze wins."""
+    tenant = fleet_store("db1")
+
+    def fault(step: str) -> None:
+        if step == "catch-up":
+            with fleet.session() as session:
+                row = fleet.tenant(session, tenant.slug)
+                row.bump_version()
+                session.commit()
+
+    with pytest.raises(BackupError, match="changed during the copy"):
+        Copier(fleet, store_schema, fault=fault).move(tenant.slug, "db2")
+    assert server_of(fleet, tenant.slug) == "db1"
+
+
+def test_a_stale_process_cannot_write_the_old_database_after_the_freeze(fleet, fleet_store):
+    tenant = fleet_store("db1")
+    stale = runtime_engine(fleet, tenant)  # as a process whose cache still says "db1"
+    with stale.connect() as conn:
+        conn.execute(text("SELECT 1"))
+        seen = {}
+
+        def fault(step: str) -> None:
+            if step == "check":  # frozen: the old user is locked, its sessions gone
+                try:
+                    conn.execute(text("SELECT COUNT(*) FROM orders"))
+                    seen["old session"] = "worked"
+                except DBAPIError as exc:
+                    seen["old session"] = exc.orig.args[0]
+                try:
+                    with stale.connect() as fresh:
+                        fresh.execute(text("SELECT 1"))
+                    seen["new session"] = "worked"
+                except DBAPIError as exc:
+                    seen["new session"] = exc.orig.args[0]
+
+        Copier(fleet, store_schema, fault=fault).move(tenant.slug, "db2")
+    stale.dispose()
+    assert seen["old session"] in {2006, 2013}, seen
+    assert seen["new session"] == 4151, seen  # account locked
+
+
+def test_drain_empties_a_server(fleet, fleet_store, marked):
+    stores = [fleet_store("db1") for _ in range(3)]
+    for tenant in stores:
+        engine = runtime_engine(fleet, tenant)
+        fill(engine, orders=10)
+        engine.dispose()
+    job_id = fleet_ops.start_drain(fleet, "db1")
+    seen = []
+    job = fleet_ops.drain(
+        fleet, store_schema, job_id, on_store=lambda job, slug, error: seen.append(job.progress)
+    )
+    assert job.state == "done", job.error
+    with fleet.session() as session:
+        assert fleet.server(session, "db1").status == ServerStatus.DRAINING
+        left = session.scalars(
+            select(Tenant.slug).where(Tenant.server_id == fleet.server(session, "db1").id)
+        ).all()
+    assert left == []
+    assert {server_of(fleet, t.slug) for t in stores} == {"db2"}
+    assert len(job.detail["moved"]) >= 3 and seen[-1] == job.progress
+    # A draining server takes no new store, even when asked by name.
+    with pytest.raises(PlacementError, match="'db1' is draining"):
+        Provisioner(fleet, store_schema).create(
+            StoreRequest(slug=unique_slug("fl"), name="x", server="db1")
+        )
