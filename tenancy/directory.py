@@ -24,7 +24,7 @@ from tenancy.control import ControlPlane
 from tenancy.models import BUSY_STATUSES, ApiKeyIndex, DatabaseServer, Domain, Tenant
 
 API_KEY_PREFIXES = ("bo_live_", "bo_test_")
-BUSY_TTL = 0.5
+BUSY_TTL = 0.25
 
 
 @dataclass(frozen=True)

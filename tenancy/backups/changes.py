@@ -17,18 +17,25 @@ and the log (a move that failed; a successful move drops the whole database).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import time
 from collections import defaultdict
+from collections.abc import Iterator
 
 from sqlalchemy import MetaData, Table, delete, func, select, text, tuple_
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 
 from tenancy.backups.archive import BackupError
 from tenancy.backups.dump import CHANGE_LOG, store_tables
 
 BATCH = 2000  # entries per round
 KEYS_PER_STATEMENT = 500
+LOCK_TRIES = 40
+ER_LOCK_WAIT_TIMEOUT = 1205
+ER_LOCK_DEADLOCK = 1213
 
 log = logging.getLogger(__name__)
 
@@ -63,21 +70,48 @@ class ChangeLog:
                 f"CREATE TABLE `{CHANGE_LOG}` (id BIGINT AUTO_INCREMENT PRIMARY KEY, "
                 "tbl VARCHAR(64) NOT NULL, pk VARCHAR(2000) NOT NULL) ENGINE=InnoDB"
             )
-            for table in self.tables.values():
-                for suffix, event in EVENTS.items():
-                    conn.exec_driver_sql(_trigger(table, suffix, event))
-            conn.commit()
+            with self._all_locked(conn):
+                for table in self.tables.values():
+                    for suffix, event in EVENTS.items():
+                        conn.exec_driver_sql(_trigger(table, suffix, event))
 
     def remove(self) -> None:
         if not self.installed:
             return
         with self.source.connect() as conn:
-            for table in self.tables.values():
-                for suffix in EVENTS:
-                    conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS `{_name(table, suffix)}`")
+            with self._all_locked(conn):
+                for table in self.tables.values():
+                    for suffix in EVENTS:
+                        conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS `{_name(table, suffix)}`")
             conn.exec_driver_sql(f"DROP TABLE IF EXISTS `{CHANGE_LOG}`")
-            conn.commit()
         self.installed = False
+
+    @contextlib.contextmanager
+    def _all_locked(self, conn: Connection) -> Iterator[None]:
+        """Every table write-locked at once, taken only when no transaction holds
+        any of them (``NOWAIT``, retried): creating a trigger on a table while a
+        transaction that used its foreign-key parent goes on to use it would
+        deadlock, and MariaDB would make the store's transaction the victim.
+        Writers wait behind the lock for the few milliseconds it is held."""
+        names = [*self.tables, CHANGE_LOG]
+        statement = "LOCK TABLES " + ", ".join(f"`{n}` WRITE" for n in names) + " NOWAIT"
+        for attempt in range(LOCK_TRIES):
+            try:
+                conn.exec_driver_sql(statement)
+                break
+            except DBAPIError as exc:
+                conn.rollback()
+                if _code(exc) not in {ER_LOCK_WAIT_TIMEOUT, ER_LOCK_DEADLOCK}:
+                    raise
+            time.sleep(min(0.002 * 2**attempt, 0.1))
+        else:
+            raise BackupError(
+                f"the store's tables were never free of transactions in {LOCK_TRIES} tries"
+            )
+        try:
+            yield
+        finally:
+            conn.exec_driver_sql("UNLOCK TABLES")
 
     # -- catching up ----------------------------------------------------------
     def pending(self) -> int:
@@ -107,12 +141,17 @@ class ChangeLog:
                 dst.commit()
             finally:
                 dst.exec_driver_sql("SET SESSION foreign_key_checks = 1")
-        with self.source.begin() as src:
-            ids = [entry[0] for entry in entries]
+        self._forget([entry[0] for entry in entries])
+        return len(entries)
+
+    def _forget(self, ids: list[int]) -> None:
+        """Delete the entries done. READ COMMITTED: no gap locks, so the store's
+        own writes (whose triggers insert entries) never deadlock with this."""
+        with self.source.connect().execution_options(isolation_level="READ COMMITTED") as src:
             for start in range(0, len(ids), KEYS_PER_STATEMENT):
                 chunk = ", ".join(str(int(i)) for i in ids[start : start + KEYS_PER_STATEMENT])
                 src.exec_driver_sql(f"DELETE FROM `{CHANGE_LOG}` WHERE id IN ({chunk})")
-        return len(entries)
+                src.commit()
 
     def drain(self, target: Engine) -> int:
         """Apply entries until none is left; returns how many there were."""
@@ -223,3 +262,7 @@ def _trigger(table: Table, suffix: str, event: str) -> str:
         f"CREATE TRIGGER `{_name(table, suffix)}` AFTER {event} ON `{table.name}` "
         f"FOR EACH ROW BEGIN {body} END"
     )
+
+
+def _code(exc: DBAPIError) -> int | None:
+    return exc.orig.args[0] if exc.orig is not None and exc.orig.args else None

@@ -193,13 +193,18 @@ class Copier:
         )
 
     def move(
-        self, slug: str, server_name: str | None = None, *, on_rows: RowProgress | None = None
+        self,
+        slug: str,
+        server_name: str | None = None,
+        *,
+        on_rows: RowProgress | None = None,
+        offline: bool = False,
     ) -> Tenant:
         """Move *slug* to *server_name* (default: the server with most headroom).
 
         A store on MySQL/MariaDB keeps serving while it is copied and is frozen
         only for the last changes and the switch (``tenancy.backups.moves``);
-        elsewhere (SQLite) it is ``moving`` for the whole copy.
+        elsewhere (SQLite), or *offline*, it is ``moving`` for the whole copy.
         """
         with self.control.session() as session:
             tenant = self.control.tenant(session, slug)
@@ -212,7 +217,7 @@ class Copier:
                 exclude=[tenant.server_id],
                 kind=tenant.server.kind,
             )
-            if tenant.server.kind == "mysql":
+            if tenant.server.kind == "mysql" and not offline:
                 return LiveMove(self, session, tenant, server, LiveSource).run(on_rows)
             engine = self.control.backend(tenant.server).ddl_engine(tenant.database_name)
             detail = {"from": tenant.server.name, "to": server.name}
