@@ -200,9 +200,16 @@ def timed_move(control: ControlPlane, slug: str, to: str, orders: int, offline: 
     writer = Writer(control, slug, orders)
     writer.start()
     time.sleep(1.0)
+    steps: list[tuple[str, float]] = []
+
+    def step(name: str) -> None:
+        if name != "load:rows":
+            steps.append((name, time.monotonic()))
+
     started = time.monotonic()
-    tenant = Copier(control).move(slug, to, offline=offline)
+    tenant = Copier(control, store_schema, fault=step).move(slug, to, offline=offline)
     ended = time.monotonic()
+    steps.append(("done", ended))
     time.sleep(1.0)  # writes resume on the new server
     writer.halt.set()
     writer.join(30)
@@ -218,6 +225,10 @@ def timed_move(control: ControlPlane, slug: str, to: str, orders: int, offline: 
             select(Job).where(Job.tenant_slug == slug, Job.kind == "move").order_by(Job.id.desc())
         )
         freeze = (job.detail or {}).get("freeze_seconds")
+    timeline = ", ".join(
+        f"{name} {later - at:.2f}s" for (name, at), (_n, later) in itertools.pairwise(steps)
+    )
+    print(f"steps: {timeline}", flush=True)
     result = {
         "move_seconds": ended - started,
         "gap": writer.gap(durable, started, time.monotonic()),

@@ -70,8 +70,8 @@ class ChangeLog:
                 f"CREATE TABLE `{CHANGE_LOG}` (id BIGINT AUTO_INCREMENT PRIMARY KEY, "
                 "tbl VARCHAR(64) NOT NULL, pk VARCHAR(2000) NOT NULL) ENGINE=InnoDB"
             )
-            with self._all_locked(conn):
-                for table in self.tables.values():
+            for table in self.tables.values():
+                with self._locked(conn, table):
                     for suffix, event in EVENTS.items():
                         conn.exec_driver_sql(_trigger(table, suffix, event))
 
@@ -79,21 +79,28 @@ class ChangeLog:
         if not self.installed:
             return
         with self.source.connect() as conn:
-            with self._all_locked(conn):
-                for table in self.tables.values():
+            for table in self.tables.values():
+                with self._locked(conn, table):
                     for suffix in EVENTS:
                         conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS `{_name(table, suffix)}`")
             conn.exec_driver_sql(f"DROP TABLE IF EXISTS `{CHANGE_LOG}`")
         self.installed = False
 
     @contextlib.contextmanager
-    def _all_locked(self, conn: Connection) -> Iterator[None]:
-        """Every table write-locked at once, taken only when no transaction holds
-        any of them (``NOWAIT``, retried): creating a trigger on a table while a
-        transaction that used its foreign-key parent goes on to use it would
-        deadlock, and MariaDB would make the store's transaction the victim.
-        Writers wait behind the lock for the few milliseconds it is held."""
-        names = [*self.tables, CHANGE_LOG]
+    def _locked(self, conn: Connection, table: Table) -> Iterator[None]:
+        """*table*, the tables it shares a foreign key with and the log, write-locked
+        at once, taken only when no transaction holds any of them (``NOWAIT``,
+        retried). Creating a trigger on a table while a transaction that used its
+        foreign-key parent goes on to use it would deadlock, and MariaDB would
+        make the store's transaction the victim. Writers of these tables wait
+        behind the lock for the ~60 ms its three triggers take."""
+        related = {fk.referred_table.name for fk in table.foreign_key_constraints}
+        related |= {
+            other.name
+            for other in self.tables.values()
+            if any(fk.referred_table.name == table.name for fk in other.foreign_key_constraints)
+        }
+        names = sorted({table.name, *related, CHANGE_LOG} & {*self.tables, CHANGE_LOG})
         statement = "LOCK TABLES " + ", ".join(f"`{n}` WRITE" for n in names) + " NOWAIT"
         for attempt in range(LOCK_TRIES):
             try:

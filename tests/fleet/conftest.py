@@ -138,41 +138,63 @@ def fleet_urls(mysql_admin_url) -> Iterator[list[str]]:
             _drop_everything_of_this_run(url)
 
 
-@pytest.fixture(scope="module")
-def fleet(fleet_urls, mysql_admin_url, test_keys, tmp_path_factory) -> Iterator[ControlPlane]:
+def open_fleet(urls, admin_url, keys, here, **settings) -> ControlPlane:
     """A control plane of its own (on the main server) with ``db1`` and ``db2``."""
     control_db = f"{RUN_PREFIX}_fl{secrets.token_hex(2)}"
-    engine = create_engine(mysql_admin_url)
+    engine = create_engine(admin_url)
     with engine.begin() as conn:
         conn.execute(text(f"CREATE DATABASE `{control_db}` CHARACTER SET utf8mb4"))
     engine.dispose()
     settings = resolve(
         {
-            "backoffice.control_url": str(make_url(mysql_admin_url).set(database=control_db)),
-            "backoffice.keys": test_keys,
+            "backoffice.control_url": str(make_url(admin_url).set(database=control_db)),
+            "backoffice.keys": keys,
             "backoffice.db_prefix": f"{RUN_PREFIX}_",
             "backoffice.environment": "test",
-            "backoffice.tenant_cache_ttl": "5",
+            **settings,
         },
-        here=tmp_path_factory.mktemp("fleet-here"),
+        here=here,
         environ={},
     )
     control = ControlPlane(settings)
     init_control(control.engine)
     with control.session() as session:
-        control.add_server(session, "db1", fleet_urls[0], default=True)
-        control.add_server(session, "db2", fleet_urls[1])
+        control.add_server(session, "db1", urls[0], default=True)
+        control.add_server(session, "db2", urls[1])
         session.commit()
+    return control
+
+
+@pytest.fixture(scope="module")
+def fleet(fleet_urls, mysql_admin_url, test_keys, tmp_path_factory) -> Iterator[ControlPlane]:
+    control = open_fleet(
+        fleet_urls, mysql_admin_url, test_keys, tmp_path_factory.mktemp("fleet-here")
+    )
+    yield control
+    control.dispose()
+
+
+@pytest.fixture
+def counted_fleet(fleet_urls, mysql_admin_url, test_keys, tmp_path) -> Iterator[ControlPlane]:
+    """A fleet of this test only whose placement counts stores alone (the size
+    and connections of the shared servers depend on what other tests left)."""
+    control = open_fleet(
+        fleet_urls,
+        mysql_admin_url,
+        test_keys,
+        tmp_path,
+        **{"backoffice.placement_weights": "stores:1,size:0,connections:0"},
+    )
     yield control
     control.dispose()
 
 
 @pytest.fixture
 def fleet_store(fleet):
-    def make(server: str | None = None, *, owner: bool = False):
+    def make(server: str | None = None, *, owner: bool = False, control=None):
         request = StoreRequest(slug=unique_slug("fl"), name="Fleet Shop", server=server)
         if owner:
             request.owner_email, request.owner_password = "owner@example.com", "owner-pass-1"
-        return Provisioner(fleet, store_schema).create(request)
+        return Provisioner(control or fleet, store_schema).create(request)
 
     return make

@@ -1,7 +1,10 @@
-"""A fleet on real MariaDB servers: placement, live moves under writes, drain."""
+"""A fleet on real MariaDB servers: placement, live moves under writes, drain, and
+``backoffice servers list|mark|drain``. One module: the tests share two servers
+whose figures (size, connections) another module could disturb."""
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -16,6 +19,7 @@ from tenancy.backups.restore import Copier
 from tenancy.models import Job, ServerStatus, Tenant, TenantStatus
 from tenancy.placement import PlacementError, place, server_loads
 from tenancy.provisioning import Provisioner, StoreRequest
+from tests.backoffice.conftest import run_cli, write_ini
 from tests.conftest import unique_slug
 from tests.fleet.writer import Writer
 from tests.tenancy.backups.conftest import fill, runtime_engine, snapshot_rows
@@ -39,16 +43,40 @@ def marked(fleet):
         fleet_ops.mark(fleet, name, ServerStatus.ACTIVE)
 
 
+def bulk_orders(control, tenant, n: int) -> None:
+    """*n* orders with long addresses, made by the server; fresh table statistics."""
+    engine = control.backend(tenant.server).ddl_engine(tenant.database_name)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO orders (number, status, payment_status, customer_name, "
+                "customer_email, customer_phone, shipping_address, currency, subtotal_minor, "
+                "shipping_minor, total_minor, source, locale, created_at, updated_at) "
+                "SELECT CONCAT('B-', seq), 'new', 'unpaid', 'Bulk', '', '', REPEAT('x', 500), "
+                f"'EUR', 1, 0, 1, 'api', 'en', NOW(), NOW() FROM seq_1_to_{n}"
+            )
+        )
+        conn.execute(text("ANALYZE TABLE orders"))
+    engine.dispose()
+
+
 def test_a_new_store_goes_to_the_server_with_more_headroom(fleet, fleet_store, marked):
-    busy = [fleet_store("db1") for _ in range(2)]
-    fill(runtime_engine(fleet, busy[0]), orders=200)
-    with fleet.session() as session:
-        loads = {load.name: load for load in server_loads(fleet, session)}
-        db1, db2 = loads["db1"], loads["db2"]
-        assert db1.stores > db2.stores and db1.size_bytes > db2.size_bytes
-        assert db1.max_connections == 500 and db1.connections >= 1
-        assert db1.load > db2.load
-        assert place(fleet, session).name == "db2"
+    busy = [fleet_store("db1") for _ in range(3)]
+    bulk_orders(fleet, busy[0], 20_000)  # ~12 MB: more than other tests leave on db2
+    held = runtime_engine(fleet, busy[1])
+    open_connections = [held.connect() for _ in range(12)]
+    try:
+        with fleet.session() as session:
+            loads = {load.name: load for load in server_loads(fleet, session)}
+            db1, db2 = loads["db1"], loads["db2"]
+            assert db1.stores > db2.stores and db1.size_bytes > db2.size_bytes
+            assert db1.connections > db2.connections and db1.max_connections == 500
+            assert db1.load > db2.load
+            assert place(fleet, session).name == "db2"
+    finally:
+        for conn in open_connections:
+            conn.close()
+        held.dispose()
     assert fleet_store().server.name == "db2"
 
     # db2 full: placement skips it, and an explicit choice of it is refused.
@@ -251,3 +279,57 @@ def test_drain_empties_a_server(fleet, fleet_store, marked):
         Provisioner(fleet, store_schema).create(
             StoreRequest(slug=unique_slug("fl"), name="x", server="db1")
         )
+
+
+# -- the CLI ------------------------------------------------------------
+
+
+@pytest.fixture
+def bo(counted_fleet, tmp_path):
+    config = write_ini(tmp_path / "fleet.ini", counted_fleet.settings)
+    weights = counted_fleet.settings["backoffice.placement_weights"]
+    config.write_text(config.read_text() + f"backoffice.placement_weights = {weights}\n")
+    yield lambda *args: run_cli(config, *args)
+    for name in ("db1", "db2"):
+        run_cli(config, "servers", "mark", name, "active")
+
+
+def listing(bo) -> dict:
+    result = bo("servers", "list", "--json")
+    assert result.exit_code == 0, result.output
+    return {row["name"]: row for row in json.loads(result.output)}
+
+
+def test_list_mark_drain_and_move(bo, fleet_store, counted_fleet):
+    for _ in range(2):
+        fleet_store("db1", control=counted_fleet)
+    servers = listing(bo)
+    assert servers["db1"]["stores"] == 2 and servers["db2"]["stores"] == 0
+    assert servers["db1"]["size_bytes"] > 0
+    for row in servers.values():
+        assert row["max_connections"] == 500
+        assert row["connections"] >= 1 and row["status"] == "active" and row["error"] is None
+    assert "admin_url" not in json.dumps(servers) and "root@" not in json.dumps(servers)
+    table = bo("servers", "list")
+    assert "CONNECTIONS" in table.output and "db2" in table.output
+
+    # New stores go to the emptier server; a full one refuses even when named.
+    created = bo("tenants", "create", "fl-cli-a", "--name", "A")
+    assert created.exit_code == 0 and "on db2" in created.output, created.output
+    assert bo("servers", "mark", "db2", "full").exit_code == 0
+    refused = bo("tenants", "create", "fl-cli-b", "--name", "B", "--server", "db2")
+    assert refused.exit_code == 1
+    assert "'db2' is full and takes no new stores" in refused.output
+    assert bo("servers", "mark", "db2", "active").exit_code == 0
+
+    # A move without --to-server goes to the server with most headroom.
+    moved = bo("tenants", "move", "fl-cli-a")
+    assert moved.exit_code == 0 and "now lives on db1" in moved.output, moved.output
+
+    # Drain: no broker, so it runs here and shows each store.
+    drained = bo("servers", "drain", "db1")
+    assert drained.exit_code == 0, drained.output
+    assert "[3/3]" in drained.output and "3 stores moved, 0 skipped, 0 failed" in drained.output
+    servers = listing(bo)
+    assert servers["db1"]["stores"] == 0 and servers["db1"]["status"] == "draining"
+    assert servers["db2"]["stores"] == 3
