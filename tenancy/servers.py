@@ -157,6 +157,20 @@ class MySQLBackend(DatabaseBackend):
             {"u": validate_name(user), "h": self.user_host},
         )
 
+    def missing_session_privileges(self) -> list[str]:
+        """What the admin identity lacks to see (PROCESS) and end (CONNECTION
+        ADMIN, or SUPER) other users' sessions."""
+        rows = self._rows(
+            "SELECT PRIVILEGE_TYPE FROM information_schema.USER_PRIVILEGES WHERE GRANTEE = "
+            "CONCAT(QUOTE(SUBSTRING_INDEX(CURRENT_USER(), '@', 1)), '@', "
+            "QUOTE(SUBSTRING_INDEX(CURRENT_USER(), '@', -1)))"
+        )
+        granted = {row[0] for row in rows}
+        missing = [] if "PROCESS" in granted else ["PROCESS"]
+        if not granted & {"CONNECTION ADMIN", "SUPER"}:
+            missing.append("CONNECTION ADMIN")
+        return missing
+
     def end_sessions(self, user: str, timeout: float = 10.0) -> None:
         """Kill the user's connections and wait until the server has ended them:
         a killed session may still be committing or rolling back for a moment."""

@@ -66,8 +66,16 @@ class LiveMove:
 
     def run(self, on_rows: Callable[[int], None] | None = None) -> Tenant:
         copier, session, tenant = self.copier, self.session, self.tenant
+        copier.fault("claim")
         if tenant.status != TenantStatus.ACTIVE:
             raise BackupError(f"store {tenant.slug!r} is {tenant.status}; this needs active")
+        # Without these a session of the old user could outlive the freeze unseen.
+        missing = self.backend.missing_session_privileges()
+        if missing:
+            raise BackupError(
+                f"the admin identity of server {tenant.server.name!r} lacks "
+                f"{' and '.join(missing)}: a live move could not end the store's sessions"
+            )
         target = copier._target(session, tenant.slug, self.server)
         detail = {"from": tenant.server.name, "to": self.server.name, "database": target.database}
         job = copier._job(session, "move", tenant, detail)
