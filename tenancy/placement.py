@@ -4,11 +4,13 @@ Each candidate's load is a weighted sum of three figures, each divided by the
 largest value among the candidates (so 1.0 is "the busiest of them"):
 
 * ``stores``: stores on the server (control DB);
-* ``size``: bytes of data and indexes on the server (``information_schema``);
+* ``size``: bytes the server's InnoDB tablespaces take (``information_schema``);
 * ``connections``: open connections as a share of ``max_connections``.
 
-The weights are ``backoffice.placement_weights`` (``stores:1,size:1,connections:1``);
-the lowest load wins, the default server wins a tie. Only ``active`` servers
+Store counts are read at every placement, size and connections at most
+``STATS_MAX_AGE`` seconds ago (per process). The weights are
+``backoffice.placement_weights`` (``stores:1,size:1,connections:1``); the
+lowest load wins, the default server wins a tie. Only ``active`` servers
 of the same kind take stores; ``draining`` and ``full`` ones refuse even an
 explicit ``--server``. ``backoffice.placement = default`` turns placement off
 (new stores go to the default server, as before there was a fleet).
@@ -25,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from tenancy.control import ControlPlane
 from tenancy.models import DatabaseServer, ServerStatus, Tenant
-from tenancy.servers import ServerError
+from tenancy.servers import STATS_MAX_AGE, ServerError
 from tenancy.settings import SettingsError
 
 DEFAULT_WEIGHTS = "stores:1,size:1,connections:1"
@@ -80,9 +82,14 @@ def weights(settings: Mapping[str, str]) -> dict[str, float]:
 
 
 def server_loads(
-    control: ControlPlane, session: Session, servers: Iterable[DatabaseServer] | None = None
+    control: ControlPlane,
+    session: Session,
+    servers: Iterable[DatabaseServer] | None = None,
+    *,
+    max_age: float = 0.0,
 ) -> list[ServerLoad]:
-    """Every (or each given) server's stores, size and connections, scored."""
+    """Every (or each given) server's stores, size and connections (read from
+    the server at most *max_age* seconds ago), scored."""
     if servers is None:
         servers = session.scalars(select(DatabaseServer).order_by(DatabaseServer.name))
     counts = dict(
@@ -94,7 +101,7 @@ def server_loads(
             server.name, server.kind, server.status, server.is_default, counts.get(server.id, 0)
         )
         try:
-            stats = control.backend(server).stats()
+            stats = control.backend(server).stats(max_age)
             load.size_bytes, load.connections = stats.size_bytes, stats.connections
             load.max_connections = stats.max_connections
         except Exception as exc:  # noqa: BLE001 -- an unreachable server is reported, not fatal
@@ -153,7 +160,7 @@ def place(
         )
     if len(candidates) == 1:
         return candidates[0]
-    loads = server_loads(control, session, candidates)
+    loads = server_loads(control, session, candidates, max_age=STATS_MAX_AGE)
     reachable = [load for load in loads if load.error is None]
     for load in loads:
         if load.error:
