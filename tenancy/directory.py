@@ -1,10 +1,12 @@
 """Finding a store by host name, slug or API key, with a short-lived cache.
 
 Lookups return ``TenantRef``: an immutable snapshot that is safe to share
-between threads. Entries live ``backoffice.tenant_cache_ttl`` seconds; a change
-made by any process (suspend, rotate, move) reaches ``store_changed`` through
-``tenancy.events`` at once (with Redis; else only in the same process, and other
-processes see it within the TTL); the engine registry additionally keys
+between threads. Entries live ``backoffice.tenant_cache_ttl`` seconds (a store
+that is busy, e.g. ``moving``, at most ``BUSY_TTL``: its 503s end soon after
+the operation does); a change made by any process (suspend, rotate, move)
+reaches ``store_changed`` through ``tenancy.events`` at once (with Redis; else
+only in the same process, and other processes see it within the TTL); the
+engine registry additionally keys
 engines on the snapshot's version, so a new version never reuses an old engine.
 """
 
@@ -21,9 +23,10 @@ from sqlalchemy import bindparam, select
 
 from tenancy.control import ControlPlane
 from tenancy.events import StoreChange
-from tenancy.models import ApiKeyIndex, DatabaseServer, Domain, Tenant
+from tenancy.models import BUSY_STATUSES, ApiKeyIndex, DatabaseServer, Domain, Tenant
 
 API_KEY_PREFIXES = ("bo_live_", "bo_test_")
+BUSY_TTL = 0.25
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,7 @@ class TenantDirectory:
         self.control = control
         self.ttl = ttl
         self.max_entries = max_entries
+        # cache key -> (expires at, value)
         self._cache: OrderedDict[tuple[str, str], tuple[float, object]] = OrderedDict()
         self._lock = threading.Lock()
         self._generation = 0  # bumped by invalidate(): a load started before it is not kept
@@ -133,7 +137,7 @@ class TenantDirectory:
         now = time.monotonic()
         with self._lock:
             hit = self._cache.get(cache_key)
-            if hit is not None and now - hit[0] < self.ttl:
+            if hit is not None and now < hit[0]:
                 self.hits += 1
                 return hit[1]
             self.misses += 1
@@ -148,11 +152,16 @@ class TenantDirectory:
             # to this caller only, never cache it for the next TTL.
             if generation == self._generation:
                 for key, item in [*also, (cache_key, value)]:
-                    self._cache[key] = (now, item)
+                    self._cache[key] = (now + self._ttl_of(item), item)
                     self._cache.move_to_end(key)
                 while len(self._cache) > self.max_entries:
                     self._cache.popitem(last=False)
         return value
+
+    def _ttl_of(self, value: object) -> float:
+        if isinstance(value, TenantRef) and value.status in BUSY_STATUSES:
+            return min(self.ttl, BUSY_TTL)
+        return self.ttl
 
 
 def _belongs_to(value: object, tenant_id: int) -> bool:

@@ -62,6 +62,12 @@ BUSY_STATUSES = frozenset(
 )
 
 
+class ServerStatus(enum.StrEnum):
+    ACTIVE = "active"  # new stores may be placed here
+    DRAINING = "draining"  # its stores are being moved away; no new ones
+    FULL = "full"  # keeps its stores; no new ones
+
+
 class DatabaseServer(Base):
     __tablename__ = "database_servers"
 
@@ -70,7 +76,7 @@ class DatabaseServer(Base):
     kind: Mapped[str] = mapped_column(String(16))  # "mysql" or "sqlite"
     admin_url_encrypted: Mapped[str] = mapped_column(Text)
     user_host: Mapped[str] = mapped_column(String(255), default="%")
-    status: Mapped[str] = mapped_column(String(16), default="active")
+    status: Mapped[str] = mapped_column(String(16), default=ServerStatus.ACTIVE)
     is_default: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 

@@ -33,8 +33,9 @@ from sqlalchemy.pool import NullPool
 
 from tenancy.control import ControlPlane
 from tenancy.db import make_engine
-from tenancy.models import Job, Tenant, TenantStatus
+from tenancy.models import DatabaseServer, Job, Tenant, TenantStatus
 from tenancy.names import generate_database_name, validate_slug
+from tenancy.placement import place
 from tenancy.sagas import Lease, LeaseLost, end_dead_jobs, last_job
 
 log = logging.getLogger(__name__)
@@ -98,13 +99,13 @@ class Provisioner:
 
     def create(self, request: StoreRequest, *, resume: bool = False) -> Tenant:
         with self.control.session() as session:
-            self._preflight(session, request)
+            server = self._preflight(session, request)
             lease = Lease(self.control)
             try:
                 if resume:
-                    tenant, password, job = self._claim(session, request, lease)
+                    tenant, password, job = self._claim(session, request, lease, server)
                 else:
-                    tenant, password, job = self._insert(session, request, lease)
+                    tenant, password, job = self._insert(session, request, lease, server)
                 resumed = tenant.provisioning_step != "control_row" or resume
                 return self._drive(session, tenant, password, request, job, lease, resumed)
             finally:
@@ -143,7 +144,7 @@ class Provisioner:
             raise
         return tenant
 
-    def _preflight(self, session: Session, request: StoreRequest) -> None:
+    def _preflight(self, session: Session, request: StoreRequest) -> DatabaseServer:
         """Refuse a request that cannot succeed before anything is written: no
         control row, database or user is made for a weak owner password, an
         unknown server or keys that cannot read the server's admin URL."""
@@ -156,8 +157,12 @@ class Provisioner:
             problem = self.schema.owner_problem(request.owner_email, request.owner_password)
             if problem:
                 raise ProvisioningError(f"owner account: {problem}")
-        # Decrypts the server's admin URL: wrong keys fail here, one line, nothing made.
-        self.control.backend(self.control.server(session, request.server))
+        # The server the store goes to (placement: tenancy.placement); a named
+        # server that is draining or full is refused. Decrypting its admin URL
+        # makes wrong keys fail here, one line, nothing made.
+        server = place(self.control, session, request.server)
+        self.control.backend(server)
+        return server
 
     def database_name(self, request: StoreRequest) -> str:
         """A fresh name for the store's database and its user (tests pick their own)."""
@@ -196,12 +201,11 @@ class Provisioner:
         return request
 
     def _insert(
-        self, session: Session, request: StoreRequest, lease: Lease
+        self, session: Session, request: StoreRequest, lease: Lease, server: DatabaseServer
     ) -> tuple[Tenant, str, Job]:
         existing = session.scalar(select(Tenant).where(Tenant.slug == request.slug))
         if existing is not None:
             raise self._exists(existing)
-        server = self.control.server(session, request.server)
         database = self.database_name(request)
         tenant = Tenant(
             slug=request.slug,
@@ -234,13 +238,13 @@ class Provisioner:
         return tenant, password, job
 
     def _claim(
-        self, session: Session, request: StoreRequest, lease: Lease
+        self, session: Session, request: StoreRequest, lease: Lease, server: DatabaseServer
     ) -> tuple[Tenant, str, Job]:
         """Take over a failed create, or one whose run died (its lease expired); the
         conditional UPDATE lets one resumer win, and a live run is never taken over."""
         tenant = session.scalar(select(Tenant).where(Tenant.slug == request.slug))
         if tenant is None:
-            return self._insert(session, request, lease)
+            return self._insert(session, request, lease, server)
         resumable = Tenant.status.in_([TenantStatus.FAILED, TenantStatus.PROVISIONING])
         if not lease.take(session, tenant, resumable, status=TenantStatus.PROVISIONING):
             raise self._exists(tenant)

@@ -36,6 +36,8 @@ DEFAULTS = {
     "backoffice.server_connection_budget": "0",
     "backoffice.connection_lease_seconds": "30",
     "backoffice.store_max_connections": "0",
+    "backoffice.placement": "headroom",
+    "backoffice.placement_weights": "stores:1,size:1,connections:1",
     "backoffice.trusted_proxy": "false",
     "backoffice.trusted_proxies": "",
     "backoffice.session_secret": "",

@@ -130,6 +130,8 @@ def mysql_settings(mysql_admin_url, test_keys, tmp_path_factory):
             "backoffice.db_prefix": f"{RUN_PREFIX}_",
             "backoffice.base_domain": "shops.test",
             "backoffice.environment": "test",
+            # Tests add servers to this control DB: stores go to the default one.
+            "backoffice.placement": "default",
         },
         here=here,
         environ={},

@@ -215,12 +215,18 @@ def clone(obj, slug, new_slug):
 
 @tenants.command("move")
 @click.argument("slug")
-@click.option("--to-server", "server", required=True, help="The registered server's name.")
+@click.option(
+    "--to-server",
+    "server",
+    default=None,
+    help="The registered server's name (default: the one with the most headroom).",
+)
 @pass_ctx
 @friendly
 @backup_errors
 def move(obj, slug, server):
-    """Copy store SLUG to another server, verify, switch, drop the old copy."""
+    """Copy store SLUG to another server while it serves, then switch in a short
+    write freeze, and drop the old copy."""
     with RowBar("moving") as bar:
         copier = Copier(obj.control, store_schema, fault=pause_hook(obj.settings))
         tenant = copier.move(slug, server, on_rows=bar.add)

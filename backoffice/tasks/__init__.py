@@ -21,7 +21,12 @@ from backoffice.tasks.base import (
     store_task,
 )
 from backoffice.tasks.enqueue import enqueue
-from backoffice.tasks.maintenance import back_up_every_store, back_up_store, prune_backups
+from backoffice.tasks.maintenance import (
+    back_up_every_store,
+    back_up_store,
+    drain_server,
+    prune_backups,
+)
 from backoffice.tasks.orders import record_order_event
 from tenancy.directory import TenantDirectory
 
@@ -32,6 +37,7 @@ __all__ = [
     "StoreTask",
     "back_up_every_store",
     "back_up_store",
+    "drain_server",
     "plain_task",
     "prune_backups",
     "record_order_event",
@@ -58,5 +64,6 @@ def includeme(config) -> None:
     config.add_task(prune_backups)
     config.add_task(back_up_every_store)
     config.add_task(back_up_store)
+    config.add_task(drain_server)
     for module in aslist(settings.get("backoffice.task_includes", "")):
         config.include(module)

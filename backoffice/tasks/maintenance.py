@@ -1,4 +1,4 @@
-"""Operator housekeeping run by Celery beat: nightly backups and their retention."""
+"""Operator housekeeping: nightly backups and their retention (run by beat), draining a server."""
 
 from __future__ import annotations
 
@@ -6,12 +6,16 @@ import logging
 
 from sqlalchemy import select
 
+from backoffice.schema import store_schema
 from backoffice.tasks.base import StoreContext, plain_task, store_task
+from tenancy import fleet
 from tenancy.backups.retention import prune
 from tenancy.backups.safekeeping import safe_backup
 from tenancy.models import Tenant, TenantStatus
 
 log = logging.getLogger(__name__)
+
+DRAIN_TASK = "servers.drain"
 
 
 @plain_task("backups.prune", bind=True)
@@ -42,3 +46,10 @@ def back_up_store(task, store: StoreContext) -> dict:
     record = safe_backup(task.app.registry.control, store.tenant.slug)
     log.info("store %s backed up: %s", store.tenant.slug, record.id)
     return {"backup": record.id, "rows": sum((record.row_counts or {}).values())}
+
+
+@plain_task(DRAIN_TASK, bind=True)
+def drain_server(task, job_id: int) -> dict:
+    """Move every store off a draining server (``backoffice servers drain``)."""
+    job = fleet.drain(task.app.registry.control, store_schema, int(job_id))
+    return {"state": job.state, "progress": job.progress}

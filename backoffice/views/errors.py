@@ -49,8 +49,9 @@ CODES = {
 
 # MySQL errors after which the store's cached engine must not be trusted:
 # access denied (password rotated), unknown database (moved or dropped by
-# another process), server gone / connection killed.
-STALE_ENGINE_ERRORS = {1044, 1045, 1049, 1927, 2002, 2003, 2006, 2013, 4031}
+# another process), server gone / connection killed, account locked (a move's
+# write freeze).
+STALE_ENGINE_ERRORS = {1044, 1045, 1049, 1927, 2002, 2003, 2006, 2013, 4031, 4151}
 # The server is full (1226: the store user's MAX_USER_CONNECTIONS): try again,
 # but the engine itself is fine.
 BUSY_SERVER_ERRORS = {1040, 1203, 1226}

@@ -29,7 +29,9 @@ FAST_BATCH_ROWS = 20000
 # The server builds whole batches of canonical lines (``GROUP_CONCAT``); a
 # batch longer than this is halved until it fits.
 CHUNK_BYTES = 64 * 1024 * 1024
-SKIPPED_TABLES = {"alembic_version"}
+# A live move's change log (``tenancy.backups.changes``) is not store data.
+CHANGE_LOG = "_bo_move_log"
+SKIPPED_TABLES = {"alembic_version", CHANGE_LOG}
 # Connections reading a MariaDB store at once, in one shared snapshot: MariaDB
 # builds each batch on one core, and the batches are most of a backup's time.
 READERS = 2

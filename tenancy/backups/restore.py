@@ -35,9 +35,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from tenancy.backups.archive import ArchiveReader, BackupError
+from tenancy.backups.changes import ChangeLog
 from tenancy.backups.dump import Dump, snapshot
 from tenancy.backups.files import HashingReader
 from tenancy.backups.load import Loader, check_manifest, check_target
+from tenancy.backups.moves import LiveMove
 from tenancy.backups.service import backup_store, get_backup
 from tenancy.control import ControlPlane
 from tenancy.events import announce
@@ -51,6 +53,7 @@ from tenancy.models import (
     utcnow,
 )
 from tenancy.names import generate_database_name, validate_slug
+from tenancy.placement import place
 from tenancy.provisioning import StoreSchema, new_password
 from tenancy.sagas import Lease, LeaseLost
 from tenancy.servers import MySQLBackend
@@ -210,20 +213,42 @@ class Copier:
             new_slug, tenant, lambda: LiveSource(engine), "clone", {"from": slug}, on_rows, None
         )
 
-    def move(self, slug: str, server_name: str, *, on_rows: RowProgress | None = None) -> Tenant:
+    def move(
+        self,
+        slug: str,
+        server_name: str | None = None,
+        *,
+        on_rows: RowProgress | None = None,
+        offline: bool = False,
+    ) -> Tenant:
+        """Move *slug* to *server_name* (default: the server with most headroom).
+
+        A store on MySQL/MariaDB keeps serving while it is copied and is frozen
+        only for the last changes and the switch (``tenancy.backups.moves``);
+        elsewhere (SQLite), or *offline*, it is ``moving`` for the whole copy.
+        """
         with self.control.session() as session:
             tenant = self.control.tenant(session, slug)
-            server = self.control.server(session, server_name)
-            if server.id == tenant.server_id:
+            if server_name and self.control.server(session, server_name).id == tenant.server_id:
                 raise BackupError(f"store {slug!r} is already on server {server_name!r}")
+            server = place(
+                self.control,
+                session,
+                server_name,
+                exclude=[tenant.server_id],
+                kind=tenant.server.kind,
+            )
+            if tenant.server.kind == "mysql" and not offline:
+                return LiveMove(self, session, tenant, server, LiveSource).run(on_rows)
             engine = self.control.backend(tenant.server).ddl_engine(tenant.database_name)
+            detail = {"from": tenant.server.name, "to": server.name}
         return self._into_existing(
             slug,
-            server_name,
+            server.name,
             lambda: LiveSource(engine),
             TenantStatus.MOVING,
             "move",
-            {"from": tenant.server.name, "to": server_name},
+            detail,
             on_rows,
         )
 
@@ -327,6 +352,13 @@ class Copier:
         except Exception:  # the control DB itself may be gone
             log.exception("could not put store %s back to active", tenant.slug)
 
+    def _fail_job(self, session: Session, job: Job, exc: Exception) -> None:
+        job.state, job.error = "failed", _reason(job, exc)
+        try:
+            session.commit()
+        except Exception:  # the control DB itself may be gone
+            log.exception("could not record the failure of job %s", job.id)
+
     def _cleanup(
         self, session: Session, tenant: Tenant, job: Job, server, database: str, user: str
     ) -> None:
@@ -364,7 +396,7 @@ class Copier:
                 raise BackupError(f"store {new_slug!r} already exists")
             self.fault("claim")
             server = (
-                self.control.server(session, server_name)
+                place(self.control, session, server_name)
                 if server_name or not template
                 else template.server
             )
@@ -445,8 +477,11 @@ class Copier:
         job: Job,
         session: Session,
         on_rows: RowProgress | None,
+        *,
+        upgrade: bool = True,
     ) -> str | None:
-        """Every step up to (not including) the switch; returns the schema revision."""
+        """Every step up to (not including) the switch; returns the schema revision
+        (the source's when *upgrade* is false, else the newest)."""
         backend = self.control.backend(target.server)
         self._step(session, job, "database")
         target.created.append("database")
@@ -459,12 +494,12 @@ class Copier:
         source = source_factory()
         engine = backend.ddl_engine(target.database)
         try:
-            return self._fill(source, engine, job, session, on_rows)
+            return self._fill(source, engine, job, session, on_rows, upgrade)
         finally:
             source.close()
             engine.dispose()
 
-    def _fill(self, source: Source, engine: Engine, job, session, on_rows) -> str | None:
+    def _fill(self, source: Source, engine: Engine, job, session, on_rows, upgrade) -> str | None:
         if not source.revision:
             raise BackupError("the source has no schema revision (never migrated?)")
         self._step(session, job, "schema")
@@ -478,6 +513,8 @@ class Copier:
             self._step(session, job, "verify")
             check_target(conn, loader.expected)
             conn.rollback()
+        if not upgrade:
+            return source.revision
         self._step(session, job, "upgrade")
         if source.revision != self.schema.head():
             with engine.begin() as conn:
@@ -532,13 +569,23 @@ class Copier:
             self._release(session, tenant, Job(), RuntimeError("interrupted"))
             return f"store {tenant.slug} is active again (the interrupted run had created nothing)"
         detail, step = job.detail or {}, job.progress or "claim"
-        if tenant.status == TenantStatus.ACTIVE:  # switched: only the old copy is left
+        target = detail["target"]
+        # A new store (clone, --as) is active only once switched; an existing one
+        # is switched once it names the copy (a live move keeps it active while it
+        # copies, so "active" alone says nothing there).
+        switched = (
+            tenant.status == TenantStatus.ACTIVE
+            if detail.get("new")
+            else tenant.database_name == target["database"]
+        )
+        if switched:  # only the old copy is left
             old = detail.get("old")
             if old:
                 server = self.control.server(session, old["server"])
                 self._cleanup(session, tenant, job, server, old["database"], old["user"])
             return f"store {tenant.slug} is active: the clean-up of its {job.kind} was finished"
-        target = detail["target"]
+        if job.kind == "move" and tenant.server.kind == "mysql":
+            self._thaw(tenant)
         self._undo(
             Target(
                 server=self.control.server(session, target["server"]),
@@ -558,6 +605,17 @@ class Copier:
             f"store {tenant.slug} is active again on its old database: its {job.kind} "
             f"died at step {step}; run it again"
         )
+
+    def _thaw(self, tenant: Tenant) -> None:
+        """What a dead live move did to the database it left serving: its user
+        unlocked (the write freeze) and its change-log triggers removed."""
+        backend = self.control.backend(tenant.server)
+        backend.unlock_user(tenant.db_user)
+        engine = backend.ddl_engine(tenant.database_name)
+        try:
+            ChangeLog.remove_left_over(engine)
+        finally:
+            engine.dispose()
 
     @staticmethod
     def _fail_interrupted_backups(session: Session, tenant: Tenant, job: Job | None) -> None:

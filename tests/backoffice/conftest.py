@@ -21,6 +21,7 @@ SETTING_KEYS = (
     "backoffice.keys",
     "backoffice.db_prefix",
     "backoffice.base_domain",
+    "backoffice.placement",
 )
 
 

@@ -44,6 +44,7 @@ def bk_settings(mysql_admin_url, test_keys, tmp_path_factory):
             "backoffice.db_prefix": f"{RUN_PREFIX}_",
             "backoffice.environment": "test",
             "backoffice.backup_dir": str(here / "backups"),
+            "backoffice.placement": "default",
         },
         here=here,
         environ={},
