@@ -22,7 +22,10 @@ def allowed_methods(registry, route_name: str) -> list[str]:
         methods: set[str] = set()
         for related in introspector.related(route) if route is not None else ():
             if related.category_name == "views" and not related["exception_only"]:
-                methods.update(related["request_methods"] or ())
+                wanted = related["request_methods"] or ()
+                methods.update((wanted,) if isinstance(wanted, str) else wanted)
+        if "GET" in methods:  # Pyramid answers HEAD wherever it answers GET
+            methods.add("HEAD")
         cache[route_name] = sorted(methods)
     return cache[route_name]
 
