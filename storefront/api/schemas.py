@@ -10,6 +10,7 @@ from referencing.jsonschema import DRAFT202012
 
 from backoffice.customers import services as customers
 from backoffice.products import services as products
+from backoffice.ui.forms import EMAIL
 from backoffice.webhooks.events import EVENT_TYPES
 
 LOCALES = ["en", "ru", "uk"]
@@ -64,7 +65,9 @@ CUSTOMER_FIELDS = {
         "type": "string",
         "minLength": 3,
         "maxLength": customers.TEXTS["email"],
-        "description": "Kept lower-case; unique in the store.",
+        # The back office's check; spaces around are trimmed.
+        "pattern": r"^\s*" + EMAIL.pattern.strip("^$") + r"\s*$",
+        "description": "Kept lower-case and trimmed; unique in the store.",
     },
     "name": {"type": "string", "maxLength": customers.TEXTS["name"]},
     "phone": {"type": "string", "maxLength": customers.TEXTS["phone"]},
