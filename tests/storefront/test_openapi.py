@@ -162,7 +162,9 @@ def writes(c: Contract, shop) -> None:
     c.call("changeStock", "/api/v1/products/NOPE/stock", 404, headers=h, body={"set": 1})
     c.call("archiveProduct", "/api/v1/products/NEW-1/archive", 200, headers=h)
     c.call("archiveProduct", "/api/v1/products/NOPE/archive", 404, headers=h)
-    c.call("listProducts", "/api/v1/products", 200, headers=r, params={"updated_after": "2026-01-01"})
+    c.call(
+        "listProducts", "/api/v1/products", 200, headers=r, params={"updated_after": "2026-01-01"}
+    )
     c.call("listProducts", "/api/v1/products", 400, headers=r, params={"updated_after": "x"})
     customer = {"email": "zoe@example.com", "name": "Zoe"}
     created = c.call("createCustomer", "/api/v1/customers", 201, headers=h, body=customer).json
