@@ -125,6 +125,10 @@ def test_405_needs_no_key_and_changes_nothing(app, shop):
     )
     assert res.status_int == 405 and "PATCH" in res.headers["Allow"]
     assert app.get("/api/v1/products/TEA-1", headers=shop.headers()).json["active"] is True
-    # The back office keeps its own pages for a wrong method.
+    res = app.request(f"/s/{shop.slug}/api/v1/carts", method="GET", expect_errors=True)
+    assert res.status_int == 405 and res.headers["Allow"] == "POST"
     res = app.request("/api/v1/nope", method="PUT", headers=shop.headers(), expect_errors=True)
-    assert res.status_int == 404
+    assert res.status_int == 404 and error(res)["code"] == "not_found"
+    # Pages outside the API keep their own answer to a wrong method.
+    res = app.post(f"/s/{shop.slug}/checkout/order/abc", status=404)
+    assert res.content_type == "text/html" and "Allow" not in res.headers

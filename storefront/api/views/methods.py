@@ -30,7 +30,8 @@ def allowed_methods(registry, route_name: str) -> list[str]:
     return cache[route_name]
 
 
-@exception_view_config(PredicateMismatch)
+# Only under /api/ (after any /s/<slug> prefix): other pages keep their own not-found views.
+@exception_view_config(PredicateMismatch, path_info=r"^/api/")
 def method_not_allowed(exc, request):
     route = request.matched_route
     api = route is not None and route.name.startswith("api.")
