@@ -29,11 +29,19 @@ def changed(before: dict, after: dict) -> tuple[dict, dict]:
 
 
 def record(
-    request, action: str, entity: str, entity_id=None, *, before=None, after=None
+    request,
+    action: str,
+    entity: str,
+    entity_id=None,
+    *,
+    before=None,
+    after=None,
+    actor: str | None = None,
 ) -> AuditEntry:
-    user = request.staff_user
+    """``actor`` names who acted when no staff member is signed in (an API key)."""
+    user = request.staff_user if actor is None else None
     entry = AuditEntry(
-        actor=user.email if user else "system",
+        actor=actor or (user.email if user else "system"),
         action=action,
         entity=entity,
         entity_id=None if entity_id is None else str(entity_id),

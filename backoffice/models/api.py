@@ -64,6 +64,9 @@ class WebhookEndpoint(TenantBase):
     secret_encrypted: Mapped[str] = mapped_column(Text, default="")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime, default=utcnow, onupdate=utcnow, index=True
+    )
 
     deliveries: Mapped[list["WebhookDelivery"]] = relationship(
         back_populates="endpoint", cascade="all, delete-orphan", passive_deletes=True

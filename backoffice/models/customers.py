@@ -14,6 +14,10 @@ class Customer(TenantBase):
     name: Mapped[str] = mapped_column(String(200), default="")
     phone: Mapped[str] = mapped_column(String(40), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Indexed for the store API's ``updated_after`` (a reseller site's sync since its last run).
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime, default=utcnow, onupdate=utcnow, index=True
+    )
 
 
 # The customer list (``customers.services.customer_page``): by name, searched by

@@ -27,7 +27,10 @@ class Order(TenantBase):
     status_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     locale: Mapped[str] = mapped_column(String(8), default="en")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    # Indexed for the store API's ``updated_after``.
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime, default=utcnow, onupdate=utcnow, index=True
+    )
 
     lines: Mapped[list["OrderLine"]] = relationship(
         back_populates="order", order_by="OrderLine.id", cascade="all, delete-orphan"

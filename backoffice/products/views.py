@@ -3,12 +3,12 @@ from __future__ import annotations
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.view import view_config
 
-from backoffice.audit.services import changed, record
+from backoffice.audit.services import record
 from backoffice.formatting import to_decimal
 from backoffice.i18n import _
 from backoffice.models import Product
 from backoffice.products import services
-from backoffice.products.forms import product_form
+from backoffice.products.forms import add_errors, product_form, product_values
 from backoffice.ui.paging import page_number
 
 T = "backoffice:templates/admin/products/"
@@ -68,14 +68,16 @@ def product_new(request):
 )
 def product_create(request):
     form = product_form(request.POST, request.store_config.currency)
-    if form.ok and services.sku_taken(request.db, form.data["sku"]):
-        form.error("sku", _("Another product already has this SKU."))
+    if form.ok:
+        try:
+            product = services.create_product(
+                request.db, product_values(form), request.store_config.currency
+            )
+        except services.ProductInvalid as exc:
+            add_errors(form, exc.errors)
     if not form.ok:
         request.response.status = 400
         return {"product": None, "form": form.data, "errors": form.errors}
-    product = Product(**{k: form.data[k] for k in services.FIELDS})
-    request.db.add(product)
-    request.db.flush()
     record(request, "product.create", "product", product.id, after=services.snapshot(product))
     request.session.flash(
         request.localizer.translate(
@@ -110,15 +112,16 @@ def product_edit(request):
 def product_update(request):
     product = _product(request)
     form = product_form(request.POST, request.store_config.currency)
-    if form.ok and services.sku_taken(request.db, form.data["sku"], except_id=product.id):
-        form.error("sku", _("Another product already has this SKU."))
+    if form.ok:
+        try:
+            old, new = services.update_product(
+                request.db, product, product_values(form), request.store_config.currency
+            )
+        except services.ProductInvalid as exc:
+            add_errors(form, exc.errors)
     if not form.ok:
         request.response.status = 400
         return {"product": product, "form": form.data, "errors": form.errors}
-    before = services.snapshot(product)
-    for key in services.FIELDS:
-        setattr(product, key, form.data[key])
-    old, new = changed(before, services.snapshot(product))
     if new:
         record(request, "product.update", "product", product.id, before=old, after=new)
     request.session.flash(

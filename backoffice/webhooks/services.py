@@ -1,4 +1,5 @@
-"""The owner's webhook endpoints: create (the signing secret is shown once), list, disable."""
+"""Webhook endpoints, for the owner's pages and the store API: create (the signing
+secret is shown once), list, disable, delete."""
 
 from __future__ import annotations
 
@@ -17,7 +18,11 @@ from tenancy.keyring import KeyRing
 
 
 class EndpointError(ValueError):
-    """The URL or the events chosen cannot be used; the message says why."""
+    """The URL or the events chosen cannot be used; the message says why, ``field`` which."""
+
+    def __init__(self, message, field: str = "url"):
+        super().__init__(message)
+        self.field = field
 
 
 def check_url(url: str, *, allow_private: bool) -> str:
@@ -53,7 +58,7 @@ def create_endpoint(
 ) -> tuple[WebhookEndpoint, str]:
     chosen = [e for e in EVENT_TYPES if e in set(events)]
     if not chosen:
-        raise EndpointError(_("Choose at least one event."))
+        raise EndpointError(_("Choose at least one event."), "events")
     endpoint = WebhookEndpoint(
         url=check_url(url, allow_private=allow_private),
         description=(description or "").strip()[:200],
@@ -69,6 +74,19 @@ def create_endpoint(
     )
     db.flush()
     return endpoint, secret
+
+
+def disable_endpoint(endpoint: WebhookEndpoint) -> bool:
+    """Stop sending to the endpoint (its delivery log stays); whether it was active."""
+    was_active = bool(endpoint.is_active)
+    endpoint.is_active = False
+    return was_active
+
+
+def delete_endpoint(db: Session, endpoint: WebhookEndpoint) -> None:
+    """The endpoint and its delivery log are gone; deliveries not yet sent are dropped."""
+    db.delete(endpoint)
+    db.flush()
 
 
 def endpoints(db: Session) -> list[WebhookEndpoint]:

@@ -88,8 +88,7 @@ def disable_endpoint(request):
     endpoint = request.db.get(WebhookEndpoint, int(request.matchdict["id"]))
     if endpoint is None:
         raise HTTPNotFound()
-    if endpoint.is_active:
-        endpoint.is_active = False
+    if services.disable_endpoint(endpoint):
         audit(
             request,
             "webhook.disable",

@@ -9,7 +9,8 @@ ERROR_STATUSES = {
     "401": "No API key, an unknown key, or a revoked key.",
     "403": "The key belongs to another store, or lacks the scope.",
     "404": "No such object in this store.",
-    "409": "Conflict: out of stock, or the external_reference exists with other content.",
+    "409": "Conflict: out of stock, the external_reference exists with other content, "
+    "or the SKU / e-mail address is another product's / customer's.",
     "422": "Valid JSON that cannot be processed (validation, unknown SKU, transition, "
     "Idempotency-Key reused with another body).",
     "429": "Rate limit of the key exhausted; see Retry-After.",
@@ -79,8 +80,14 @@ PAGING = [
         "Page size, 1 to 100 (default 20).",
         {"type": "integer", "minimum": 1, "maximum": 100},
     ),
-    _query("cursor", "The next_cursor of the previous page."),
+    _query("cursor", "The next_cursor of the previous page (empty: the first page)."),
 ]
+UPDATED_AFTER = _query(
+    "updated_after",
+    "Only what changed at or after this ISO 8601 date-time (no offset means UTC). "
+    "Pass the newest updated_at you have seen; drop the repeats by id.",
+    {"type": "string", "format": "date-time"},
+)
 
 
 def _path_id(name: str = "id") -> dict:
@@ -133,6 +140,7 @@ def paths() -> dict:
                 _errors("400"),
                 [
                     *PAGING,
+                    UPDATED_AFTER,
                     _query(
                         "active",
                         "Only active (true) or inactive (false) products.",
@@ -189,6 +197,7 @@ def paths() -> dict:
                 _errors("400"),
                 [
                     *PAGING,
+                    UPDATED_AFTER,
                     _query("status", "Only orders in this status."),
                     _query("payment_status", "unpaid, paid, refunded..."),
                     _query("external_reference", "Your reference."),
@@ -245,7 +254,7 @@ def paths() -> dict:
                 "read",
                 {"200": _json("CustomerPage", "A page of customers.", RATE_HEADERS)},
                 _errors("400"),
-                [*PAGING, _query("email", "Only this e-mail.")],
+                [*PAGING, UPDATED_AFTER, _query("email", "Only this e-mail.")],
             )
         },
         "/api/v1/customers/{id}": {
@@ -282,6 +291,134 @@ def paths() -> dict:
     }
 
 
+SKU_PATH = {"name": "sku", "in": "path", "required": True, "schema": {"type": "string"}}
+DELETED = {"description": "Deleted; no body.", "headers": RATE_HEADERS}
+
+
+def write_paths() -> dict:
+    """Products, customers and webhooks written through the API (merged into ``paths``)."""
+    return {
+        "/api/v1/products": {
+            "post": _operation(
+                "createProduct",
+                "Add a product, by the back office's rules (SKU unique).",
+                "write",
+                {"201": _json("Product", "The product.", RATE_HEADERS)},
+                _errors("400", "409", "422"),
+                body="ProductCreate",
+            )
+        },
+        "/api/v1/products/{sku}": {
+            "patch": _operation(
+                "updateProduct",
+                "Change the fields given: name, price, stock (absolute), SKU, active...",
+                "write",
+                {"200": _json("Product", "The product as changed.", RATE_HEADERS)},
+                _errors("400", "404", "409", "422"),
+                [SKU_PATH],
+                body="ProductUpdate",
+            )
+        },
+        "/api/v1/products/{sku}/stock": {
+            "post": _operation(
+                "changeStock",
+                "Adjust the stock by a number ({adjust}) or set it ({set}); the product is "
+                "locked meanwhile, so concurrent adjustments add up and stock never goes "
+                "below zero (409 out_of_stock instead).",
+                "write",
+                {"200": _json("Product", "The product with its new stock.", RATE_HEADERS)},
+                _errors("400", "404", "409", "422"),
+                [SKU_PATH],
+                body="StockChange",
+            )
+        },
+        "/api/v1/products/{sku}/archive": {
+            "post": _operation(
+                "archiveProduct",
+                "Archive the product (active false): no longer orderable, kept in orders.",
+                "write",
+                {"200": _json("Product", "The archived product.", RATE_HEADERS)},
+                _errors("404"),
+                [SKU_PATH],
+            )
+        },
+        "/api/v1/customers": {
+            "post": _operation(
+                "createCustomer",
+                "Add a customer; the e-mail address is unique in the store.",
+                "write",
+                {"201": _json("Customer", "The customer.", RATE_HEADERS)},
+                _errors("400", "409", "422"),
+                body="CustomerCreate",
+            )
+        },
+        "/api/v1/customers/{id}": {
+            "patch": _operation(
+                "updateCustomer",
+                "Change the customer's e-mail, name or phone.",
+                "write",
+                {"200": _json("Customer", "The customer as changed.", RATE_HEADERS)},
+                _errors("400", "404", "409", "422"),
+                [_path_id()],
+                body="CustomerUpdate",
+            )
+        },
+        "/api/v1/webhooks": {
+            "get": _operation(
+                "listWebhooks",
+                "The store's webhook endpoints, newest first.",
+                "read",
+                {"200": _json("WebhookPage", "A page of endpoints.", RATE_HEADERS)},
+                _errors("400"),
+                [*PAGING, UPDATED_AFTER],
+            ),
+            "post": _operation(
+                "createWebhook",
+                "Subscribe a URL to events; the signing secret is in this answer only.",
+                "write",
+                {"201": _json("WebhookCreated", "The endpoint and its secret.", RATE_HEADERS)},
+                _errors("400", "422"),
+                body="WebhookCreate",
+            ),
+        },
+        "/api/v1/webhooks/{id}": {
+            "get": _operation(
+                "getWebhook",
+                "One webhook endpoint (never its secret).",
+                "read",
+                {"200": _json("Webhook", "The endpoint.", RATE_HEADERS)},
+                _errors("404"),
+                [_path_id()],
+            ),
+            "delete": _operation(
+                "deleteWebhook",
+                "Delete the endpoint and its delivery log; nothing more is sent to it.",
+                "write",
+                {"204": DELETED},
+                _errors("404"),
+                [_path_id()],
+            ),
+        },
+        "/api/v1/webhooks/{id}/disable": {
+            "post": _operation(
+                "disableWebhook",
+                "Stop sending to the endpoint; its delivery log stays.",
+                "write",
+                {"200": _json("Webhook", "The disabled endpoint.", RATE_HEADERS)},
+                _errors("404"),
+                [_path_id()],
+            )
+        },
+    }
+
+
+def all_paths() -> dict:
+    merged = paths()
+    for path, item in write_paths().items():
+        merged[path] = {**merged.get(path, {}), **item}
+    return merged
+
+
 def document(server_url: str = "/") -> dict:
     return {
         "openapi": "3.1.0",
@@ -293,7 +430,7 @@ def document(server_url: str = "/") -> dict:
         },
         "servers": [{"url": server_url}],
         "security": [{"apiKey": []}],
-        "paths": paths(),
+        "paths": all_paths(),
         "components": {
             "schemas": COMPONENTS,
             "securitySchemes": {

@@ -15,7 +15,7 @@ def encode_cursor(last_id: int) -> str:
 
 
 def decode_cursor(cursor: str | None) -> int | None:
-    if cursor is None:
+    if not cursor:  # absent, or ``cursor=`` as a client builds it before the first page
         return None
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()

@@ -1,10 +1,10 @@
-"""What the API shows of products, orders and customers (plain dicts, then JSON)."""
+"""What the API shows of products, orders, customers and webhooks (plain dicts, then JSON)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from backoffice.models import Customer, Order, OrderEvent, Product
+from backoffice.models import Customer, Order, OrderEvent, Product, WebhookEndpoint
 
 
 def timestamp(value: datetime | None) -> str | None:
@@ -97,4 +97,18 @@ def customer(c: Customer) -> dict:
         "name": c.name,
         "phone": c.phone,
         "created_at": timestamp(c.created_at),
+        "updated_at": timestamp(c.updated_at),
+    }
+
+
+def webhook(w: WebhookEndpoint) -> dict:
+    """An endpoint as its owner may see it: never its secret."""
+    return {
+        "id": w.id,
+        "url": w.url,
+        "description": w.description,
+        "events": w.events.split(),
+        "active": bool(w.is_active),
+        "created_at": timestamp(w.created_at),
+        "updated_at": timestamp(w.updated_at),
     }

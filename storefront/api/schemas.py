@@ -8,6 +8,11 @@ from jsonschema import Draft202012Validator
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
+from backoffice.customers import services as customers
+from backoffice.products import services as products
+from backoffice.ui.forms import EMAIL
+from backoffice.webhooks.events import EVENT_TYPES
+
 LOCALES = ["en", "ru", "uk"]
 DATETIME = {"type": "string", "format": "date-time"}
 MINOR = {"type": "integer", "description": "Money in minor units (cents, kopecks)."}
@@ -40,6 +45,33 @@ def _page(item: str) -> dict:
         }
     )
 
+
+PRODUCT_FIELDS = {
+    "sku": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": products.TEXTS["sku"],
+        "pattern": products.SKU.pattern,
+    },
+    "name": {"type": "string", "minLength": 1, "maxLength": products.TEXTS["name"]},
+    "description": {"type": "string", "maxLength": products.TEXTS["description"]},
+    "price_minor": MINOR
+    | {"minimum": 0, "description": "Money in minor units; at most 10^9 in the main unit."},
+    "stock": {"type": "integer", "minimum": 0, "maximum": products.MAX_STOCK},
+    "active": {"type": "boolean", "description": "false archives: no longer orderable."},
+}
+CUSTOMER_FIELDS = {
+    "email": {
+        "type": "string",
+        "minLength": 3,
+        "maxLength": customers.TEXTS["email"],
+        # The back office's check; spaces around are trimmed.
+        "pattern": r"^\s*" + EMAIL.pattern.strip("^$") + r"\s*$",
+        "description": "Kept lower-case and trimmed; unique in the store.",
+    },
+    "name": {"type": "string", "maxLength": customers.TEXTS["name"]},
+    "phone": {"type": "string", "maxLength": customers.TEXTS["phone"]},
+}
 
 COMPONENTS: dict[str, dict] = {
     "Error": _object(
@@ -145,9 +177,74 @@ COMPONENTS: dict[str, dict] = {
             "name": {"type": "string"},
             "phone": {"type": "string"},
             "created_at": DATETIME,
+            "updated_at": DATETIME,
         }
     ),
     "CustomerPage": _page("Customer"),
+    "Webhook": _object(
+        {
+            "id": {"type": "integer"},
+            "url": {"type": "string"},
+            "description": {"type": "string"},
+            "events": {"type": "array", "items": {"type": "string"}},
+            "active": {"type": "boolean"},
+            "created_at": DATETIME,
+            "updated_at": DATETIME,
+        }
+    ),
+    "WebhookPage": _page("Webhook"),
+    "WebhookCreated": _object(
+        {
+            "webhook": _ref("Webhook"),
+            "secret": {
+                "type": "string",
+                "description": "The signing secret (whsec_...): shown this once, never again.",
+            },
+        }
+    ),
+    # Requests: products, customers and webhooks. The limits are the back office's
+    # (products.services, customers.services); the services check them again.
+    "ProductCreate": _object(PRODUCT_FIELDS, required=["sku", "name", "price_minor"])
+    | {"examples": [{"sku": "TEA-3", "name": "Oolong", "price_minor": 1400, "stock": 12}]},
+    "ProductUpdate": _object(PRODUCT_FIELDS, required=[])
+    | {"minProperties": 1, "examples": [{"price_minor": 1500, "stock": 8}]},
+    "StockChange": _object(
+        {
+            "adjust": {
+                "type": "integer",
+                "minimum": -products.MAX_STOCK,
+                "maximum": products.MAX_STOCK,
+                "description": "Add this much (negative: take away); refused if the "
+                "stock would go below zero.",
+            },
+            "set": {
+                "type": "integer",
+                "minimum": 0,
+                "maximum": products.MAX_STOCK,
+                "description": "The stock from now on (a count you made).",
+            },
+        },
+        required=[],
+    )
+    | {"minProperties": 1, "maxProperties": 1, "examples": [{"adjust": -1}, {"set": 10}]},
+    "CustomerCreate": _object(CUSTOMER_FIELDS, required=["email"])
+    | {"examples": [{"email": "ann@example.com", "name": "Ann", "phone": "+1 555"}]},
+    "CustomerUpdate": _object(CUSTOMER_FIELDS, required=[])
+    | {"minProperties": 1, "examples": [{"phone": "+1 556"}]},
+    "WebhookCreate": _object(
+        {
+            "url": {"type": "string", "minLength": 1, "maxLength": 500, "format": "uri"},
+            "events": {
+                "type": "array",
+                "minItems": 1,
+                "uniqueItems": True,
+                "items": {"type": "string", "enum": list(EVENT_TYPES)},
+            },
+            "description": {"type": "string", "maxLength": 200},
+        },
+        required=["url", "events"],
+    )
+    | {"examples": [{"url": "https://shop.example.com/hooks", "events": [EVENT_TYPES[0]]}]},
     # Requests.
     "OrderCreate": _object(
         {

@@ -28,10 +28,12 @@ class Contract:
 
     def call(self, op_id: str, url: str, status: int, *, body=None, headers=None, params=None):
         _path, method, operation = self.operations[op_id]
-        if method == "get":
-            res = self.app.get(url, params or {}, headers=headers, status=status)
+        if method in ("get", "delete"):
+            call = getattr(self.app, method)
+            res = call(url, params or {}, headers=headers, status=status)
         else:
-            res = self.app.post_json(url, body, headers=headers, status=status)
+            call = getattr(self.app, f"{method}_json")
+            res = call(url, body, headers=headers, status=status)
         self.check(operation, str(status), res)
         self.seen.add((op_id, str(status)))
         return res
@@ -41,14 +43,17 @@ class Contract:
         response = operation["responses"][status]
         if "$ref" in response:
             response = self.doc["components"]["responses"][response["$ref"].rsplit("/", 1)[1]]
+        for header in response.get("headers", {}):
+            assert header in res.headers, f"{header} missing on {operation['operationId']}"
+        if "content" not in response:
+            assert res.body == b"", f"{operation['operationId']} {status} has a body"
+            return
         assert res.content_type == "application/json"
         schema = {
             **response["content"]["application/json"]["schema"],
             "components": self.doc["components"],
         }
         OAS31Validator(schema).validate(res.json)
-        for header in response.get("headers", {}):
-            assert header in res.headers, f"{header} missing on {operation['operationId']}"
 
 
 @pytest.fixture
@@ -135,7 +140,52 @@ def test_real_responses_match_the_document(contract, shop):
         headers=h,
         body={"lines": [{"sku": "OLD-1", "quantity": 1}]},
     )
+    writes(c, shop)
     assert {op for op, _status in c.seen} == set(c.operations)
+
+
+def writes(c: Contract, shop) -> None:
+    """Products, customers and webhooks written through the API."""
+    h, r = shop.headers(), shop.headers("read")
+    product = {"sku": "NEW-1", "name": "New tea", "price_minor": 900, "stock": 3}
+    c.call("createProduct", "/api/v1/products", 201, headers=h, body=product)
+    c.call("createProduct", "/api/v1/products", 409, headers=h, body=product)
+    c.call("createProduct", "/api/v1/products", 422, headers=h, body={**product, "sku": "a b"})
+    c.call("createProduct", "/api/v1/products", 403, headers=r, body=product)
+    c.call("updateProduct", "/api/v1/products/NEW-1", 200, headers=h, body={"price_minor": 950})
+    c.call("updateProduct", "/api/v1/products/NEW-1", 409, headers=h, body={"sku": "TEA-1"})
+    c.call("updateProduct", "/api/v1/products/NEW-1", 422, headers=h, body={"stock": -1})
+    c.call("updateProduct", "/api/v1/products/NOPE", 404, headers=h, body={"stock": 1})
+    c.call("changeStock", "/api/v1/products/NEW-1/stock", 200, headers=h, body={"adjust": -1})
+    c.call("changeStock", "/api/v1/products/NEW-1/stock", 409, headers=h, body={"adjust": -9})
+    c.call("changeStock", "/api/v1/products/NEW-1/stock", 422, headers=h, body={})
+    c.call("changeStock", "/api/v1/products/NOPE/stock", 404, headers=h, body={"set": 1})
+    c.call("archiveProduct", "/api/v1/products/NEW-1/archive", 200, headers=h)
+    c.call("archiveProduct", "/api/v1/products/NOPE/archive", 404, headers=h)
+    c.call(
+        "listProducts", "/api/v1/products", 200, headers=r, params={"updated_after": "2026-01-01"}
+    )
+    c.call("listProducts", "/api/v1/products", 400, headers=r, params={"updated_after": "x"})
+    customer = {"email": "zoe@example.com", "name": "Zoe"}
+    created = c.call("createCustomer", "/api/v1/customers", 201, headers=h, body=customer).json
+    c.call("createCustomer", "/api/v1/customers", 409, headers=h, body=customer)
+    c.call("createCustomer", "/api/v1/customers", 422, headers=h, body={"email": "zoe@x"})
+    url = f"/api/v1/customers/{created['id']}"
+    c.call("updateCustomer", url, 200, headers=h, body={"phone": "+1 555"})
+    c.call("updateCustomer", url, 422, headers=h, body={"email": ""})
+    c.call("updateCustomer", "/api/v1/customers/424242", 404, headers=h, body={"name": "x"})
+    hook = {"url": "https://hooks.example.com/a", "events": ["order.created"]}
+    made = c.call("createWebhook", "/api/v1/webhooks", 201, headers=h, body=hook).json
+    c.call("createWebhook", "/api/v1/webhooks", 422, headers=h, body={**hook, "url": "ftp://x"})
+    c.call("listWebhooks", "/api/v1/webhooks", 200, headers=r)
+    c.call("listWebhooks", "/api/v1/webhooks", 400, headers=r, params={"limit": "0"})
+    url = f"/api/v1/webhooks/{made['webhook']['id']}"
+    c.call("getWebhook", url, 200, headers=r)
+    c.call("disableWebhook", f"{url}/disable", 200, headers=h)
+    c.call("deleteWebhook", url, 204, headers=h)
+    c.call("getWebhook", url, 404, headers=r)
+    c.call("disableWebhook", f"{url}/disable", 404, headers=h)
+    c.call("deleteWebhook", url, 404, headers=h)
 
 
 def test_rate_limited_response_matches(api_settings, control, shop):

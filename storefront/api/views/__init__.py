@@ -12,6 +12,11 @@ from storefront.api.schemas import validator
 API_VIEW = {"renderer": None, "require_csrf": False}
 
 
+def actor(key) -> str:
+    """Who made a change, in the audit log: the API key, by its public prefix."""
+    return f"api:{key.prefix}"
+
+
 def json_response(data, status: int = 200, headers: dict | None = None) -> Response:
     response = Response(
         body=data if isinstance(data, bytes) else dumps(data),

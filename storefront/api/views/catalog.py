@@ -1,4 +1,4 @@
-"""Products and customers (read scope)."""
+"""Products and customers (read scope); their writes are in products.py and customers.py."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from storefront.api import paging, represent
 from storefront.api.auth import require_key
 from storefront.api.errors import bad_request, not_found
 from storefront.api.ordering import setting
+from storefront.api.params import updated_after
 from storefront.api.views import API_VIEW, json_response
 
 BOOLEANS = {"true": True, "false": False}
@@ -25,6 +26,7 @@ def list_products(request):
         if active not in BOOLEANS:
             raise bad_request("active must be true or false", {"parameter": "active"})
         statement = statement.where(Product.is_active.is_(BOOLEANS[active]))
+    statement = updated_after(statement, Product.updated_at, request.params)
     return json_response(
         paging.page(
             statement,
@@ -52,6 +54,7 @@ def list_customers(request):
     email = request.params.get("email")
     if email:
         statement = statement.where(Customer.email == email.strip().lower())
+    statement = updated_after(statement, Customer.updated_at, request.params)
     return json_response(
         paging.page(statement, Customer.id, request.params, request.db, represent.customer)
     )

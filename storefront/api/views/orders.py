@@ -3,8 +3,6 @@ and the public-safe status of one order for reseller sites (read)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from pyramid.view import view_config
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -13,11 +11,12 @@ from backoffice.models import Order, OrderEvent
 from backoffice.webhooks.events import ORDER_CREATED, ORDER_STATUS_CHANGED, emit_for_order
 from storefront.api import paging, represent
 from storefront.api.auth import require_key
-from storefront.api.errors import bad_request, not_found
+from storefront.api.errors import not_found
 from storefront.api.flow import next_statuses
 from storefront.api.idempotency import REFERENCE_SCOPE, claim_all, idempotency_key
 from storefront.api.jsonbody import canonical_hash, dumps
 from storefront.api.ordering import change_status, place_order
+from storefront.api.params import datetime_param, updated_after
 from storefront.api.views import API_VIEW, body_of, json_response
 
 ORDER_FILTERS = ("status", "payment_status", "external_reference")
@@ -51,18 +50,6 @@ def create_order(request):
     return json_response(body, 201, {"Location": request.route_url("api.order", id=order.id)})
 
 
-def _datetime_param(params, name: str) -> datetime | None:
-    raw = params.get(name)
-    if raw is None:
-        return None
-    try:
-        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        raise bad_request(f"{name} must be an ISO 8601 date-time", {"parameter": name}) from None
-    # Stored naive in UTC: an offset given by the client is converted, none means UTC.
-    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
-
-
 @view_config(route_name="api.orders", request_method="GET", **API_VIEW)
 def list_orders(request):
     require_key(request, "read")
@@ -74,13 +61,14 @@ def list_orders(request):
     if params.get("email"):
         statement = statement.where(Order.customer_email == params["email"].strip().lower())
     since, until = (
-        _datetime_param(params, "created_after"),
-        _datetime_param(params, "created_before"),
+        datetime_param(params, "created_after"),
+        datetime_param(params, "created_before"),
     )
     if since is not None:
         statement = statement.where(Order.created_at >= since)
     if until is not None:
         statement = statement.where(Order.created_at < until)
+    statement = updated_after(statement, Order.updated_at, params)
     return json_response(paging.page(statement, Order.id, params, request.db, represent.order))
 
 
