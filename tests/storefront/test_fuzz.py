@@ -12,7 +12,6 @@ import pytest
 import waitress
 
 from backoffice.config import make_app
-from backoffice.webhooks import delivery
 
 CHECKS = (
     "not_a_server_error,status_code_conformance,content_type_conformance,"
@@ -22,14 +21,17 @@ SCHEMATHESIS = Path(sys.executable).parent / "st"
 
 
 @pytest.fixture
-def served(api_settings, control, monkeypatch):
-    # The fuzzer subscribes made-up URLs (any host, private ones allowed in tests) and
-    # the embedded default delivers in the web process: the receivers answer at once.
-    monkeypatch.setattr(
-        delivery, "post", lambda *args, **kwargs: delivery.Outcome(True, 204, "", 0)
-    )
+def served(api_settings, control):
+    # The fuzzer subscribes made-up URLs and the embedded default delivers in the
+    # web process: private addresses refused as in production, one quick attempt each.
+    settings = {
+        **api_settings,
+        "backoffice.webhook_allow_private": "false",
+        "backoffice.webhook_max_attempts": "1",
+        "backoffice.webhook_timeout": "1",
+    }
     server = waitress.create_server(
-        make_app(api_settings, control=control), host="127.0.0.1", port=0, threads=4
+        make_app(settings, control=control), host="127.0.0.1", port=0, threads=4
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
