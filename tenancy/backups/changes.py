@@ -77,7 +77,17 @@ class ChangeLog:
 
     @classmethod
     def remove_left_over(cls, source: Engine) -> None:
-        """The triggers and log a dead move left on *source* (a repair): gone."""
+        """The triggers and log a dead move left on *source* (a repair): gone.
+        The log table is made before the triggers, so without it there are none."""
+        with source.connect() as conn:
+            if not conn.scalar(
+                text(
+                    "SELECT COUNT(*) FROM information_schema.TABLES "
+                    "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = :t"
+                ),
+                {"t": CHANGE_LOG},
+            ):
+                return
         log = cls(source)
         log.installed = True
         log.remove()

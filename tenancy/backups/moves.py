@@ -52,6 +52,25 @@ CATCH_UP_SECONDS = 120.0
 log = logging.getLogger(__name__)
 
 
+# The step boundaries of a live move, in order (a kill at any one is repairable).
+LIVE_STEPS = (
+    "claim",
+    "track",
+    "database",
+    "user",
+    "grant",
+    "schema",
+    "load",
+    "verify",
+    "catch-up",
+    "freeze",
+    "check",
+    "upgrade",
+    "switch",
+    "cleanup",
+)
+
+
 class LiveMove:
     def __init__(self, copier, session: Session, tenant: Tenant, server: DatabaseServer, source):
         self.copier = copier
@@ -114,12 +133,13 @@ class LiveMove:
             started = time.monotonic()
             self._freeze()
             changes.drain(copy)
-            copier.fault("check")
+            copier._check_step("check")
             self._check(changes, source, copy)
+            copier._check_step("upgrade")
             if revision != copier.schema.head():
                 with copy.begin() as conn:
                     revision = copier.schema.upgrade(conn, "head")
-            copier.fault("switch")
+            copier._check_step("switch")
             copier._switch(tenant, target, revision)
             job.progress = "switch"
             session.commit()

@@ -136,6 +136,10 @@ class Run:
 
 def open_kit(root: Engine, admin_url: str, base_settings: dict, tmp: Path) -> Kit:
     admin = create_admin_user(root, admin_url)
+    # The documented provisioner grants (docs/deployment.md): a live move ends the
+    # old user's sessions at its write freeze, and refuses to start without these.
+    with root.begin() as conn:
+        conn.execute(text("GRANT PROCESS, CONNECTION ADMIN ON *.* TO :u@'%'"), {"u": admin.name})
     settings = new_control_db(root, admin_url, base_settings)
     settings["backoffice.lease_seconds"] = str(LEASE_SECONDS)
     settings["backoffice.backup_dir"] = str(tmp / "backups")

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select, text
 
 from backoffice.schema import store_schema
+from tenancy.backups.moves import LIVE_STEPS
 from tenancy.backups.restore import STEPS
 from tenancy.backups.service import backup_store
 from tenancy.models import Backup, BackupState, TenantStatus
@@ -103,7 +104,7 @@ def test_restore_with_its_ddl_connections_killed_mid_load_is_undone(kit, backed_
 
 
 # -- move (between two registered spellings of one server) --------------------------
-MOVE_STEPS = [s for s in STEPS[1:] if s != "safety"]
+MOVE_STEPS = LIVE_STEPS[1:]
 
 
 @pytest.fixture(scope="module")
