@@ -4,6 +4,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from backoffice.models import Customer, Order
+from backoffice.orders.enums import FulfilmentStatus, PaymentStatus
 
 PER_PAGE = 50
 HISTORY_LIMIT = 200
@@ -67,6 +68,9 @@ def totals(history: list) -> dict[str, int]:
     """Spent per currency, not counting cancelled or refunded orders."""
     spent: dict[str, int] = {}
     for row in history:
-        if row.status not in ("cancelled", "refunded"):
+        if (
+            row.status != FulfilmentStatus.CANCELLED
+            and row.payment_status != PaymentStatus.REFUNDED
+        ):
             spent[row.currency] = spent.get(row.currency, 0) + row.total_minor
     return spent

@@ -90,3 +90,22 @@ class OrderEvent(TenantBase):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     order: Mapped[Order] = relationship(back_populates="events")
+
+
+class InventoryMovement(TenantBase):
+    """One change of a product's stock made by an order: placed (negative),
+    cancelled or refunded (positive). What an order still holds is minus the
+    sum of its rows, so stock goes back once however often it is asked."""
+
+    __tablename__ = "inventory_movements"
+    __table_args__ = (Index("ix_inventory_movements_product_at", "product_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
+    order_id: Mapped[int | None] = mapped_column(
+        ForeignKey("orders.id", ondelete="SET NULL"), index=True
+    )
+    delta: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(254), default="system")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

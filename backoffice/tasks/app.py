@@ -33,6 +33,8 @@ DEFAULTS = {
     # When beat runs (``backoffice beat`` or ``worker --beat``): backups pruned daily at
     # this UTC time (HH:MM); empty turns the schedule off.
     "backoffice.backup_prune_at": "03:30",
+    # Seconds between two sweeps of every store's outbox (``outbox.sweep``); 0: none.
+    "backoffice.outbox_sweep_seconds": "60",
 }
 
 
@@ -90,18 +92,21 @@ def _counter_url(broker_url: str, result_url: str) -> str | None:
 
 def beat_schedule(settings: Mapping[str, str]) -> dict:
     """The periodic tasks; a bad time is a clear start-up error."""
+    schedule = {}
+    sweep = as_int({"s": settings.get("backoffice.outbox_sweep_seconds") or "0"}, "s")
+    if sweep:
+        schedule["outbox-sweep"] = {"task": "outbox.sweep", "schedule": float(sweep)}
     at = (settings.get("backoffice.backup_prune_at") or "").strip()
     if not at:
-        return {}
+        return schedule
     hour, _, minute = at.partition(":")
     if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
         raise ValueError(f"backoffice.backup_prune_at must be HH:MM (UTC) or empty, not {at!r}")
-    return {
-        "backups-prune": {
-            "task": "backups.prune",
-            "schedule": crontab(hour=int(hour), minute=int(minute)),
-        }
+    schedule["backups-prune"] = {
+        "task": "backups.prune",
+        "schedule": crontab(hour=int(hour), minute=int(minute)),
     }
+    return schedule
 
 
 def transport_options(visibility_timeout: int) -> dict:
