@@ -13,7 +13,10 @@ from webtest import TestApp
 
 from backoffice.config import make_app
 from backoffice.models import Order, Payment, Product
+from backoffice.orders import service
+from backoffice.orders.enums import OrderSource
 from backoffice.payments.configs import GatewaySettings
+from backoffice.tasks.app import beat_schedule
 from payments.registry import GatewayRegistry
 from tests.backoffice.admin_fixtures import Admin
 from tests.backoffice.payments.conftest import SECRET_A, checkout_for, signed
@@ -241,3 +244,23 @@ def test_api_refunds_honour_the_idempotency_key(world):
     )
     assert too_much.json["error"]["details"] == {"refundable_minor": 1800}
     assert world.order(oid).payment_status == "partially_refunded"
+
+
+def test_an_event_whose_wake_up_was_lost_is_delivered_by_the_sweep(world, api_settings):
+    site = Receiver()
+    try:
+        _id, site.secret = add_endpoint(world.control, world.shop, site.url, events=ALL_EVENTS)
+        # Committed, but no consumer was queued (as if the process died right after).
+        with Session(world.engine) as db, db.begin():
+            service.place_order(
+                db, order_body(), actor="tests", source=OrderSource.API, message="crash"
+            )
+        assert site.received == []
+        tasks = world.app.app.registry.celery.tasks
+        tasks["webhooks.from_outbox"].apply(args=(world.tenant.id,))  # what beat's sweep queues
+        tasks["webhooks.from_outbox"].apply(args=(world.tenant.id,))  # and the next sweep
+    finally:
+        site.close()
+    assert [r["body"]["type"] for r in site.received] == ["order.created"]
+    schedule = beat_schedule({**api_settings, "backoffice.outbox_sweep_seconds": "60"})
+    assert schedule["outbox-sweep"] == {"task": "outbox.sweep", "schedule": 60.0}
