@@ -11,6 +11,8 @@ class Order(TenantBase):
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)
+    # Fulfilment status (the store's flow) and payment status (from the ledger):
+    # backoffice.orders.enums; the models import no feature package, hence the texts.
     status: Mapped[str] = mapped_column(String(32), default="new")
     payment_status: Mapped[str] = mapped_column(String(20), default="unpaid", index=True)
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
