@@ -171,7 +171,8 @@ def create_refund(request):
         return json_response(
             stored.response_body.encode(), stored.status_code, {"Idempotent-Replayed": "true"}
         )
-    amount = payload.get("amount_minor")
+    amount = payload.get("amount_minor")  # JSON Schema's integer admits 330.0
+    amount = int(amount) if amount is not None else None
     with domain_errors():
         row = refund_order(
             request.db,
