@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter
+from functools import partial
 
 import transaction
 import zope.sqlalchemy
@@ -21,7 +22,9 @@ from pyramid.httpexceptions import HTTPNotFound
 from pyramid.tweens import EXCVIEW
 from sqlalchemy.orm import Session, sessionmaker
 
+from backoffice import outbox
 from backoffice.i18n import _
+from backoffice.outbox.tasks import wake as wake_consumers
 from tenancy.directory import TenantDirectory
 from tenancy.models import BUSY_STATUSES, TenantStatus
 from tenancy.registry import EngineRegistry
@@ -122,6 +125,8 @@ def get_db(request) -> Session:
     engines: EngineRegistry = request.registry.engines
     engine = engines.acquire(tenant)
     session = request.registry.store_sessions(bind=engine)
+    # Events published in this request wake the outbox's consumers after commit.
+    session.info[outbox.WAKE] = partial(wake_consumers, request)
     if request.tm is not transaction.manager:  # a tm.manager_hook of its own
         zope.sqlalchemy.register(session, transaction_manager=request.tm)
 

@@ -43,6 +43,8 @@ def configure(
     config.include("backoffice.translations")
     # The Celery app, config.add_task and request.enqueue: features add tasks.
     config.include("backoffice.tasks")
+    # The store's outbox: config.add_outbox_consumer, the beat sweep (before features).
+    config.include("backoffice.outbox")
     # Operator endpoints: /healthz, /metrics.
     config.include("backoffice.views")
     # The /admin/ shell: static assets, home, template globals.

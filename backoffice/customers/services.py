@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from backoffice.audit.services import changed
 from backoffice.i18n import _
 from backoffice.models import Customer, Order
+from backoffice.orders.enums import FulfilmentStatus, PaymentStatus
 from backoffice.ui.forms import EMAIL
 
 PER_PAGE = 50
@@ -171,6 +172,9 @@ def totals(history: list) -> dict[str, int]:
     """Spent per currency, not counting cancelled or refunded orders."""
     spent: dict[str, int] = {}
     for row in history:
-        if row.status not in ("cancelled", "refunded"):
+        if (
+            row.status != FulfilmentStatus.CANCELLED
+            and row.payment_status != PaymentStatus.REFUNDED
+        ):
             spent[row.currency] = spent.get(row.currency, 0) + row.total_minor
     return spent

@@ -1,7 +1,9 @@
 """The dashboard's figures, from a handful of grouped queries (no row-by-row work).
 
-Revenue counts orders paid (or partly refunded) in the store's currency; days
-are the store's local days, using the timezone's current UTC offset.
+Revenue counts orders whose payment status is paid (or partly refunded), in the
+store's currency, whatever their fulfilment status; days are the store's local
+days, using the timezone's current UTC offset. Orders are counted by fulfilment
+status and, apart, by payment status.
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ from sqlalchemy import case, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from backoffice.models import Order, OrderLine
+from backoffice.orders.enums import MONEY_IN, FulfilmentStatus, PaymentStatus
 
-PAID = ("paid", "partially_refunded")
+PAID = MONEY_IN
 DAYS = 30
 
 
@@ -35,6 +38,7 @@ class Dashboard:
     periods: list[Period]
     daily: list[tuple[date, int, int]]  # day, orders, revenue
     by_status: list[tuple[str, int]]
+    by_payment: list[tuple[str, int]]
     top_products: list
     currency: str
 
@@ -72,6 +76,11 @@ def build(db: Session, tz, currency: str, now: datetime | None = None) -> Dashbo
     ]
     periods = [_period(daily, days) for days in (1, 7, 30)]
     by_status = db.execute(select(Order.status, func.count(Order.id)).group_by(Order.status)).all()
+    by_payment = dict(
+        db.execute(
+            select(Order.payment_status, func.count(Order.id)).group_by(Order.payment_status)
+        ).all()
+    )
     top = db.execute(
         select(
             OrderLine.sku,
@@ -83,7 +92,8 @@ def build(db: Session, tz, currency: str, now: datetime | None = None) -> Dashbo
         .where(
             Order.created_at >= since,
             Order.currency == currency,
-            Order.status.not_in(("cancelled", "refunded")),
+            Order.status != FulfilmentStatus.CANCELLED,
+            Order.payment_status != PaymentStatus.REFUNDED,
         )
         .group_by(OrderLine.sku)
         .order_by(func.sum(OrderLine.total_minor).desc())
@@ -93,6 +103,7 @@ def build(db: Session, tz, currency: str, now: datetime | None = None) -> Dashbo
         periods,
         [(d, n, rev) for d, n, rev, _ in daily],
         [(s, n) for s, n in by_status],
+        [(s, by_payment[s]) for s in PaymentStatus if by_payment.get(s)],
         top,
         currency,
     )

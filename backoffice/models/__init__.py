@@ -9,7 +9,8 @@ from backoffice.models.base import TenantBase, metadata
 from backoffice.models.catalog import Product
 from backoffice.models.checkouts import Checkout
 from backoffice.models.customers import Customer
-from backoffice.models.orders import Order, OrderEvent, OrderLine
+from backoffice.models.orders import InventoryMovement, Order, OrderEvent, OrderLine
+from backoffice.models.outbox import OutboxCursor, OutboxEvent
 from backoffice.models.payments import Payment
 from backoffice.models.security import LoginAttempt
 from backoffice.models.settings import StoreSetting
@@ -23,10 +24,13 @@ __all__ = [
     "Customer",
     "GatewayConfig",
     "IdempotencyRecord",
+    "InventoryMovement",
     "LoginAttempt",
     "Order",
     "OrderEvent",
     "OrderLine",
+    "OutboxCursor",
+    "OutboxEvent",
     "Payment",
     "PaymentNotification",
     "Product",

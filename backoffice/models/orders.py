@@ -11,6 +11,8 @@ class Order(TenantBase):
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)
+    # Fulfilment status (the store's flow) and payment status (from the ledger):
+    # backoffice.orders.enums; the models import no feature package, hence the texts.
     status: Mapped[str] = mapped_column(String(32), default="new")
     payment_status: Mapped[str] = mapped_column(String(20), default="unpaid", index=True)
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
@@ -93,3 +95,22 @@ class OrderEvent(TenantBase):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     order: Mapped[Order] = relationship(back_populates="events")
+
+
+class InventoryMovement(TenantBase):
+    """One change of a product's stock made by an order: placed (negative),
+    cancelled or refunded (positive). What an order still holds is minus the
+    sum of its rows, so stock goes back once however often it is asked."""
+
+    __tablename__ = "inventory_movements"
+    __table_args__ = (Index("ix_inventory_movements_product_at", "product_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
+    order_id: Mapped[int | None] = mapped_column(
+        ForeignKey("orders.id", ondelete="SET NULL"), index=True
+    )
+    delta: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(254), default="system")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

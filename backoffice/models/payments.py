@@ -17,6 +17,8 @@ class Payment(TenantBase):
     gateway: Mapped[str] = mapped_column(String(64))
     provider_reference: Mapped[str] = mapped_column(String(128))
     kind: Mapped[str] = mapped_column(String(32))
+    # backoffice.payments.enums: LedgerEntryKind (kind) and PaymentState (status);
+    # the models import no feature package, so the default is the enum's text.
     status: Mapped[str] = mapped_column(String(16), default="succeeded")
     amount_minor: Mapped[int] = mapped_column(Minor)
     currency: Mapped[str] = mapped_column(String(3))

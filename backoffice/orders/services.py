@@ -1,4 +1,7 @@
-"""Reading and changing orders of one store."""
+"""Reading orders of one store: the list, the CSV export, the order page.
+
+Changes go through ``backoffice.orders.service`` (placing, status, cancel, locks).
+"""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from backoffice.formatting import Formatter, to_decimal
 from backoffice.models import Customer, Order, OrderEvent, OrderLine, Payment
 from backoffice.orders.forms import OrderFilter, utc_bounds
 from backoffice.orders.statuses import StatusFlow
+from backoffice.payments.ledger import refundable_minor
 from backoffice.speedups import order_detail_json
 
 PER_PAGE = 50
@@ -168,8 +172,9 @@ class OrderDetail:
     payments: list[PaymentRow]  # payments: what the table shows (``_DETAIL_PAYMENTS``)
 
     @property
-    def refundable(self) -> bool:
-        return any(p.kind == "payment.succeeded" and p.status == "succeeded" for p in self.payments)
+    def refundable_minor(self) -> int:
+        """What is left to refund: money in, minus refunds made or on their way."""
+        return refundable_minor(self.payments)
 
 
 # The order page's statements, built once (see ``_list_statement``). The
@@ -271,52 +276,3 @@ def order_detail(db: Session, order_id: int, *, one_trip: bool = True) -> OrderD
             rows if rows is not None else [row._make(r) for r in conn.execute(statement, params)]
         )
     return OrderDetail(order=order, customer=customer, **children)
-
-
-def lock_order(db: Session, order_id: int) -> Order | None:
-    return db.scalar(select(Order).where(Order.id == order_id).with_for_update())
-
-
-class TransitionRefused(Exception):
-    pass
-
-
-def change_status(
-    db: Session, order: Order, target: str, flow: StatusFlow, *, actor: str, message: str = ""
-) -> OrderEvent:
-    if not flow.can_move(order.status, target):
-        raise TransitionRefused(order.status, target)
-    event = OrderEvent(
-        order_id=order.id,
-        kind="status_changed",
-        actor=actor,
-        from_status=order.status,
-        to_status=target,
-        message=message,
-    )
-    order.status = target
-    db.add(event)
-    return event
-
-
-def add_note(db: Session, order: Order, text: str, *, actor: str) -> OrderEvent:
-    event = OrderEvent(order_id=order.id, kind="note", actor=actor, message=text)
-    db.add(event)
-    return event
-
-
-def bulk_change(
-    db: Session, ids: list[int], target: str, flow: StatusFlow, *, actor: str
-) -> tuple[list[Order], list[Order]]:
-    """Moves the orders that may move; returns (changed, refused)."""
-    orders = list(
-        db.scalars(select(Order).where(Order.id.in_(ids)).order_by(Order.id).with_for_update())
-    )
-    changed, refused = [], []
-    for order in orders:
-        if flow.can_move(order.status, target):
-            changed.append((order, order.status))
-            change_status(db, order, target, flow, actor=actor, message="bulk")
-        else:
-            refused.append(order)
-    return changed, refused

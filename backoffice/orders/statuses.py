@@ -1,82 +1,95 @@
 """The order state machine of a store: statuses, their colours and allowed moves.
 
-A store starts with the default flow (new -> confirmed -> paid -> shipped ->
-delivered, plus cancelled and refunded); the owner may rename, recolour,
-reorder and add statuses and choose where each may lead. The store's flow is a
-list of dicts in the ``order_statuses`` store setting.
+This is the fulfilment status only (what happens to the goods); whether the
+order is paid is its payment status, worked out from the ledger
+(``backoffice.payments.ledger``). A store starts with the default flow (new ->
+confirmed -> shipped -> delivered, plus cancelled); the owner may rename,
+recolour, reorder and add statuses and choose where each may lead. The store's
+flow is a list of dicts in the ``order_statuses`` store setting. Every entry
+point (the order page, bulk changes, the store API, payments) moves orders
+through ``backoffice.orders.service.change_status`` with this flow.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 
+from sqlalchemy.orm import Session
+
 from backoffice.i18n import _
+from backoffice.models import StoreSetting
+from backoffice.orders.enums import FulfilmentStatus as F
+from backoffice.orders.enums import OrderEventKind as E
+from backoffice.orders.enums import OrderSource, PaymentStatus
+from backoffice.payments.enums import LedgerEntryKind as K
+from backoffice.payments.enums import PaymentState as S
 
 DEFAULT_FLOW = (
-    {"code": "new", "name": "New", "colour": "#1c7ed6", "next": ["confirmed", "cancelled"]},
-    {"code": "confirmed", "name": "Confirmed", "colour": "#7048e8", "next": ["paid", "cancelled"]},
+    {"code": F.NEW, "name": "New", "colour": "#1c7ed6", "next": [F.CONFIRMED, F.CANCELLED]},
     {
-        "code": "paid",
-        "name": "Paid",
-        "colour": "#0ca678",
-        "next": ["shipped", "refunded", "cancelled"],
+        "code": F.CONFIRMED,
+        "name": "Confirmed",
+        "colour": "#7048e8",
+        "next": [F.SHIPPED, F.CANCELLED],
     },
-    {"code": "shipped", "name": "Shipped", "colour": "#f08c00", "next": ["delivered", "refunded"]},
-    {"code": "delivered", "name": "Delivered", "colour": "#2b8a3e", "next": ["refunded"]},
-    {"code": "cancelled", "name": "Cancelled", "colour": "#868e96", "next": []},
-    {"code": "refunded", "name": "Refunded", "colour": "#e03131", "next": []},
+    {"code": F.SHIPPED, "name": "Shipped", "colour": "#f08c00", "next": [F.DELIVERED]},
+    {"code": F.DELIVERED, "name": "Delivered", "colour": "#2b8a3e", "next": []},
+    {"code": F.CANCELLED, "name": "Cancelled", "colour": "#868e96", "next": []},
 )
 DEFAULT_LABELS = {
-    "new": _("New"),
-    "confirmed": _("Confirmed"),
-    "paid": _("Paid"),
-    "shipped": _("Shipped"),
-    "delivered": _("Delivered"),
-    "cancelled": _("Cancelled"),
-    "refunded": _("Refunded"),
+    F.NEW: _("New"),
+    F.CONFIRMED: _("Confirmed"),
+    F.SHIPPED: _("Shipped"),
+    F.DELIVERED: _("Delivered"),
+    F.CANCELLED: _("Cancelled"),
 }
 PAYMENT_LABELS = {
-    "unpaid": _("Unpaid"),
-    "paid": _("Paid"),
-    "partially_refunded": _("Partially refunded"),
-    "refunded": _("Refunded"),
-    "failed": _("Failed"),
-    "pending": _("Pending"),
+    PaymentStatus.UNPAID: _("Unpaid"),
+    PaymentStatus.PARTIALLY_PAID: _("Partially paid"),
+    PaymentStatus.PAID: _("Paid"),
+    PaymentStatus.PARTIALLY_REFUNDED: _("Partially refunded"),
+    PaymentStatus.REFUNDED: _("Refunded"),
 }
 # Timeline entries other than status changes and notes (see payments.ledger).
 EVENT_LABELS = {
-    "created": _("Order placed"),
-    "status_changed": _("Status changed"),
-    "payment_status": _("Payment status changed"),
-    "note": _("Internal note"),
-    "payment_started": _("Payment started"),
-    "payment_received": _("Payment received"),
-    "payment_pending": _("Payment pending"),
-    "payment_failed": _("Payment failed"),
-    "payment_cancelled": _("Payment cancelled"),
-    "payment_flagged": _("Payment needs attention"),
-    "refund": _("Refund"),
-    "refund_failed": _("Refund failed"),
-    "refund_flagged": _("Refund needs attention"),
+    E.CREATED: _("Order placed"),
+    E.STATUS_CHANGED: _("Status changed"),
+    E.PAYMENT_STATUS: _("Payment status changed"),
+    E.NOTE: _("Internal note"),
+    E.PAYMENT_STARTED: _("Payment started"),
+    E.PAYMENT_RECEIVED: _("Payment received"),
+    E.PAYMENT_PENDING: _("Payment pending"),
+    E.PAYMENT_FAILED: _("Payment failed"),
+    E.PAYMENT_CANCELLED: _("Payment cancelled"),
+    E.PAYMENT_FLAGGED: _("Payment needs attention"),
+    E.REFUND: _("Refund"),
+    E.REFUND_FAILED: _("Refund failed"),
+    E.REFUND_FLAGGED: _("Refund needs attention"),
+    E.STOCK_RETURNED: _("Stock returned"),
 }
 # Rows of the payments table: what happened, and whether it moved money.
 PAYMENT_KIND_LABELS = {
-    "payment.succeeded": _("Payment"),
-    "payment.pending": _("Payment (pending)"),
-    "payment.failed": _("Failed payment"),
-    "payment.cancelled": _("Cancelled payment"),
-    "refund.succeeded": _("Refund"),
-    "refund.pending": _("Refund (pending)"),
+    K.PAYMENT: _("Payment"),
+    K.PAYMENT_PENDING: _("Payment (pending)"),
+    K.PAYMENT_FAILED: _("Failed payment"),
+    K.PAYMENT_CANCELLED: _("Cancelled payment"),
+    K.REFUND: _("Refund"),
+    K.REFUND_PENDING: _("Refund (pending)"),
 }
 PAYMENT_ROW_LABELS = {
-    "succeeded": _("Succeeded"),
-    "pending": _("Pending"),
-    "failed": _("Failed"),
-    "cancelled": _("Cancelled"),
-    "settled": _("Settled"),
+    S.SUCCEEDED: _("Succeeded"),
+    S.PENDING: _("Pending"),
+    S.FAILED: _("Failed"),
+    S.CANCELLED: _("Cancelled"),
+    S.SETTLED: _("Settled"),
 }
-SOURCE_LABELS = {"backoffice": _("Back-office"), "api": _("Store API"), "checkout": _("Checkout")}
+SOURCE_LABELS = {
+    OrderSource.BACKOFFICE: _("Back-office"),
+    OrderSource.API: _("Store API"),
+    OrderSource.CHECKOUT: _("Checkout"),
+}
 CODE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 UNKNOWN_COLOUR = "#868e96"
@@ -94,6 +107,10 @@ class Status:
 class StatusFlow:
     def __init__(self, statuses: list[dict] | None, translate=lambda s: s):
         rows = statuses or [dict(s) for s in DEFAULT_FLOW]
+        if not any(r.get("next") for r in rows):
+            # A list without moves describes names and colours only: the default moves.
+            moves = {d["code"]: d["next"] for d in DEFAULT_FLOW}
+            rows = [{**r, "next": moves.get(r["code"], [])} for r in rows]
         self.statuses = [
             Status(
                 r["code"],
@@ -186,3 +203,14 @@ class Labels:
 
 def request_order_flow(request) -> StatusFlow:
     return StatusFlow(request.store_config.order_statuses, request.localizer.translate)
+
+
+def store_flow(db: Session) -> StatusFlow:
+    """The store's flow read from its settings (for code without a request)."""
+    row = db.get(StoreSetting, "order_statuses")
+    try:
+        rows = json.loads(row.value) if row is not None and row.value else None
+    except ValueError:
+        rows = None
+    valid = isinstance(rows, list) and all(isinstance(r, dict) and "code" in r for r in rows)
+    return StatusFlow(rows if valid else None)

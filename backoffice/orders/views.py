@@ -11,9 +11,13 @@ from pyramid.view import view_config
 from backoffice.audit.services import record
 from backoffice.i18n import _
 from backoffice.models import Order
-from backoffice.orders import services
+from backoffice.orders import service, services
+from backoffice.orders.enums import FulfilmentStatus
+from backoffice.orders.errors import TransitionRefused
 from backoffice.orders.forms import parse_filter
 from backoffice.orders.statuses import PAYMENT_LABELS, Labels, payment_label
+from backoffice.payments.ledger import COUNTED, PAID, paid_total, refunded_total
+from backoffice.payments.services import gateway_refunds
 from backoffice.speedups import order_detail_json
 
 T = "backoffice:templates/admin/orders/"
@@ -160,7 +164,7 @@ def order_bulk(request):
         raise HTTPBadRequest(
             translate(_("At most ${n} orders at once.", mapping={"n": services.BULK_LIMIT}))
         )
-    changed, refused = services.bulk_change(
+    changed, refused = service.bulk_change(
         request.db, ids, target, request.order_flow, actor=request.staff_user.email
     )
     for order, before in changed:
@@ -199,11 +203,33 @@ def _query_string(raw: str) -> str:
     return "?" + raw if raw and all(c not in raw for c in "\r\n/\\") else ""
 
 
-def refund_url(request, order_id: int) -> str | None:
-    """The payments feature's refund form target, if that feature is installed."""
-    if request.registry.getUtility(IRoutesMapper).get_route("payments.refund") is None:
+def _payments_route(request, name: str, order_id: int) -> str | None:
+    """A form target of the payments feature, if that feature is installed."""
+    if request.registry.getUtility(IRoutesMapper).get_route(name) is None:
         return None
-    return request.route_url("payments.refund", id=order_id)
+    return request.route_url(name, id=order_id)
+
+
+def money_forms(request, detail) -> dict:
+    """The order page's money forms: refund (through the provider when its gateway
+    can, or recorded as made elsewhere) and record a payment received."""
+    order, payments = detail.order, detail.payments
+    if not request.has_permission("orders.refund"):
+        return {"refund_url": None, "record_url": None}
+    left = detail.refundable_minor
+    due = order.total_minor - paid_total(payments) + refunded_total(payments)
+    source = next((p for p in reversed(payments) if p.kind == PAID and p.status == COUNTED), None)
+    return {
+        "refund_url": _payments_route(request, "payments.refund", order.id) if left > 0 else None,
+        "refundable_minor": left,
+        "provider_refund": left > 0
+        and source is not None
+        and gateway_refunds(request.payment_settings, source.gateway),
+        "record_url": _payments_route(request, "payments.record", order.id)
+        if due > 0 and order.status != FulfilmentStatus.CANCELLED
+        else None,
+        "due_minor": max(due, 0),
+    }
 
 
 @view_config(route_name="orders.detail", permission="orders.view", renderer=T + "detail.jinja2")
@@ -216,28 +242,27 @@ def order_detail(request):
     if detail is None:
         raise HTTPNotFound()
     translate = request.localizer.translate
-    can_refund = detail.refundable and bool(request.has_permission("orders.refund"))
     return {
         "d": detail,
         "o": detail.order,
         "next_statuses": request.order_flow.next(detail.order.status),
         "payment_label": lambda s: payment_label(translate, s),
         "labels": Labels(translate),
-        "refund_url": refund_url(request, detail.order.id) if can_refund else None,
+        **money_forms(request, detail),
     }
 
 
 @view_config(route_name="orders.status", request_method="POST", permission="orders.update")
 def order_status(request):
     translate = request.localizer.translate
-    order = services.lock_order(request.db, _order_id(request))
+    order = service.lock_order(request.db, _order_id(request))
     if order is None:
         raise HTTPNotFound()
     target = request.POST.get("status", "")
     message = (request.POST.get("message") or "").strip()[:NOTE_LIMIT]
     before = order.status
     try:
-        services.change_status(
+        service.change_status(
             request.db,
             order,
             target,
@@ -245,7 +270,7 @@ def order_status(request):
             actor=request.staff_user.email,
             message=message,
         )
-    except services.TransitionRefused:
+    except TransitionRefused:
         request.session.flash(
             translate(
                 _(
@@ -292,7 +317,7 @@ def order_note(request):
             "error",
         )
     else:
-        services.add_note(request.db, order, text, actor=request.staff_user.email)
+        service.add_note(request.db, order, text, actor=request.staff_user.email)
         record(request, "order.note", "order", order.id, after={"note": text})
         request.session.flash(translate(_("The note is added.")), "success")
     return HTTPSeeOther(request.route_url("orders.detail", id=order.id) + "#timeline")

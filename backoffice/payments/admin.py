@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
-from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound, HTTPSeeOther
+from pyramid.httpexceptions import HTTPBadRequest, HTTPForbidden, HTTPNotFound, HTTPSeeOther
 from pyramid.interfaces import IRoutesMapper, ISecurityPolicy
 from pyramid.view import view_config
 from sqlalchemy import select
 
-from backoffice.audit.services import record
 from backoffice.i18n import _
 from backoffice.models import AuditEntry, Order, OrderEvent, Payment
+from backoffice.orders.errors import OrderError
 from backoffice.orders.statuses import Labels
 from backoffice.payments.configs import GatewaySettings
-from backoffice.payments.services import PaymentRefused, refund_order
+from backoffice.payments.enums import PaymentState, RefundMethod
+from backoffice.payments.ledger import lock_order, record_payment
+from backoffice.payments.services import (
+    PaymentRefused,
+    order_method,
+    order_paid_minor,
+    parse_amount,
+    refund_order,
+)
 from payments.config import secret_fields
 from payments.errors import ConfigError, ConfigurationError, GatewayLoadError, UnknownGateway
+from payments.money import Money
 
 T = "backoffice:payments/templates/"
 CONFIGURE = "settings.manage"  # gateway credentials: the owner only (roles.py)
@@ -198,39 +207,119 @@ def order_payments_page(request):
     }
 
 
+# What the refund and payment forms say for each refusal of the domain.
+REFUSALS = {
+    "not_found": _("There is no such order."),
+    "nothing_to_refund": _("This order has no payment left to refund."),
+    "refund_exceeds_refundable": _("At most ${left} can be refunded."),
+    "provider_cannot_refund": _(
+        "${gateway} cannot make this refund: make it in the provider's dashboard, "
+        "then record it here as a refund made elsewhere."
+    ),
+    "provider_refund_failed": _("The refund did not go through: ${error}"),
+    "payment_exceeds_due": _("At most ${due} is left to pay."),
+    "reason_required": _("Say why and how the money was returned."),
+}
+REASON_LIMIT = 500
+
+
+def refusal_message(request, order: Order, exc: OrderError) -> str:
+    details = exc.details
+    mapping = {
+        "left": request.fmt.money(details.get("refundable_minor", 0), order.currency),
+        "due": request.fmt.money(details.get("due_minor", 0), order.currency),
+        "gateway": details.get("gateway", ""),
+        "error": exc.message,
+    }
+    message = REFUSALS.get(exc.code, _("This cannot be done: ${error}"))
+    return request.localizer.translate(_(message, mapping=mapping))
+
+
+def _amount(request, order: Order) -> Money | None:
+    try:
+        return parse_amount(request.POST.get("amount"), order.currency)
+    except PaymentRefused as exc:
+        request.session.flash(
+            request.localizer.translate(_(exc.message, mapping=exc.mapping)), "error"
+        )
+        return None
+
+
 @view_config(route_name="payments.refund", request_method="POST", permission="orders.refund")
 def refund(request):
-    """The order page's refund form: ``amount`` (empty = all that is left), ``csrf_token``."""
+    """The order page's refund form: ``amount`` (empty = all that is left),
+    ``method`` (``provider``: through the gateway; ``recorded``: made elsewhere,
+    e.g. cash back or in the provider's dashboard), ``reason``, ``csrf_token``."""
     actor = staff_only(request)
-    order_id = int(request.matchdict["id"])
+    order = request.db.get(Order, int(request.matchdict["id"]))
+    if order is None:
+        raise HTTPNotFound()
     translate = request.localizer.translate
+    method = request.POST.get("method", RefundMethod.PROVIDER)
+    reason = (request.POST.get("reason") or "").strip()[:REASON_LIMIT]
+    if method not in set(RefundMethod):
+        raise HTTPBadRequest()
+    amount = None  # all that is left
+    if request.POST.get("amount", "").strip():
+        amount = _amount(request, order)
+        if amount is None:
+            return HTTPSeeOther(order_page_url(request, order.id))
     try:
-        row = refund_order(request, order_id, request.POST.get("amount"), actor)
-    except LookupError:
-        raise HTTPNotFound() from None
-    except PaymentRefused as exc:
-        request.session.flash(translate(_(exc.message, mapping=exc.mapping)), "error")
-    else:
-        amount = request.fmt.money(row.amount_minor, row.currency)
-        record(
-            request,
-            "order.refund",
-            "order",
-            order_id,
-            after={
-                "gateway": row.gateway,
-                "amount_minor": row.amount_minor,
-                "currency": row.currency,
-                "status": row.status,
-            },
+        row = refund_order(
+            request.db,
+            request.payment_settings,
+            order.id,
+            amount,
+            actor=actor,
+            method=RefundMethod(method),
+            reason=reason,
         )
+    except OrderError as exc:
+        request.session.flash(refusal_message(request, order, exc), "error")
+    else:
+        money = request.fmt.money(row.amount_minor, row.currency)
         message = (
             _("Refunded ${amount}.")
-            if row.status == "succeeded"
+            if row.status == PaymentState.SUCCEEDED
             else _("Refund of ${amount} requested; waiting for the provider.")
         )
-        request.session.flash(translate(_(message, mapping={"amount": amount})), "success")
-    return HTTPSeeOther(order_page_url(request, order_id))
+        request.session.flash(translate(_(message, mapping={"amount": money})), "success")
+    return HTTPSeeOther(order_page_url(request, order.id))
+
+
+@view_config(route_name="payments.record", request_method="POST", permission="orders.refund")
+def record_received(request):
+    """Money received outside the gateways (a bank transfer, cash on delivery):
+    ``amount`` (empty = all that is due), ``note``."""
+    actor = staff_only(request)
+    order = lock_order(request.db, int(request.matchdict["id"]))
+    if order is None:
+        raise HTTPNotFound()
+    translate = request.localizer.translate
+    if request.POST.get("amount", "").strip():
+        amount = _amount(request, order)
+        if amount is None:
+            return HTTPSeeOther(order_page_url(request, order.id))
+    else:
+        amount = Money(order.total_minor - order_paid_minor(request.db, order), order.currency)
+    note = (request.POST.get("note") or "").strip()[:REASON_LIMIT]
+    try:
+        row = record_payment(
+            request.db,
+            order,
+            amount,
+            actor=actor,
+            gateway=order_method(request.db, order),
+            note=note,
+        )
+    except OrderError as exc:
+        request.session.flash(refusal_message(request, order, exc), "error")
+    else:
+        money = request.fmt.money(row.amount_minor, row.currency)
+        request.session.flash(
+            translate(_("Payment of ${amount} recorded.", mapping={"amount": money})), "success"
+        )
+    return HTTPSeeOther(order_page_url(request, order.id))
 
 
 def order_page_url(request, order_id: int) -> str:

@@ -1,4 +1,4 @@
-"""The core's rules for money: authenticated gateway events -> order state.
+"""The core's rules for money: authenticated gateway events -> the order's ledger.
 
 Every function runs inside the caller's transaction and locks the order row
 (``SELECT ... FOR UPDATE``) before reading its state, so the webhook, its
@@ -7,13 +7,16 @@ order page are applied one after the other. Reads of the order's payments are
 locking reads too: under REPEATABLE READ they see the latest committed rows,
 not the snapshot the transaction may have taken earlier.
 
-Payment rows: ``kind`` is the event kind (``payment.succeeded``,
-``refund.succeeded``, ``refund.pending``...), unique per
-``(gateway, provider_reference, kind)`` so a repeated event is a no-op.
+Payment rows: ``kind`` is the event kind (``LedgerEntryKind``), unique per
+``(gateway, provider_reference, kind)`` so a repeated event is a no-op. The
+order's payment status is worked out from the rows on every money movement
+(``settle``) and never set otherwise; it never moves the fulfilment status,
+except that a store with ``confirm_paid_orders`` confirms new orders once paid.
 """
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,14 +24,33 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from backoffice.models import Order, OrderEvent, Payment
+from backoffice.models import AuditEntry, Order, OrderEvent, Payment
+from backoffice.orders import service as orders
+from backoffice.orders.enums import MovementReason, OrderEventKind, OutboxEventKind, PaymentStatus
+from backoffice.orders.errors import (
+    NothingToRefund,
+    PaymentTooLarge,
+    ReasonRequired,
+    RefundTooLarge,
+)
+from backoffice.payments.enums import LedgerEntryKind, PaymentState, RefundMethod
 from payments.interfaces import EventKind, GatewayEvent
 from payments.money import Money
 
-PAID = "payment.succeeded"
-REFUNDED = "refund.succeeded"
-REFUND_PENDING = "refund.pending"
-COUNTED = "succeeded"  # status of the rows that move money in our books
+PAID = LedgerEntryKind.PAYMENT
+REFUNDED = LedgerEntryKind.REFUND
+REFUND_PENDING = LedgerEntryKind.REFUND_PENDING
+COUNTED = PaymentState.SUCCEEDED  # status of the rows that move money in our books
+MANUAL_GATEWAY = "manual"  # the gateway of money recorded by hand with no method known
+
+
+ACCEPTED, DUPLICATE, FLAGGED = "accepted", "duplicate", "flagged"
+# Gateway events that move no money: the row's status and the timeline entry.
+_OTHER_PAYMENT_EVENTS = {
+    EventKind.PAYMENT_PENDING: (PaymentState.PENDING, OrderEventKind.PAYMENT_PENDING),
+    EventKind.PAYMENT_FAILED: (PaymentState.FAILED, OrderEventKind.PAYMENT_FAILED),
+    EventKind.PAYMENT_CANCELLED: (PaymentState.CANCELLED, OrderEventKind.PAYMENT_CANCELLED),
+}
 
 
 @dataclass(frozen=True)
@@ -44,9 +66,7 @@ def order_money(order: Order) -> Money:
     return Money(order.total_minor, order.currency)
 
 
-def lock_order(db: Session, order_id: int) -> Order | None:
-    query = select(Order).where(Order.id == order_id).with_for_update()
-    return db.scalar(query.execution_options(populate_existing=True))
+lock_order = orders.lock_order
 
 
 def order_payments(db: Session, order_id: int) -> list[Payment]:
@@ -54,8 +74,19 @@ def order_payments(db: Session, order_id: int) -> list[Payment]:
     return list(db.scalars(query.with_for_update().execution_options(populate_existing=True)))
 
 
-def paid_total(payments: list[Payment]) -> int:
+def paid_total(payments) -> int:
     return sum(p.amount_minor for p in payments if p.kind == PAID and p.status == COUNTED)
+
+
+def refunded_total(payments, *, pending: bool = False) -> int:
+    """Refunded so far; with ``pending``, also what is on its way back."""
+    counted = [(REFUNDED, COUNTED)] + ([(REFUND_PENDING, PaymentState.PENDING)] if pending else [])
+    return sum(p.amount_minor for p in payments if (p.kind, p.status) in counted)
+
+
+def refundable_minor(payments) -> int:
+    """What may still be refunded: never below zero in our books."""
+    return max(0, paid_total(payments) - refunded_total(payments, pending=True))
 
 
 def refunded_for(payments: list[Payment], payment: Payment, *, pending: bool) -> int:
@@ -65,24 +96,51 @@ def refunded_for(payments: list[Payment], payment: Payment, *, pending: bool) ->
         p.amount_minor
         for p in payments
         if p.kind in kinds
-        and p.status in (COUNTED, "pending")
+        and p.status in (COUNTED, PaymentState.PENDING)
         and (p.raw or {}).get("payment_reference") == payment.provider_reference
         and p.gateway == payment.gateway
     )
 
 
-def settle_payment_status(order: Order, payments: list[Payment]) -> None:
-    """paid / partially_refunded / refunded from the rows; never back to unpaid."""
-    paid = paid_total(payments)
-    refunded = sum(p.amount_minor for p in payments if p.kind == REFUNDED and p.status == COUNTED)
+def payment_status_of(total: int, paid: int, refunded: int) -> PaymentStatus:
     if paid <= 0:
-        return
+        return PaymentStatus.UNPAID
     if refunded >= paid:
-        order.payment_status = "refunded"
-    elif refunded > 0:
-        order.payment_status = "partially_refunded"
-    else:
-        order.payment_status = "paid"
+        return PaymentStatus.REFUNDED
+    if refunded > 0:
+        return PaymentStatus.PARTIALLY_REFUNDED
+    if paid < total:
+        return PaymentStatus.PARTIALLY_PAID
+    return PaymentStatus.PAID
+
+
+def settle(db: Session, order: Order, *, actor: str = orders.SYSTEM) -> str:
+    """The order's payment status from its ledger rows, after a money movement;
+    returns the status it had. Announces ``order.paid`` when it becomes paid,
+    and applies the store's ``confirm_paid_orders`` and ``restock_on_full_refund``."""
+    db.flush()
+    payments = order_payments(db, order.id)
+    before = order.payment_status
+    after = payment_status_of(order.total_minor, paid_total(payments), refunded_total(payments))
+    if after == before:
+        return before
+    order.payment_status = after
+    db.add(
+        OrderEvent(
+            order_id=order.id,
+            kind=OrderEventKind.PAYMENT_STATUS,
+            actor=actor,
+            from_status=before,
+            to_status=after,
+            message="",
+        )
+    )
+    if after == PaymentStatus.PAID:
+        orders.announce(db, OutboxEventKind.ORDER_PAID, order, previous_payment_status=before)
+        orders.confirm_if_paid(db, order)
+    if after == PaymentStatus.REFUNDED and orders.flag(db, "restock_on_full_refund"):
+        orders.return_stock(db, order, MovementReason.ORDER_REFUNDED, actor)
+    return before
 
 
 def add_event(
@@ -91,7 +149,7 @@ def add_event(
     kind: str,
     message: str,
     *,
-    actor: str = "system",
+    actor: str = orders.SYSTEM,
     data: dict[str, Any] | None = None,
     to_status: str | None = None,
 ) -> None:
@@ -135,13 +193,13 @@ def apply_event(db: Session, event: GatewayEvent) -> Applied:
     order = _locked_order_of(db, event)
     if order is None:
         return Applied(
-            "flagged",
+            FLAGGED,
             None,
             f"no order matches reference {event.order_reference!r}"
             f" / payment {event.payment_reference!r}",
         )
     if find_payment(db, event.gateway, event.provider_reference, str(event.kind)):
-        return Applied("duplicate", order.id)
+        return Applied(DUPLICATE, order.id)
     if event.kind == EventKind.REFUND_SUCCEEDED:
         return _apply_refund(db, order, event)
     return _apply_payment(db, order, event)
@@ -192,23 +250,30 @@ def _row(
 
 def _apply_payment(db: Session, order: Order, event: GatewayEvent) -> Applied:
     if event.kind != EventKind.PAYMENT_SUCCEEDED:
-        status = str(event.kind).split(".", 1)[1]  # pending / failed / cancelled
+        status, timeline = _OTHER_PAYMENT_EVENTS[event.kind]
         if insert_once(db, _row(order, event, status)):
             add_event(
                 db,
                 order,
-                f"payment_{status}",
+                timeline,
                 f"{event.gateway}: payment {event.provider_reference} {status}",
                 data={"amount": str(event.amount)},
             )
-        return Applied("accepted", order.id)
+            if status == PaymentState.FAILED:
+                orders.announce(
+                    db,
+                    OutboxEventKind.PAYMENT_FAILED,
+                    order,
+                    payment={"gateway": event.gateway, "reference": event.provider_reference},
+                )
+        return Applied(ACCEPTED, order.id)
     problem = _payment_problem(order, event)
     if problem:
-        if insert_once(db, _row(order, event, "flagged", problem=problem)):
+        if insert_once(db, _row(order, event, PaymentState.FLAGGED, problem=problem)):
             add_event(
                 db,
                 order,
-                "payment_flagged",
+                OrderEventKind.PAYMENT_FLAGGED,
                 problem,
                 data={
                     "gateway": event.gateway,
@@ -217,19 +282,18 @@ def _apply_payment(db: Session, order: Order, event: GatewayEvent) -> Applied:
                     "expected": str(order_money(order)),
                 },
             )
-        return Applied("flagged", order.id, problem)
+        return Applied(FLAGGED, order.id, problem)
     if not insert_once(db, _row(order, event, COUNTED)):
-        return Applied("duplicate", order.id)
+        return Applied(DUPLICATE, order.id)
     add_event(
         db,
         order,
-        "payment_received",
+        OrderEventKind.PAYMENT_RECEIVED,
         f"{event.gateway}: {event.amount} received ({event.provider_reference})",
         data={"amount": str(event.amount)},
-        to_status="paid",
     )
-    order.payment_status = "paid"
-    return Applied("accepted", order.id)
+    settle(db, order)
+    return Applied(ACCEPTED, order.id)
 
 
 def _payment_problem(order: Order, event: GatewayEvent) -> str:
@@ -244,7 +308,7 @@ def _payment_problem(order: Order, event: GatewayEvent) -> str:
             f"{event.gateway} reported {event.amount}; the order total is {expected}. "
             "Not marked paid: check it with the provider."
         )
-    if order.payment_status != "unpaid":
+    if order.payment_status != PaymentStatus.UNPAID:
         return (
             f"{event.gateway} reported another payment of {event.amount} for an order "
             f"already {order.payment_status}: possible double payment, refund it."
@@ -272,42 +336,31 @@ def _apply_refund(db: Session, order: Order, event: GatewayEvent) -> Applied:
         # The event carries the total refunded so far: book only the difference.
         amount = event.amount - Money(refunded_for(payments, paid, pending=False), order.currency)
         if amount.amount <= 0:
-            insert_once(db, _row(order, event, "superseded", Money(0, order.currency)))
-            return Applied("duplicate", order.id)
+            insert_once(db, _row(order, event, PaymentState.SUPERSEDED, Money(0, order.currency)))
+            return Applied(DUPLICATE, order.id)
     if problem:
-        if insert_once(db, _row(order, event, "flagged", problem=problem)):
+        if insert_once(db, _row(order, event, PaymentState.FLAGGED, problem=problem)):
             add_event(
                 db,
                 order,
-                "refund_flagged",
+                OrderEventKind.REFUND_FLAGGED,
                 problem,
                 data={"gateway": event.gateway, "reference": event.provider_reference},
             )
-        return Applied("flagged", order.id, problem)
+        return Applied(FLAGGED, order.id, problem)
     if not insert_once(db, _row(order, event, COUNTED, amount)):
-        return Applied("duplicate", order.id)
+        return Applied(DUPLICATE, order.id)
     _settle_pending(payments, event)
-    payments = order_payments(db, order.id)
-    before = order.payment_status
-    settle_payment_status(order, payments)
     add_event(
         db,
         order,
-        "refund",
+        OrderEventKind.REFUND,
         f"{event.gateway}: {amount} refunded ({event.provider_reference})",
         data={"amount": str(amount)},
     )
-    if order.payment_status != before:
-        db.add(
-            OrderEvent(
-                order_id=order.id,
-                kind="payment_status",
-                from_status=before,
-                to_status=order.payment_status,
-                message="",
-            )
-        )
-    return Applied("accepted", order.id)
+    settle(db, order)
+    announce_refund(db, order, amount, RefundMethod.PROVIDER, event.gateway, "")
+    return Applied(ACCEPTED, order.id)
 
 
 def _refund_problem(
@@ -340,4 +393,164 @@ def _settle_pending(payments: list[Payment], event: GatewayEvent) -> None:
             and row.gateway == event.gateway
             and row.provider_reference == event.provider_reference
         ):
-            row.status = "settled"
+            row.status = PaymentState.SETTLED
+
+
+# -- money recorded by hand, and the refunds of every method ------------------
+
+
+def _audit(db: Session, actor: str, action: str, order: Order, after: dict) -> None:
+    db.add(
+        AuditEntry(actor=actor, action=action, entity="order", entity_id=str(order.id), after=after)
+    )
+
+
+def _manual_reference() -> str:
+    return "manual-" + secrets.token_hex(8)
+
+
+def record_payment(
+    db: Session, order: Order, amount: Money, *, actor: str, gateway: str, note: str = ""
+) -> Payment:
+    """Money received outside any gateway's notifications (a bank transfer, cash
+    to the courier), recorded by a person on the locked order."""
+    payments = order_payments(db, order.id)
+    due = order.total_minor - paid_total(payments) + refunded_total(payments)
+    if amount.currency != order.currency or amount.amount <= 0:
+        raise PaymentTooLarge("enter an amount greater than zero", due_minor=max(due, 0))
+    if amount.amount > due:
+        raise PaymentTooLarge("more than is left to pay", due_minor=max(due, 0))
+    reference = _manual_reference()
+    row = Payment(
+        order_id=order.id,
+        gateway=gateway,
+        kind=PAID,
+        status=COUNTED,
+        provider_reference=reference,
+        amount_minor=amount.amount,
+        currency=amount.currency,
+        raw={"payment_reference": reference, "recorded_by": actor, "note": note},
+    )
+    db.add(row)
+    add_event(
+        db,
+        order,
+        OrderEventKind.PAYMENT_RECEIVED,
+        f"{gateway}: {amount} recorded" + (f" ({note})" if note else ""),
+        actor=actor,
+        data={"amount": str(amount), "recorded": True},
+    )
+    settle(db, order, actor=actor)
+    _audit(
+        db,
+        actor,
+        "order.payment",
+        order,
+        {"gateway": gateway, "amount_minor": amount.amount, "currency": amount.currency},
+    )
+    return row
+
+
+def check_refund(order: Order, payments: list[Payment], amount: Money) -> None:
+    left = refundable_minor(payments)
+    if left <= 0:
+        raise NothingToRefund("this order has no payment left to refund", refundable_minor=0)
+    if amount.currency != order.currency or amount.amount <= 0:
+        raise RefundTooLarge("enter an amount greater than zero", refundable_minor=left)
+    if amount.amount > left:
+        raise RefundTooLarge("more than is left to refund", refundable_minor=left)
+
+
+def refund_source(payments: list[Payment]) -> Payment | None:
+    """The payment a refund comes out of: the latest with something left."""
+    for payment in reversed(payments):
+        if (
+            payment.kind == PAID
+            and payment.status == COUNTED
+            and refunded_for(payments, payment, pending=True) < payment.amount_minor
+        ):
+            return payment
+    return None
+
+
+def book_refund(
+    db: Session,
+    order: Order,
+    amount: Money,
+    *,
+    actor: str,
+    method: RefundMethod,
+    reason: str = "",
+    source: Payment | None = None,
+    reference: str | None = None,
+    pending: bool = False,
+) -> Payment:
+    """One refund into the ledger of the locked order: made through the provider
+    (``reference`` its id there, ``pending`` until it confirms) or recorded by
+    hand. Refuses more than is left (``RefundTooLarge``); one audit entry each."""
+    if method == RefundMethod.RECORDED and not reason.strip():
+        raise ReasonRequired("say why and how the money was returned")
+    payments = order_payments(db, order.id)
+    check_refund(order, payments, amount)
+    source = source or refund_source(payments)
+    gateway = source.gateway if source is not None else MANUAL_GATEWAY
+    row = Payment(
+        order_id=order.id,
+        gateway=gateway,
+        kind=REFUND_PENDING if pending else REFUNDED,
+        status=PaymentState.PENDING if pending else COUNTED,
+        provider_reference=reference or _manual_reference(),
+        amount_minor=amount.amount,
+        currency=amount.currency,
+        raw={
+            "payment_reference": source.provider_reference if source is not None else None,
+            "by": actor,
+            "method": str(method),
+            "reason": reason,
+        },
+    )
+    db.add(row)
+    status = PaymentState.PENDING if pending else COUNTED
+    add_event(
+        db,
+        order,
+        OrderEventKind.REFUND,
+        f"{gateway}: {amount} refund {status} ({row.provider_reference})"
+        + (f": {reason}" if reason else ""),
+        actor=actor,
+        data={"amount": str(amount), "status": str(status), "method": str(method)},
+    )
+    settle(db, order, actor=actor)
+    if not pending:
+        announce_refund(db, order, amount, method, gateway, reason)
+    _audit(
+        db,
+        actor,
+        "order.refund",
+        order,
+        {
+            "gateway": gateway,
+            "amount_minor": amount.amount,
+            "currency": amount.currency,
+            "status": str(status),
+            "method": str(method),
+            "reason": reason,
+        },
+    )
+    return row
+
+
+def announce_refund(
+    db: Session, order: Order, amount: Money, method: RefundMethod, gateway: str, reason: str
+) -> None:
+    orders.announce(
+        db,
+        OutboxEventKind.ORDER_REFUNDED,
+        order,
+        refund={
+            "amount_minor": amount.amount,
+            "currency": amount.currency,
+            "method": str(method),
+            "gateway": gateway,
+        },
+    )

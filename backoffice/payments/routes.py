@@ -12,3 +12,4 @@ def includeme(config) -> None:
     config.add_route("payments.gateway_enabled", "/admin/payments/{gateway}/enabled")
     config.add_route("payments.order", "/admin/orders/{id:\\d+}/payments")
     config.add_route("payments.refund", "/admin/orders/{id:\\d+}/refund")
+    config.add_route("payments.record", "/admin/orders/{id:\\d+}/payments/record")

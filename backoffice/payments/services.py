@@ -1,9 +1,8 @@
 """Starting payments and refunding them: the core's side of a gateway call.
 
 ``start_payment`` is what the hosted checkout calls; it never marks anything
-paid. ``refund_order`` runs with the order row locked for the whole call to the
-provider, so two refunds of one order (two tabs, a double click) cannot both
-pass the "no more than what is left" check.
+paid. ``refund_order`` refunds through the provider or records a refund made
+elsewhere, with the order row locked for the whole call to the provider.
 """
 
 from __future__ import annotations
@@ -12,19 +11,26 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from backoffice.i18n import _
-from backoffice.models import Order, OrderEvent, Payment
+from backoffice.models import Checkout, Order, OrderEvent, Payment
+from backoffice.orders.enums import OrderEventKind
+from backoffice.orders.errors import OrderNotFound, RefundRefused, RefundTooLarge
 from backoffice.payments.configs import GatewaySettings
+from backoffice.payments.enums import PaymentState, RefundMethod
 from backoffice.payments.ledger import (
-    COUNTED,
-    PAID,
+    MANUAL_GATEWAY,
     REFUND_PENDING,
     REFUNDED,
     add_event,
+    book_refund,
+    check_refund,
     lock_order,
     order_money,
     order_payments,
+    paid_total,
+    refund_source,
+    refundable_minor,
     refunded_for,
-    settle_payment_status,
+    refunded_total,
 )
 from payments.errors import (
     ConfigurationError,
@@ -72,7 +78,9 @@ def start_payment(
         )
     attempt = _attempts(request.db, order.id, gateway_name) + 1
     payment_request = PaymentRequest(
-        order_reference=str(order.id),
+        # What the shopper quotes on a bank transfer is the number they see; an online
+        # provider reports our id back in its notifications (``ledger._as_id``).
+        order_reference=order.number if gateway.capabilities.offline else str(order.id),
         amount=order_money(order),
         description=f"Order {order.number}",
         return_url=return_url,
@@ -87,7 +95,7 @@ def start_payment(
     request.db.add(
         OrderEvent(
             order_id=order.id,
-            kind="payment_started",
+            kind=OrderEventKind.PAYMENT_STARTED,
             message=gateway_name,
             data={
                 "gateway": gateway_name,
@@ -120,7 +128,7 @@ def _attempts(db: Session, order_id: int, gateway_name: str) -> int:
             .select_from(OrderEvent)
             .where(
                 OrderEvent.order_id == order_id,
-                OrderEvent.kind == "payment_started",
+                OrderEvent.kind == OrderEventKind.PAYMENT_STARTED,
                 OrderEvent.message == gateway_name,
             )
         )
@@ -142,30 +150,65 @@ def parse_amount(text: str | None, currency: str) -> Money | None:
         ) from None
 
 
-def refund_order(request, order_id: int, amount_text: str | None, actor: str) -> Payment:
-    """Refund all that is left (empty amount) or part of the order's payment."""
-    db: Session = request.db
+class ProviderCannotRefund(RefundRefused):
+    """The gateway cannot make this refund: make it in the provider's dashboard and
+    record it here."""
+
+    code = "provider_cannot_refund"
+
+
+class ProviderRefundFailed(RefundRefused):
+    code = "provider_refund_failed"
+
+
+def gateway_refunds(settings: GatewaySettings, gateway_name: str) -> bool:
+    """Whether refunds of this gateway's payments can be made through the provider."""
+    try:
+        capabilities = settings.gateways.get(gateway_name).capabilities
+    except PaymentError:
+        return False
+    return capabilities.refund_full or capabilities.refund_partial
+
+
+def refund_order(
+    db: Session,
+    settings: GatewaySettings,
+    order_id: int,
+    amount: Money | None,
+    *,
+    actor: str,
+    method: RefundMethod = RefundMethod.PROVIDER,
+    reason: str = "",
+) -> Payment:
+    """Refund part (``amount``) or all that is left (None) of the order's payments:
+    through the provider, or recorded as made elsewhere. The order stays locked
+    for the whole call to the provider, so two refunds of one order (two tabs, a
+    double click, two API calls) cannot both pass the "no more than is left" check.
+    Raises ``OrderNotFound`` or a ``RefundRefused``."""
     order = lock_order(db, order_id)
     if order is None:
-        raise LookupError(order_id)
+        raise OrderNotFound("order not found")
     payments = order_payments(db, order.id)
-    payment = _refundable_payment(payments)
-    if payment is None:
-        raise PaymentRefused(_("This order has no payment left to refund."))
-    left = Money(
-        payment.amount_minor - refunded_for(payments, payment, pending=True), payment.currency
-    )
-    amount = parse_amount(amount_text, order.currency) or left
-    _check_amount(amount, left)
-    settings: GatewaySettings = request.payment_settings
-    gateway = installed_gateway(settings, payment.gateway)
+    amount = amount or Money(refundable_minor(payments), order.currency)
+    if method == RefundMethod.RECORDED:
+        return book_refund(db, order, amount, actor=actor, method=method, reason=reason)
+    check_refund(order, payments, amount)
+    payment = refund_source(payments)
+    left = payment.amount_minor - refunded_for(payments, payment, pending=True)
+    if amount.amount > left:
+        raise RefundTooLarge("more than is left of the payment", refundable_minor=left)
+    try:
+        gateway = settings.gateways.get(payment.gateway)
+    except (UnknownGateway, GatewayLoadError):
+        # Uninstalled (or a broken plugin): the refund can still be recorded by hand.
+        raise ProviderCannotRefund(
+            f"{payment.gateway} is no longer installed on this server", gateway=payment.gateway
+        ) from None
     partial = amount.amount < payment.amount_minor
     capable = gateway.capabilities.refund_partial if partial else gateway.capabilities.refund_full
     if not capable:
-        title = request.localizer.translate(_(gateway.title))  # English in payments/
-        raise PaymentRefused(
-            _("${gateway} cannot make this refund: do it in the provider's dashboard."),
-            {"gateway": title},
+        raise ProviderCannotRefund(
+            f"{payment.gateway} cannot make this refund", gateway=gateway.name
         )
     number = sum(1 for p in payments if p.kind in (REFUNDED, REFUND_PENDING)) + 1
     refund = RefundRequest(
@@ -174,81 +217,43 @@ def refund_order(request, order_id: int, amount_text: str | None, actor: str) ->
         order_reference=str(order.id),
         # Same key if this refund is retried after a failed commit.
         idempotency_key=f"refund-{order.id}-{number}",
+        reason=reason,
     )
     try:
         result = gateway.refund(refund, settings.config_for(payment.gateway))
     except (ConfigurationError, NotSupported, ProviderError, PaymentError) as exc:
-        add_event(db, order, "refund_failed", f"{payment.gateway}: {exc}", actor=actor)
-        raise PaymentRefused(
-            _("The refund did not go through: ${error}"), {"error": str(exc)}
-        ) from None
-    return _record_refund(db, order, payment, result, actor)
-
-
-def _refundable_payment(payments: list[Payment]) -> Payment | None:
-    # The latest payment with something left (several only after a double payment).
-    for payment in reversed(payments):
-        if (
-            payment.kind == PAID
-            and payment.status == COUNTED
-            and (refunded_for(payments, payment, pending=True) < payment.amount_minor)
-        ):
-            return payment
-    return None
-
-
-def _check_amount(amount: Money, left: Money) -> None:
-    if amount.currency != left.currency or amount.amount <= 0:
-        raise PaymentRefused(_("Enter an amount greater than zero."))
-    if amount > left:
-        raise PaymentRefused(_("At most ${left} can be refunded."), {"left": str(left)})
-
-
-def _record_refund(db: Session, order: Order, payment: Payment, result, actor: str) -> Payment:
-    if result.status == "failed":
+        add_event(db, order, OrderEventKind.REFUND_FAILED, f"{payment.gateway}: {exc}", actor=actor)
+        raise ProviderRefundFailed(str(exc), gateway=gateway.name) from None
+    if result.status == PaymentState.FAILED:
         add_event(
             db,
             order,
-            "refund_failed",
+            OrderEventKind.REFUND_FAILED,
             f"{payment.gateway}: refund refused by provider",
             actor=actor,
             data={"reference": result.provider_reference},
         )
-        raise PaymentRefused(_("The provider refused the refund."))
-    kind, status = (
-        (REFUNDED, COUNTED) if result.status == "succeeded" else (REFUND_PENDING, "pending")
-    )
-    row = Payment(
-        order_id=order.id,
-        gateway=payment.gateway,
-        kind=kind,
-        status=status,
-        provider_reference=result.provider_reference,
-        amount_minor=result.amount.amount,
-        currency=result.amount.currency,
-        raw={"payment_reference": payment.provider_reference, "by": actor},
-    )
-    db.add(row)
-    db.flush()
-    before = order.payment_status
-    settle_payment_status(order, order_payments(db, order.id))
-    add_event(
+        raise ProviderRefundFailed("the provider refused the refund", gateway=gateway.name)
+    return book_refund(
         db,
         order,
-        "refund",
-        f"{payment.gateway}: {result.amount} refund {status} ({result.provider_reference})",
+        result.amount,
         actor=actor,
-        data={"amount": str(result.amount), "status": status},
+        method=method,
+        reason=reason,
+        source=payment,
+        reference=result.provider_reference,
+        pending=result.status == PaymentState.PENDING,
     )
-    if order.payment_status != before:
-        db.add(
-            OrderEvent(
-                order_id=order.id,
-                kind="payment_status",
-                actor=actor,
-                from_status=before,
-                to_status=order.payment_status,
-                message="",
-            )
-        )
-    return row
+
+
+def order_paid_minor(db: Session, order: Order) -> int:
+    """Paid so far, net of refunds."""
+    payments = order_payments(db, order.id)
+    return paid_total(payments) - refunded_total(payments)
+
+
+def order_method(db: Session, order: Order) -> str:
+    """The payment method the shopper chose at the checkout; ``manual`` otherwise."""
+    method = db.scalar(select(Checkout.payment_method).where(Checkout.order_id == order.id))
+    return method or MANUAL_GATEWAY

@@ -10,6 +10,7 @@ from pyramid.view import view_config
 
 from backoffice.i18n import _
 from backoffice.models import Order
+from backoffice.orders.enums import PaymentStatus
 from backoffice.payments.notifications import (
     MAX_BODY,
     RawNotification,
@@ -72,7 +73,7 @@ def return_page(request):
     forged or replayed by anyone, so the payment is confirmed by notifications alone."""
     order = _order_by_token(request)
     translate = request.localizer.translate
-    if order.payment_status in ("paid", "partially_refunded", "refunded"):
+    if order.payment_status not in (PaymentStatus.UNPAID, PaymentStatus.PARTIALLY_PAID):
         message = translate(_("Thank you! Your payment has been received."))
     else:
         message = translate(
@@ -85,7 +86,7 @@ def return_page(request):
     return {
         "order": order,
         "message": message,
-        "paid": order.payment_status == "paid",
+        "paid": order.payment_status == PaymentStatus.PAID,
         "title": translate(_("Order ${number}", mapping={"number": order.number})),
     }
 

@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.view import view_config
+from sqlalchemy import select
 
 from backoffice.audit.services import record
 from backoffice.formatting import to_decimal
 from backoffice.i18n import _
-from backoffice.models import Product
+from backoffice.models import InventoryMovement, Order, Product
 from backoffice.products import services
 from backoffice.products.forms import add_errors, product_form, product_values
 from backoffice.ui.paging import page_number
@@ -100,7 +101,26 @@ def product_edit(request):
         "product": product,
         "errors": {},
         "form": _form_values(product, request.store_config.currency),
+        "movements": stock_movements(request.db, product.id),
     }
+
+
+def stock_movements(db, product_id: int, limit: int = 50) -> list:
+    """The product's latest stock changes made by orders, with the order's number."""
+    return db.execute(
+        select(
+            InventoryMovement.created_at,
+            InventoryMovement.delta,
+            InventoryMovement.reason,
+            InventoryMovement.actor,
+            InventoryMovement.order_id,
+            Order.number,
+        )
+        .outerjoin(Order, Order.id == InventoryMovement.order_id)
+        .where(InventoryMovement.product_id == product_id)
+        .order_by(InventoryMovement.id.desc())
+        .limit(limit)
+    ).all()
 
 
 @view_config(

@@ -8,7 +8,7 @@
 | orders.update     | yes   | yes     | yes     | status changes, one order at a time         |
 | orders.bulk       | yes   | yes     | no      | bulk status changes                         |
 | orders.export     | yes   | yes     | no      | CSV export of the order list                |
-| orders.refund     | yes   | yes     | no      | refunds (the order page's refund form)      |
+| orders.refund     | yes   | yes     | no      | refunds and payments recorded by hand       |
 | products.view     | yes   | yes     | yes     | product list and product pages (read-only)  |
 | products.edit     | yes   | yes     | no      | create, edit and delete products            |
 | customers.view    | yes   | yes     | yes     | customer list and detail                    |

@@ -35,6 +35,8 @@ DEFAULTS = {
     "backoffice.backup_prune_at": "03:30",
     # ... and every active store backed up (one task each) daily at this UTC time.
     "backoffice.backup_all_at": "02:00",
+    # Seconds between two sweeps of every store's outbox (``outbox.sweep``); 0: none.
+    "backoffice.outbox_sweep_seconds": "60",
 }
 
 
@@ -100,6 +102,9 @@ DAILY = {
 def beat_schedule(settings: Mapping[str, str]) -> dict:
     """The periodic tasks; a bad time is a clear start-up error."""
     schedule = {}
+    sweep = as_int({"s": settings.get("backoffice.outbox_sweep_seconds") or "0"}, "s")
+    if sweep:
+        schedule["outbox-sweep"] = {"task": "outbox.sweep", "schedule": float(sweep)}
     for name, (setting, task) in DAILY.items():
         at = (settings.get(setting) or "").strip()
         if not at:

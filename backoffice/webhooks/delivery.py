@@ -29,6 +29,14 @@ DEFAULTS = {
     "backoffice.webhook_retry_base": "30",
 }
 MAX_BACKOFF = 6 * 3600
+PENDING, RETRYING, DELIVERED, FAILED, CANCELLED = (
+    "pending",
+    "retrying",
+    "delivered",
+    "failed",
+    "cancelled",
+)
+FINAL = (DELIVERED, FAILED, CANCELLED)
 USER_AGENT = "backoffice-webhooks/1"
 
 
@@ -102,7 +110,7 @@ def record(delivery: WebhookDelivery, outcome: Outcome) -> None:
         },
     ]
     if outcome.ok:
-        delivery.state, delivery.delivered_at, delivery.next_attempt_at = "delivered", now, None
+        delivery.state, delivery.delivered_at, delivery.next_attempt_at = DELIVERED, now, None
 
 
 def backoff(attempt: int, base: int) -> int:
@@ -129,12 +137,14 @@ def attempt(
 
 @store_task("webhooks.deliver", bind=True)
 def deliver_webhook(task, store: StoreContext, delivery_id: int) -> str:
-    delivery = store.db.get(WebhookDelivery, int(delivery_id))
-    if delivery is None or delivery.state in ("delivered", "failed", "cancelled"):
+    # Locked while it is sent: a second message for the same delivery (the sweeper
+    # queued it again) waits, then finds it delivered and sends nothing.
+    delivery = store.db.get(WebhookDelivery, int(delivery_id), with_for_update=True)
+    if delivery is None or delivery.state in FINAL:
         return delivery.state if delivery is not None else "missing"
     endpoint = delivery.endpoint
     if not endpoint.is_active:
-        delivery.state = "cancelled"
+        delivery.state = CANCELLED
         return delivery.state
     registry = task.app.registry
     settings = registry.settings
@@ -146,7 +156,7 @@ def deliver_webhook(task, store: StoreContext, delivery_id: int) -> str:
     allow_private = as_bool(settings, "backoffice.webhook_allow_private")
     while not attempt(delivery, secret, timeout, allow_private=allow_private).ok:
         if delivery.attempts >= max_attempts:
-            delivery.state = "failed"
+            delivery.state = FAILED
             return delivery.state
         if not task.request.is_eager:
             return _schedule_retry(task, store, delivery, settings, max_attempts)
@@ -158,7 +168,7 @@ def _schedule_retry(
     task, store: StoreContext, delivery: WebhookDelivery, settings, max_attempts: int
 ):
     delay = backoff(delivery.attempts, _setting(settings, "backoffice.webhook_retry_base"))
-    delivery.state = "retrying"
+    delivery.state = RETRYING
     delivery.next_attempt_at = utcnow() + timedelta(seconds=delay)
     # Keep this attempt in the log: the retry below ends the task without its commit.
     store.db.commit()

@@ -40,6 +40,8 @@ from payments.interfaces import (
     IncomingNotification,
     PaymentRequest,
     PaymentStart,
+    RefundRequest,
+    RefundResult,
 )
 from payments.money import Money
 from payments.signing import check_timestamp, digests_equal, require_secret
@@ -153,7 +155,8 @@ def verify_notification_signature(header: str, body: bytes, secret: str, now: da
 class SandboxGateway(Gateway):
     name = "sandbox"
     title = N_("Test card payments (demo)")
-    capabilities = Capabilities(notifications=True)
+    # Refunds "succeed" at once, like a provider that confirms them synchronously.
+    capabilities = Capabilities(notifications=True, refund_full=True, refund_partial=True)
     config_schema = (
         ConfigField(
             "page_url",
@@ -215,6 +218,13 @@ class SandboxGateway(Gateway):
         self, notification: IncomingNotification, events: list[GatewayEvent]
     ) -> Acknowledgement:
         return Acknowledgement(200, "application/json", b'{"received": true}')
+
+    def refund(self, request: RefundRequest, config: Mapping[str, Any]) -> RefundResult:
+        """A test refund: always succeeds; the same idempotency key, the same refund id."""
+        settings = self.validate_config(config)
+        secret = require_secret(settings, "secret")
+        refund_id = "sbxrf_" + _mac(secret, "refund", request.idempotency_key.encode())[:24]
+        return RefundResult("succeeded", refund_id, request.amount)
 
 
 def _with_query(url: str, **params: str) -> str:

@@ -10,9 +10,10 @@ ERROR_STATUSES = {
     "403": "The key belongs to another store, or lacks the scope.",
     "404": "No such object in this store.",
     "409": "Conflict: out of stock, the external_reference exists with other content, "
-    "or the SKU / e-mail address is another product's / customer's.",
+    "the SKU / e-mail address is another product's / customer's, or nothing is left to refund.",
     "422": "Valid JSON that cannot be processed (validation, unknown SKU, transition, "
-    "Idempotency-Key reused with another body).",
+    "Idempotency-Key reused with another body, a refund larger than what is left).",
+    "502": "The payment provider refused or failed the refund; nothing was recorded.",
     "429": "Rate limit of the key exhausted; see Retry-After.",
 }
 RATE_HEADERS = {
@@ -246,6 +247,41 @@ def paths() -> dict:
                 [_path_id()],
                 body="NoteCreate",
             )
+        },
+        "/api/v1/orders/{id}/refunds": {
+            "post": _operation(
+                "createRefund",
+                "Refund the order through its payment provider, or record a refund "
+                "made elsewhere; never more than is left to refund.",
+                "write",
+                {
+                    "201": _json(
+                        "Refund",
+                        "The refund (or, with the same Idempotency-Key and body, the "
+                        "stored response, with Idempotent-Replayed: true).",
+                        RATE_HEADERS,
+                    )
+                },
+                _errors("400", "404", "409", "422", "502"),
+                [
+                    _path_id(),
+                    {
+                        "name": "Idempotency-Key",
+                        "in": "header",
+                        "required": False,
+                        "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+                    },
+                ],
+                body="RefundCreate",
+            ),
+            "get": _operation(
+                "listRefunds",
+                "The order's refunds, oldest first.",
+                "read",
+                {"200": _json("RefundList", "The refunds.", RATE_HEADERS)},
+                _errors("404"),
+                [_path_id()],
+            ),
         },
         "/api/v1/customers": {
             "get": _operation(

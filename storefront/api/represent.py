@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from backoffice.models import Customer, Order, OrderEvent, Product, WebhookEndpoint
+from backoffice.models import Customer, Order, OrderEvent, Payment, Product, WebhookEndpoint
+from backoffice.payments.enums import RefundMethod
 
 
 def timestamp(value: datetime | None) -> str | None:
@@ -87,6 +88,22 @@ def event(e: OrderEvent) -> dict:
         "from_status": e.from_status,
         "to_status": e.to_status,
         "created_at": timestamp(e.created_at),
+    }
+
+
+def refund(p: Payment) -> dict:
+    raw = p.raw or {}
+    return {
+        "id": p.id,
+        "order_id": p.order_id,
+        "status": p.status,
+        "amount_minor": p.amount_minor,
+        "currency": p.currency,
+        "gateway": p.gateway,
+        "method": raw.get("method", RefundMethod.PROVIDER),
+        "reason": raw.get("reason", ""),
+        "provider_reference": p.provider_reference,
+        "created_at": timestamp(p.created_at),
     }
 
 

@@ -13,6 +13,7 @@ def includeme(config) -> None:
     config.add_route("api.order", f"{API}/orders/{{id:\\d{{1,18}}}}")
     config.add_route("api.order_status_change", f"{API}/orders/{{id:\\d{{1,18}}}}/status")
     config.add_route("api.order_notes", f"{API}/orders/{{id:\\d{{1,18}}}}/notes")
+    config.add_route("api.order_refunds", f"{API}/orders/{{id:\\d{{1,18}}}}/refunds")
     config.add_route("api.customers", f"{API}/customers")
     config.add_route("api.customer", f"{API}/customers/{{id:\\d{{1,18}}}}")
     config.add_route("api.order_status", f"{API}/order-status/{{token}}")

@@ -339,6 +339,39 @@ COMPONENTS: dict[str, dict] = {
         required=["status"],
     ),
     "NoteCreate": _object({"message": {"type": "string", "minLength": 1, "maxLength": 5000}}),
+    "RefundCreate": _object(
+        {
+            "amount_minor": {
+                **MINOR,
+                "minimum": 1,
+                "description": "Money in minor units; absent: all that is left to refund.",
+            },
+            "method": {
+                "type": "string",
+                "enum": ["provider", "recorded"],
+                "description": "provider (default): through the payment provider; "
+                "recorded: made elsewhere (cash, bank, the provider's dashboard).",
+            },
+            "reason": {"type": "string", "maxLength": 500},
+        },
+        required=[],
+    )
+    | {"examples": [{"amount_minor": 500, "method": "recorded", "reason": "returned by post"}]},
+    "Refund": _object(
+        {
+            "id": {"type": "integer"},
+            "order_id": {"type": "integer"},
+            "status": {"type": "string", "enum": ["succeeded", "pending", "settled"]},
+            "amount_minor": MINOR,
+            "currency": {"type": "string"},
+            "gateway": {"type": "string"},
+            "method": {"type": "string", "enum": ["provider", "recorded"]},
+            "reason": {"type": "string"},
+            "provider_reference": {"type": "string"},
+            "created_at": DATETIME,
+        }
+    ),
+    "RefundList": _object({"data": {"type": "array", "items": _ref("Refund")}}),
 }
 
 

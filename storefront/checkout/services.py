@@ -17,11 +17,12 @@ from datetime import timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload
 
-from backoffice.models import Checkout, Order, OrderEvent, Payment, Product
+from backoffice.models import Checkout, Order, Payment, Product
 from backoffice.models.base import utcnow
-from backoffice.webhooks.events import ORDER_CREATED, emit_for_order
-from storefront.api.errors import ApiError
-from storefront.api.ordering import place_order
+from backoffice.orders import service
+from backoffice.orders.enums import OrderSource
+from backoffice.orders.errors import OrderError, OutOfStock, UnknownProducts
+from backoffice.payments.enums import LedgerEntryKind
 from storefront.checkout.carts import MAX_LINES, MAX_QUANTITY
 from storefront.checkout.forms import check_details, country_name
 from storefront.checkout.payments import available_methods
@@ -236,9 +237,8 @@ def place(request, checkout_id: int, expected_total: int | None) -> Placed:
     checkout.locale = request.locale_name
     comment = (checkout.details or {}).get("comment")
     if comment:
-        order.events.append(OrderEvent(kind="note", actor=ACTOR, message=comment))
+        service.add_note(db, order, comment, actor=ACTOR)
     db.flush()
-    emit_for_order(request, ORDER_CREATED, order)
     return Placed(order, checkout, True)
 
 
@@ -273,8 +273,12 @@ def _payload(request, checkout: Checkout) -> dict:
 def _place(db: Session, payload: dict, expected_total: int | None) -> Order:
     try:
         with db.begin_nested():
-            order = place_order(
-                db, payload, actor=ACTOR, source="checkout", message="placed on the hosted checkout"
+            order = service.place_order(
+                db,
+                payload,
+                actor=ACTOR,
+                source=OrderSource.CHECKOUT,
+                message="placed on the hosted checkout",
             )
             if expected_total is not None and order.total_minor != expected_total:
                 raise _PriceChanged()
@@ -285,13 +289,13 @@ def _place(db: Session, payload: dict, expected_total: int | None) -> Order:
                 "check the new total and place the order again."
             )
         ) from None
-    except ApiError as exc:
+    except OrderError as exc:
         raise _refusal(exc) from None
     return order
 
 
-def _refusal(exc: ApiError) -> PlacementRefused:
-    if exc.code == "out_of_stock":
+def _refusal(exc: OrderError) -> PlacementRefused:
+    if isinstance(exc, OutOfStock):
         return PlacementRefused(
             _(
                 "Some products are no longer in stock in the quantity you "
@@ -299,7 +303,7 @@ def _refusal(exc: ApiError) -> PlacementRefused:
             ),
             short=dict(exc.details.get("available", {})),
         )
-    if exc.code == "validation_failed" and "skus" in exc.details:
+    if isinstance(exc, UnknownProducts):
         return PlacementRefused(
             _("Some products in your cart are no longer sold. Please review your cart."),
             step="cart",
@@ -334,4 +338,4 @@ def last_payment_failed(db: Session, order: Order) -> bool:
         .order_by(Payment.id.desc())
         .limit(1)
     )
-    return kind == "payment.failed"
+    return kind == LedgerEntryKind.PAYMENT_FAILED

@@ -24,7 +24,7 @@ MARCH = {"from": "2026-03-01", "to": "2026-04-30"}
 KNOWN = [
     ("A-0001", "new", "unpaid", "Alice Archer", "alice@shop.test", 1500, "2026-03-01 10:00"),
     ("A-0002", "confirmed", "unpaid", "Bob Baker", "bob@mail.test", 2500, "2026-03-02 23:30"),
-    ("A-0003", "paid", "paid", "Carol Carter", "carol@shop.test", 500, "2026-03-03 08:00"),
+    ("A-0003", "confirmed", "paid", "Carol Carter", "carol@shop.test", 500, "2026-03-03 08:00"),
     ("A-0004", "shipped", "paid", "Dan Alison", "dan@mail.test", 9900, "2026-03-10 12:00"),
     ("A-0005", "cancelled", "refunded", "Eve O'Neil", "eve@shop.test", 100, "2026-04-01 09:15"),
 ]
@@ -99,7 +99,7 @@ def march(owner, **params) -> list[str]:
     "params, expected",
     [
         ({}, ["A-0005", "A-0004", "A-0003", "A-0002", "A-0001"]),
-        ({"status": "paid"}, ["A-0003"]),
+        ({"status": "confirmed"}, ["A-0003", "A-0002"]),
         ({"status": "delivered"}, []),
         ({"payment": "paid"}, ["A-0004", "A-0003"]),
         ({"payment": "refunded"}, ["A-0005"]),
@@ -157,7 +157,7 @@ def test_filtered_empty_list_says_so(owner):
         ("-total", ["A-0004", "A-0002", "A-0001", "A-0003", "A-0005"]),
         ("customer", ["A-0001", "A-0002", "A-0003", "A-0004", "A-0005"]),
         ("-customer", ["A-0005", "A-0004", "A-0003", "A-0002", "A-0001"]),
-        ("status", ["A-0005", "A-0002", "A-0001", "A-0003", "A-0004"]),  # by code
+        ("status", ["A-0005", "A-0002", "A-0003", "A-0001", "A-0004"]),  # by code
     ],
 )
 def test_sorting(owner, sort, expected):
@@ -246,7 +246,7 @@ def test_csv_export_has_exactly_the_filtered_orders(world, owner):
         [
             "A-0003",
             "2026-03-03 08:00",
-            "Paid",
+            "Confirmed",
             "Paid",
             "Carol Carter",
             "carol@shop.test",
@@ -298,12 +298,10 @@ def test_csv_cells_that_spreadsheets_would_run_are_defused(world, owner):
 
 DEFAULT_NEXT = {
     "new": ["confirmed", "cancelled"],
-    "confirmed": ["paid", "cancelled"],
-    "paid": ["shipped", "refunded", "cancelled"],
-    "shipped": ["delivered", "refunded"],
-    "delivered": ["refunded"],
+    "confirmed": ["shipped", "cancelled"],
+    "shipped": ["delivered"],
+    "delivered": [],
     "cancelled": [],
-    "refunded": [],
 }
 
 
@@ -320,14 +318,14 @@ def test_detail_offers_exactly_the_next_statuses(world, owner):
 
 def test_status_moves_along_the_flow_with_timeline_and_audit(world, manager):
     order_id = world.add_order(status="new")
-    for target in ("confirmed", "paid", "shipped", "delivered", "refunded"):
+    for target in ("confirmed", "shipped", "delivered"):
         res = manager.post(
             f"/orders/{order_id}/status", {"status": target, "message": f"to {target}"}, status=303
         )
         assert res.location.endswith(f"/admin/orders/{order_id}")
         assert world.order_status(order_id) == target
     page = manager.get(f"/orders/{order_id}")
-    assert status_options(page) == []  # refunded is final
+    assert status_options(page) == []  # delivered is final (refunds are money, not moves)
     moves = [
         (e.from_status, e.to_status, e.actor, e.message)
         for e in world.events(order_id)
@@ -337,10 +335,8 @@ def test_status_moves_along_the_flow_with_timeline_and_audit(world, manager):
         (a, b, "manager@example.com", f"to {b}")
         for a, b in [
             ("new", "confirmed"),
-            ("confirmed", "paid"),
-            ("paid", "shipped"),
+            ("confirmed", "shipped"),
             ("shipped", "delivered"),
-            ("delivered", "refunded"),
         ]
     ]
     audit = world.rows(
@@ -349,7 +345,7 @@ def test_status_moves_along_the_flow_with_timeline_and_audit(world, manager):
         .order_by(AuditEntry.id)
     )
     assert audit[0] == ({"status": "new"}, {"status": "confirmed"})
-    assert len(audit) == 5
+    assert len(audit) == 3
 
 
 @pytest.mark.parametrize(
@@ -358,7 +354,8 @@ def test_status_moves_along_the_flow_with_timeline_and_audit(world, manager):
         ("new", "shipped", "An order in status “New” cannot move to “Shipped”."),
         ("new", "new", "An order in status “New” cannot move to “New”."),
         ("cancelled", "new", "An order in status “Cancelled” cannot move to “New”."),
-        ("delivered", "paid", "An order in status “Delivered” cannot move to “Paid”."),
+        ("delivered", "paid", "An order in status “Delivered” cannot move to “paid”."),
+        ("confirmed", "new", "An order in status “Confirmed” cannot move to “New”."),
         ("new", "bogus", "An order in status “New” cannot move to “bogus”."),
         ("new", "", "An order in status “New” cannot move to “”."),
     ],

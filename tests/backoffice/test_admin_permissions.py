@@ -36,6 +36,7 @@ ACTIONS = [
     ("POST", "orders.status", f"/orders/{NO}/status", "orders.update", {"status": "confirmed"}),
     ("POST", "orders.note", f"/orders/{NO}/notes", "orders.note", {"text": "hello"}),
     ("POST", "payments.refund", f"/orders/{NO}/refund", "orders.refund", {"amount": ""}),
+    ("POST", "payments.record", f"/orders/{NO}/payments/record", "orders.refund", {"amount": ""}),
     ("GET", "products.list", "/products", "products.view", None),
     ("GET", "products.new", "/products/new", "products.edit", None),
     ("POST", "products.new", "/products/new", "products.edit", {}),

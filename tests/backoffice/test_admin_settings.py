@@ -210,12 +210,12 @@ def replace(fields, name, values) -> list:
 
 def test_custom_status_in_the_flow(world, owner):
     fields = statuses_form(owner)
-    fields = replace(fields, "paid.next", ["packed", "refunded", "cancelled"])
+    fields = replace(fields, "confirmed.next", ["packed", "shipped", "cancelled"])
     fields += [
         ("add.code", "packed"),
         ("add.name", "Packed"),
         ("add.colour", "#aa5500"),
-        ("add.position", "3"),
+        ("add.position", "2"),
         ("add.next", "shipped"),
     ]
     res = save_statuses(owner, fields)
@@ -229,10 +229,10 @@ def test_custom_status_in_the_flow(world, owner):
     assert "packed" not in [s["code"] for s in entry.before["statuses"]]
     assert "packed" in [s["code"] for s in entry.after["statuses"]]
 
-    order_id = world.add_order(status="paid")
+    order_id = world.add_order(status="confirmed")
     page = owner.get(f"/orders/{order_id}")
     options = [o["value"] for o in page.html.select("form[action$='/status'] option")]
-    assert options == ["packed", "refunded", "cancelled"]
+    assert options == ["packed", "shipped", "cancelled"]
     owner.post(f"/orders/{order_id}/status", {"status": "packed"}, status=303)
     assert world.order_status(order_id) == "packed"
     res = owner.post(f"/orders/{order_id}/status", {"status": "delivered"}, status=303)
@@ -241,7 +241,7 @@ def test_custom_status_in_the_flow(world, owner):
     badge = listing.html.select_one("tbody .badge.status")
     assert badge.get_text() == "Packed" and "#aa5500" in badge["style"]
     filter_options = [o["value"] for o in listing.html.select("#f-status option")]
-    assert filter_options.index("packed") == filter_options.index("paid") + 1  # position 3
+    assert filter_options.index("packed") == filter_options.index("confirmed") + 1  # position 2
 
     # In use: it cannot be removed.
     page = save_statuses(owner, statuses_form(owner) + [("remove.packed", "1")], status=400)
@@ -251,13 +251,13 @@ def test_custom_status_in_the_flow(world, owner):
     save_statuses(owner, statuses_form(owner) + [("remove.packed", "1")])
     page = owner.get("/settings/statuses")
     assert page.html.find(id="n-packed") is None
-    assert "packed" not in [i["value"] for i in page.html.select("input[name='paid.next']")]
-    paid = world.add_order(status="paid")
+    assert "packed" not in [i["value"] for i in page.html.select("input[name='confirmed.next']")]
+    confirmed = world.add_order(status="confirmed")
     options = [
         o["value"]
-        for o in owner.get(f"/orders/{paid}").html.select("form[action$='/status'] option")
+        for o in owner.get(f"/orders/{confirmed}").html.select("form[action$='/status'] option")
     ]
-    assert sorted(options) == ["cancelled", "refunded"]
+    assert sorted(options) == ["cancelled", "shipped"]
 
 
 def test_renamed_default_status_shows_its_new_name(world, owner):
@@ -279,7 +279,7 @@ def test_renamed_default_status_shows_its_new_name(world, owner):
             "Codes use lower-case letters, digits and _.",
         ),
         (
-            [("add.code", "paid"), ("add.name", "X"), ("add.colour", "#000000")],
+            [("add.code", "confirmed"), ("add.name", "X"), ("add.colour", "#000000")],
             "This code is already used.",
         ),
         (

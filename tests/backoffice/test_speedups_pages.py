@@ -56,7 +56,9 @@ def apps(world, mysql_control, mysql_settings):  # noqa: F811
 def pages(world):  # noqa: F811
     """Paths of pages that show money, dates, labels, user text and child lists."""
     tricky = ['say "hi" & <b>', "back\\slash", "two\nlines", "😀 Їжак"]
-    detail = world.add_order(lines=len(tricky), status="paid", payment_status="paid", total=123456)
+    detail = world.add_order(
+        lines=len(tricky), status="confirmed", payment_status="paid", total=123456
+    )
     with world.engine.begin() as conn:
         line_ids = conn.scalars(
             select(OrderLine.id).where(OrderLine.order_id == detail).order_by(OrderLine.id)
@@ -73,7 +75,7 @@ def pages(world):  # noqa: F811
     product = world.scalar(select(Product.id).order_by(Product.id))
     return [
         "/orders",
-        "/orders?status=paid&q=a",
+        "/orders?status=confirmed&q=a",
         "/orders?sort=-total",
         f"/orders/{detail}",
         f"/orders/{yen}",

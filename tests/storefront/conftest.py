@@ -13,6 +13,8 @@ from webtest import TestApp
 from backoffice.apikeys.services import ApiKeyService
 from backoffice.config import make_app
 from backoffice.models import Product, StoreSetting
+from backoffice.payments import ledger
+from payments.money import Money
 from tenancy.db import make_engine
 
 PRODUCTS = [
@@ -33,6 +35,7 @@ TEST_SETTINGS = {
 class Shop:
     tenant: object
     keys: dict[str, str] = field(default_factory=dict)
+    control: object = None
 
     @property
     def slug(self) -> str:
@@ -79,7 +82,7 @@ def make_shop(control, make_store):
     def make(**seed_kw) -> Shop:
         tenant = make_store()
         seed(control, tenant, **seed_kw)
-        shop = Shop(tenant)
+        shop = Shop(tenant, control=control)
         shop.keys["rw"] = add_key(control, tenant, "site", ["read", "write"])
         shop.keys["read"] = add_key(control, tenant, "reader", ["read"])
         shop.keys["write"] = add_key(control, tenant, "writer", ["write"])
@@ -101,6 +104,16 @@ def api_settings(mysql_settings):
 @pytest.fixture
 def app(api_settings, control):
     return TestApp(make_app(api_settings, control=control))
+
+
+def record_paid(shop: Shop, order_id: int, gateway: str = "cod", amount: int | None = None):
+    """Money received for the order, recorded through the ledger (as the order page does)."""
+    engine = store_engine(shop.control, shop.tenant)
+    with Session(engine) as db, db.begin():
+        order = ledger.lock_order(db, order_id)
+        money = Money(order.total_minor if amount is None else amount, order.currency)
+        ledger.record_payment(db, order, money, actor="tests", gateway=gateway)
+    engine.dispose()
 
 
 def order_body(**overrides) -> dict:

@@ -85,6 +85,8 @@ def test_every_step_in_each_language(shopper, store, lang):
         "new",
     )
     assert order.number == "API-00001"  # the store's numbering, as for API orders
+    # The bank transfer's reference is the number the shopper sees, not our id.
+    assert "with reference API-00001." in page
     assert order.customer_email == "ann@example.com"
     assert order.customer_name == local.get("name", "Ann Example")
     assert local.get("city", "Berlin") in order.shipping_address

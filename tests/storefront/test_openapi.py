@@ -10,7 +10,7 @@ from webtest import TestApp
 
 from backoffice.config import make_app
 from storefront.api.openapi import document
-from tests.storefront.conftest import order_body
+from tests.storefront.conftest import order_body, record_paid
 
 
 class Contract:
@@ -121,6 +121,16 @@ def test_real_responses_match_the_document(contract, shop):
     )
     c.call("addOrderNote", f"/api/v1/orders/{oid}/notes", 201, headers=h, body={"message": "x"})
     c.call("addOrderNote", f"/api/v1/orders/{oid}/notes", 422, headers=h, body={})
+    c.call("createRefund", f"/api/v1/orders/{oid}/refunds", 409, headers=h, body={})
+    record_paid(shop, oid)
+    refund = {"amount_minor": 100, "method": "recorded", "reason": "returned"}
+    c.call("createRefund", f"/api/v1/orders/{oid}/refunds", 201, headers=h, body=refund)
+    too_much = {**refund, "amount_minor": 10**9}
+    c.call("createRefund", f"/api/v1/orders/{oid}/refunds", 422, headers=h, body=too_much)
+    c.call("createRefund", "/api/v1/orders/424242/refunds", 404, headers=h, body=refund)
+    c.call("createRefund", f"/api/v1/orders/{oid}/refunds", 400, headers=h)
+    c.call("listRefunds", f"/api/v1/orders/{oid}/refunds", 200, headers=r)
+    c.call("listRefunds", "/api/v1/orders/424242/refunds", 404, headers=r)
     c.call("listCustomers", "/api/v1/customers", 200, headers=r)
     c.call("getCustomer", f"/api/v1/customers/{order['customer']['id']}", 200, headers=r)
     c.call("getCustomer", "/api/v1/customers/424242", 404, headers=r)

@@ -1,5 +1,7 @@
 """Orders: create (write), list and get (read), change status and add a note (write),
-and the public-safe status of one order for reseller sites (read)."""
+refunds (write; list: read), and the public-safe status of one order for reseller
+sites (read). Orders are changed by the order domain (``backoffice.orders.service``,
+``backoffice.payments``) only; its refusals become API errors (``ordering``)."""
 
 from __future__ import annotations
 
@@ -7,15 +9,18 @@ from pyramid.view import view_config
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from backoffice.models import Order, OrderEvent
-from backoffice.webhooks.events import ORDER_CREATED, ORDER_STATUS_CHANGED, emit_for_order
+from backoffice.models import Order, Payment
+from backoffice.orders import service
+from backoffice.orders.enums import OrderSource
+from backoffice.payments.enums import LedgerEntryKind, RefundMethod
+from backoffice.payments.services import refund_order
+from payments.money import Money
 from storefront.api import paging, represent
 from storefront.api.auth import require_key
 from storefront.api.errors import not_found
-from storefront.api.flow import next_statuses
 from storefront.api.idempotency import REFERENCE_SCOPE, claim_all, idempotency_key
 from storefront.api.jsonbody import canonical_hash, dumps
-from storefront.api.ordering import change_status, place_order
+from storefront.api.ordering import domain_errors
 from storefront.api.params import datetime_param, updated_after
 from storefront.api.views import API_VIEW, body_of, json_response
 
@@ -43,10 +48,16 @@ def create_order(request):
         return json_response(
             stored.response_body.encode(), stored.status_code, {"Idempotent-Replayed": "true"}
         )
-    order = place_order(request.db, payload, actor=actor(key))
+    with domain_errors():
+        order = service.place_order(
+            request.db,
+            payload,
+            actor=actor(key),
+            source=OrderSource.API,
+            message="placed through the store API",
+        )
     body = dumps(represent.order(order))
     claims.complete(201, body, order.id)
-    emit_for_order(request, ORDER_CREATED, order)
     return json_response(body, 201, {"Location": request.route_url("api.order", id=order.id)})
 
 
@@ -73,10 +84,11 @@ def list_orders(request):
 
 
 def _order(request, *, lock: bool = False) -> Order:
-    statement = select(Order).where(Order.id == int(request.matchdict["id"]))
+    order_id = int(request.matchdict["id"])
     if lock:
-        statement = statement.with_for_update()
-    order = request.db.scalar(statement)
+        order = service.lock_order(request.db, order_id)
+    else:
+        order = request.db.scalar(select(Order).where(Order.id == order_id))
     if order is None:
         raise not_found("order")
     return order
@@ -93,16 +105,16 @@ def post_status(request):
     key = require_key(request, "write")
     payload = body_of(request, "StatusChange")
     order = _order(request, lock=True)
-    previous = order.status
-    change_status(
-        request.db,
-        order,
-        payload["status"],
-        actor=actor(key),
-        message=payload.get("message", ""),
-        allowed=next_statuses(request.db, order.status),
-    )
-    emit_for_order(request, ORDER_STATUS_CHANGED, order, previous_status=previous)
+    with domain_errors():
+        service.change_status(
+            request.db,
+            order,
+            payload["status"],
+            request.order_flow,
+            actor=actor(key),
+            message=payload.get("message", ""),
+        )
+    request.db.flush()
     return json_response(represent.order(order))
 
 
@@ -111,8 +123,7 @@ def add_note(request):
     key = require_key(request, "write")
     payload = body_of(request, "NoteCreate")
     order = _order(request)
-    note = OrderEvent(kind="note", actor=actor(key), message=payload["message"])
-    order.events.append(note)
+    note = service.add_note(request.db, order, payload["message"], actor=actor(key))
     request.db.flush()
     return json_response(represent.event(note), 201)
 
@@ -128,3 +139,54 @@ def order_status(request):
     if order is None:
         raise not_found("order")
     return json_response(represent.order_status(order))
+
+
+@view_config(route_name="api.order_refunds", request_method="POST", **API_VIEW)
+def create_refund(request):
+    """A refund of the order: through its payment provider (``method: provider``,
+    the default) or recorded as made elsewhere (``recorded``, with a reason).
+    ``amount_minor`` absent: all that is left. ``Idempotency-Key`` as for orders."""
+    key = require_key(request, "write")
+    payload = body_of(request, "RefundCreate")
+    order = _order(request)
+    idem = idempotency_key(request)
+    path = f"POST /orders/{order.id}/refunds"
+    claims = claim_all(
+        request.db, [(key.prefix, idem)] if idem else [], canonical_hash(path, payload)
+    )
+    if claims.replay is not None:
+        stored = claims.replay
+        return json_response(
+            stored.response_body.encode(), stored.status_code, {"Idempotent-Replayed": "true"}
+        )
+    amount = payload.get("amount_minor")  # JSON Schema's integer admits 330.0
+    amount = int(amount) if amount is not None else None
+    with domain_errors():
+        row = refund_order(
+            request.db,
+            request.payment_settings,
+            order.id,
+            Money(amount, order.currency) if amount is not None else None,
+            actor=actor(key),
+            method=RefundMethod(payload.get("method", RefundMethod.PROVIDER)),
+            reason=payload.get("reason", ""),
+        )
+    request.db.flush()
+    body = dumps(represent.refund(row))
+    claims.complete(201, body, order.id)
+    return json_response(body, 201)
+
+
+@view_config(route_name="api.order_refunds", request_method="GET", **API_VIEW)
+def list_refunds(request):
+    require_key(request, "read")
+    order = _order(request)
+    rows = request.db.scalars(
+        select(Payment)
+        .where(
+            Payment.order_id == order.id,
+            Payment.kind.in_((LedgerEntryKind.REFUND, LedgerEntryKind.REFUND_PENDING)),
+        )
+        .order_by(Payment.id)
+    )
+    return json_response({"data": [represent.refund(r) for r in rows]})

@@ -13,6 +13,7 @@ from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.view import exception_view_config, view_config
 
 from backoffice.models import Order
+from backoffice.orders.enums import FulfilmentStatus, PaymentStatus
 from backoffice.orders.statuses import payment_label, request_order_flow
 from backoffice.payments.services import PaymentRefused, start_payment
 from payments.errors import PaymentError
@@ -22,8 +23,8 @@ from storefront.checkout.views import T, flash, page
 from storefront.i18n import _
 
 log = logging.getLogger(__name__)
-PAYABLE_PAYMENT = frozenset({"unpaid", "failed"})
-CLOSED_STATUSES = frozenset({"cancelled", "refunded"})
+PAYABLE_PAYMENT = frozenset({PaymentStatus.UNPAID})
+CLOSED_STATUSES = frozenset({FulfilmentStatus.CANCELLED})
 
 
 def _order(request) -> Order:

@@ -7,6 +7,7 @@ import logging
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config
 
+from backoffice.orders.enums import PaymentStatus
 from backoffice.payments.services import PaymentRefused, start_payment
 from payments.errors import PaymentError
 from storefront.checkout import services
@@ -139,7 +140,7 @@ def place(request):
 def _after_placing(request, order, checkout):
     status_url = request.route_url("checkout.order", token=order.status_token)
     method = checkout.payment_method
-    if not method or order.payment_status != "unpaid":
+    if not method or order.payment_status != PaymentStatus.UNPAID:
         return HTTPSeeOther(status_url)
     gateway = request.payment_settings.gateways.get(method)
     if not gateway.capabilities.offline:
