@@ -11,7 +11,7 @@ from backoffice.models.checkouts import Checkout
 from backoffice.models.customers import Customer
 from backoffice.models.orders import Order, OrderEvent, OrderLine
 from backoffice.models.payments import Payment
-from backoffice.models.security import LoginAttempt
+from backoffice.models.security import LoginAttempt, StaffSession, StaffTwoFactor
 from backoffice.models.settings import StoreSetting
 from backoffice.models.staff import StaffUser
 from backoffice.payments.models import GatewayConfig, PaymentNotification
@@ -30,6 +30,8 @@ __all__ = [
     "Payment",
     "PaymentNotification",
     "Product",
+    "StaffSession",
+    "StaffTwoFactor",
     "StaffUser",
     "StoreSetting",
     "TenantBase",
