@@ -156,9 +156,8 @@ class StaffSecurityPolicy:
         return []
 
     def forget(self, request, **kw):
-        current = getattr(request, "staff_session", None)
-        if request.staff_user is not None and current is not None:
-            staff_sessions.end(request.db, current.id_hash)
+        if request.staff_user is not None:  # loads the session row, if any
+            staff_sessions.end(request.db, request.staff_session.id_hash)
         request.session.invalidate()
         request.staff_user = None
         request.staff_session = None
