@@ -16,9 +16,11 @@ from datetime import timedelta
 import pyotp
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from backoffice.models import AuditEntry, StaffSession, StaffTwoFactor, StaffUser
-from backoffice.security.twofactor import recovery_hash, secret_context
+from backoffice.security.twofactor import TwoFactor, recovery_hash, secret_context
+from tenancy.keyring import KeyRing, KeyRingError, generate_key
 from tests.backoffice.admin_fixtures import Admin, add_staff
 from tests.backoffice.admin_world import World
 
@@ -325,6 +327,24 @@ def test_the_owner_resets_a_members_two_factor(world):
     )
     again = world.client()
     assert again.login(email, PASSWORD).location.endswith("/admin/dashboard")
+
+
+def test_key_rotation_re_encrypts_the_secrets(world, mysql_settings):
+    email = new_member(world)
+    secret, _codes = enrol(signed_in(world, email))
+    member_id = user_id(world, email)
+    new_key = generate_key()
+    both = KeyRing.from_text(f"{new_key},{mysql_settings['backoffice.keys']}")
+    with Session(world.engine) as db, db.begin():
+        assert TwoFactor(db, both, world.store.id).rotate() >= 1
+        assert TwoFactor(db, both, world.store.id).rotate() == 0  # already under the new key
+    with Session(world.engine) as db:
+        row = TwoFactor(db, KeyRing.from_text(new_key), world.store.id).row(member_id)
+        assert TwoFactor(db, KeyRing.from_text(new_key), world.store.id).secret(row) == secret
+        with pytest.raises(KeyRingError):  # bound to the member: not another one's secret
+            KeyRing.from_text(new_key).decrypt_text(
+                row.secret, context=secret_context(world.store.id, member_id + 1)
+            )
 
 
 def test_a_member_turns_it_off_with_the_password(world):
