@@ -49,7 +49,9 @@ def provisioning_uri(secret: str, email: str, issuer: str) -> str:
 
 def qr_svg(uri: str) -> Markup:
     """The URI as an inline SVG QR code (segno writes only paths, no text)."""
-    return Markup(segno.make(uri, error="m").svg_inline(scale=4, border=2, dark="#111"))
+    return Markup(
+        segno.make(uri, error="m").svg_inline(scale=4, border=4, dark="#111", light="#fff")
+    )
 
 
 def matching_step(
