@@ -49,6 +49,8 @@ def rotate(obj, new_key):
     # Gateway secrets live in each store's own database (docs/payments.md).
     stores = rotate_store_secrets(control)
     click.echo(f"gateway secrets: {sum(s.rotated for s in stores)} in {len(stores)} stores")
+    if two_factor := sum(s.two_factor for s in stores):
+        click.echo(f"staff two-factor secrets: {two_factor}")
     failed = [s for s in stores if s.error]
     for store in failed:
         click.echo(f"store {store.slug}: {store.error}", err=True)

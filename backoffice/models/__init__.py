@@ -12,7 +12,7 @@ from backoffice.models.customers import Customer
 from backoffice.models.orders import InventoryMovement, Order, OrderEvent, OrderLine
 from backoffice.models.outbox import OutboxCursor, OutboxEvent
 from backoffice.models.payments import Payment
-from backoffice.models.security import LoginAttempt
+from backoffice.models.security import LoginAttempt, StaffSession, StaffTwoFactor
 from backoffice.models.settings import StoreSetting
 from backoffice.models.staff import StaffUser
 from backoffice.payments.models import GatewayConfig, PaymentNotification
@@ -34,6 +34,8 @@ __all__ = [
     "Payment",
     "PaymentNotification",
     "Product",
+    "StaffSession",
+    "StaffTwoFactor",
     "StaffUser",
     "StoreSetting",
     "TenantBase",

@@ -3,9 +3,10 @@
 ``tenancy.operations.rotate_keys`` re-encrypts the control database only. This
 walks every store whose database is in place (active or suspended), over the
 store's own runtime user (UPDATE on its own tables is all it needs), and
-re-encrypts its gateway secrets under the newest key, one transaction per
-store. A store that fails is reported and the walk goes on; running it again
-is safe (tokens already under the newest key are left alone).
+re-encrypts its gateway secrets and its staff's TOTP secrets under the newest
+key, one transaction per store. A store that fails is reported and the walk
+goes on; running it again is safe (tokens already under the newest key are left
+alone).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from backoffice.payments.configs import rotate_gateway_secrets
+from backoffice.security.twofactor import TwoFactor
 from tenancy.control import ControlPlane
 from tenancy.db import make_engine
 from tenancy.keyring import KeyRingError
@@ -31,6 +33,7 @@ class StoreRotation:
     slug: str
     rotated: int = 0
     error: str = ""
+    two_factor: int = 0  # staff TOTP secrets (backoffice.security.twofactor)
 
 
 def rotate_store_secrets(control: ControlPlane) -> list[StoreRotation]:
@@ -49,7 +52,9 @@ def _rotate_one(control: ControlPlane, tenant: Tenant) -> StoreRotation:
     try:
         with Session(engine) as db, db.begin():
             return StoreRotation(
-                tenant.slug, rotate_gateway_secrets(db, control.keyring, tenant.id)
+                tenant.slug,
+                rotate_gateway_secrets(db, control.keyring, tenant.id),
+                two_factor=TwoFactor(db, control.keyring, tenant.id).rotate(),
             )
     except KeyRingError as exc:
         return StoreRotation(tenant.slug, error=str(exc))

@@ -12,11 +12,11 @@
 | products.view     | yes   | yes     | yes     | product list and product pages (read-only)  |
 | products.edit     | yes   | yes     | no      | create, edit and delete products            |
 | customers.view    | yes   | yes     | yes     | customer list and detail                    |
-| staff.manage      | yes   | no      | no      | create, invite, change and disable staff    |
+| staff.manage      | yes   | no      | no      | create, change, disable staff; 2FA rules    |
 | settings.manage   | yes   | no      | no      | store settings, order statuses, payment methods |
 | audit.view        | yes   | no      | no      | the audit log                               |
 | api.manage        | yes   | yes     | no      | API keys, webhook endpoints and their log   |
-| profile           | yes   | yes     | yes     | one's own name, password and language       |
+| profile           | yes   | yes     | yes     | own name, password, language, sessions, 2FA |
 """
 
 from __future__ import annotations

@@ -6,6 +6,10 @@ also records the store id, checked again by the security policy. Outside
 production a missing secret is generated once into ``var/`` next to the
 encryption keys; production refuses to start without it.
 
+The cookie only carries the store id, a session token, the CSRF token and
+flash messages; whether the session is still alive is the store database's
+answer (``staff_sessions.py``): a signed cookie alone cannot be revoked.
+
 The cookie is ``HttpOnly`` and ``SameSite=Lax`` always, and ``Secure`` on https
 requests (the scheme as corrected behind a trusted proxy) and on every request
 in production: a production deployment is served over https, and a proxy left
@@ -62,9 +66,10 @@ def store_key(secret: str, tenant_id: int | None) -> str:
 class StoreSessionFactory:
     """``request.session``: a signed cookie keyed to the request's store."""
 
-    def __init__(self, secret: str, *, always_secure: bool = False):
+    def __init__(self, secret: str, *, always_secure: bool = False, timeout: int = IDLE_TIMEOUT):
         self.secret = secret
         self.always_secure = always_secure
+        self.timeout = timeout
         self._factories: dict[tuple, object] = {}
         self._lock = threading.Lock()
 
@@ -86,7 +91,7 @@ class StoreSessionFactory:
             secure=secure,
             httponly=True,
             samesite="Lax",
-            timeout=IDLE_TIMEOUT,
+            timeout=self.timeout,
             reissue_time=REISSUE_AFTER,
             max_age=None,
             hashalg="sha256",

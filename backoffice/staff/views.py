@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
-from pyramid.security import remember
+from pyramid.security import forget, remember
 from pyramid.view import view_config
 
 from backoffice.audit.services import changed, record
 from backoffice.i18n import LOCALES, _
 from backoffice.models import StaffUser
+from backoffice.security import staff_sessions
 from backoffice.security.passwords import hash_password, verify_password
-from backoffice.security.policy import fingerprint
+from backoffice.security.policy import begin_second_step, needs_two_factor
 from backoffice.security.roles import ROLE_LABELS
 from backoffice.staff import services
 from backoffice.staff.forms import profile_form, staff_form
@@ -66,14 +67,20 @@ def login(request):
             "next": next_path,
         }
     request.db.flush()
+    if request.two_factor.is_on(user.id):
+        begin_second_step(request, user)
+        query = {"next": next_path} if next_path else {}
+        return HTTPSeeOther(request.route_url("staff.login_code", _query=query))
+    services.signed_in(request.db, user, request.registry.staff_session_limits)
     headers = remember(request, user.id, user=user)
+    if needs_two_factor(request):  # the store requires it: nothing else until then
+        return HTTPSeeOther(request.route_url("staff.two_factor"), headers=headers)
     return HTTPSeeOther(safe_next(request, next_path), headers=headers)
 
 
 @view_config(route_name="staff.logout", request_method="POST")
 def logout(request):
-    request.session.invalidate()
-    request.staff_user = None
+    forget(request)  # this session's row goes: a copy of the cookie opens nothing
     request.session.flash(request.localizer.translate(_("You have signed out.")), "info")
     return HTTPSeeOther(request.route_url("staff.login"))
 
@@ -103,7 +110,21 @@ def language(request):
 )
 def profile(request):
     user = request.staff_user
-    return {"form": {"name": user.name, "locale": user.locale or ""}, "errors": {}}
+    return profile_page(request, {"name": user.name, "locale": user.locale or ""}, {})
+
+
+def profile_page(request, form: dict, errors: dict) -> dict:
+    """The profile form, the member's sessions and whether two-factor sign-in is on."""
+    user = request.staff_user
+    return {
+        "form": form,
+        "errors": errors,
+        "sessions": staff_sessions.sessions_of(
+            request.db, user.id, request.registry.staff_session_limits
+        ),
+        "current_session": request.staff_session.id_hash,
+        "two_factor_on": request.two_factor.is_on(user.id),
+    }
 
 
 @view_config(
@@ -122,13 +143,16 @@ def profile_save(request):
         form.error("current_password", _("The current password is not correct."))
     if not form.ok:
         request.response.status = 400
-        return {"form": form.data, "errors": form.errors}
+        return profile_page(request, form.data, form.errors)
     before = services.public(user)
     user.name, user.locale = form.data["name"], form.data["locale"] or None
     if new_password:
         user.password_hash = hash_password(new_password)
-        # Keep this session valid; every other session of the account ends.
-        request.session["ver"] = fingerprint(user)
+        # Every session of the account ends; this browser stays signed in under
+        # a new session (a copy of its old cookie opens nothing either).
+        two_factor = request.staff_session.two_factor
+        staff_sessions.end_all(request.db, user.id)
+        remember(request, user.id, user=user, two_factor=two_factor)
     old, new = changed(before, services.public(user))
     if new_password:
         new["password"] = "changed"
@@ -140,7 +164,11 @@ def profile_save(request):
 
 @view_config(route_name="staff.list", permission="staff.manage", renderer=T + "list.jinja2")
 def staff_list(request):
-    return {"staff": services.staff_list(request.db), "role_labels": ROLE_LABELS}
+    return {
+        "staff": services.staff_list(request.db),
+        "role_labels": ROLE_LABELS,
+        "require_two_factor": request.store_config.require_two_factor,
+    }
 
 
 @view_config(
@@ -194,7 +222,7 @@ def staff_create(request):
     }
 
 
-def _member(request) -> StaffUser:
+def member_or_404(request) -> StaffUser:
     member = request.db.get(StaffUser, int(request.matchdict["id"]))
     if member is None:
         raise HTTPNotFound()
@@ -208,12 +236,13 @@ def _member(request) -> StaffUser:
     renderer=T + "edit.jinja2",
 )
 def staff_edit(request):
-    member = _member(request)
+    member = member_or_404(request)
     return {
         "member": member,
         "form": services.public(member),
         "errors": {},
         "role_labels": ROLE_LABELS,
+        "two_factor_on": request.two_factor.is_on(member.id),
     }
 
 
@@ -224,7 +253,7 @@ def staff_edit(request):
     renderer=T + "edit.jinja2",
 )
 def staff_update(request):
-    member = _member(request)
+    member = member_or_404(request)
     form = staff_form(request.POST, new=False)
     losing_owner = (
         member.role == "owner"
@@ -242,12 +271,17 @@ def staff_update(request):
             "form": {**form.data, "email": member.email},
             "errors": form.errors,
             "role_labels": ROLE_LABELS,
+            "two_factor_on": request.two_factor.is_on(member.id),
         }
     before = services.public(member)
     member.name, member.role = form.data["name"], form.data["role"]
     member.is_active = form.data["is_active"]
     if form.data["password"]:
         member.password_hash = hash_password(form.data["password"])
+    if services.ends_sessions(before, member, password_changed=bool(form.data["password"])):
+        # The owner editing themselves keeps this browser signed in.
+        keep = request.staff_session.id_hash if member.id == request.staff_user.id else None
+        staff_sessions.end_all(request.db, member.id, keep=keep)
     old, new = changed(before, services.public(member))
     if form.data["password"]:
         new["password"] = "changed"

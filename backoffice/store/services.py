@@ -23,6 +23,7 @@ from backoffice.orders import numbers
 
 KEYS = ("name", "currency", "default_locale", "timezone", "order_number_format", "logo_url")
 DEFAULT_NUMBER_FORMAT = numbers.DEFAULT_FORMAT
+REQUIRE_TWO_FACTOR = "require_two_factor"  # "1" when on; kept out of KEYS (staff page)
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,8 @@ class StoreConfig:
     logo_url: str = ""  # shown on the hosted checkout; https:// or a path on this site
     # The store's own order statuses (see backoffice.orders.statuses); None = defaults.
     order_statuses: list | None = field(default=None, compare=False)
+    # Every member signs in with a second factor (set on the staff page).
+    require_two_factor: bool = False
 
     def as_dict(self) -> dict:
         return {key: getattr(self, key) for key in KEYS}
@@ -76,7 +79,12 @@ def config_from_rows(rows: dict, tenant) -> StoreConfig:
     )
     values = {key: rows[key] for key in KEYS if rows.get(key)}
     statuses = rows.get("order_statuses")
-    return replace(config, **values, order_statuses=json.loads(statuses) if statuses else None)
+    return replace(
+        config,
+        **values,
+        order_statuses=json.loads(statuses) if statuses else None,
+        require_two_factor=rows.get(REQUIRE_TWO_FACTOR) == "1",
+    )
 
 
 def save_config(db: Session, changes: dict) -> None:
@@ -109,6 +117,7 @@ def prime_config(request, text: str | None) -> None:
 
 __all__ = [
     "KEYS",
+    "REQUIRE_TWO_FACTOR",
     "StoreConfig",
     "asdict",
     "config_from_json",

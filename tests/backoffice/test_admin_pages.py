@@ -519,7 +519,10 @@ def test_owner_changes_role_disables_and_the_store_keeps_an_owner(world, owner_m
         f"/staff/{member}", {"name": "Temp", "role": "manager", "is_active": "1"}, status=303
     )
     assert "temp@example.com is saved." in flash(res.follow())
-    assert temp.get("/products/new").status_int == 200  # the new role applies at once
+    # A role change ends the member's sessions; signed in again, the new role applies.
+    assert temp.get("/products/new", status=303).location.split("?")[0].endswith("/admin/login")
+    temp.login("temp@example.com", "temp-pass-1")
+    assert temp.get("/products/new").status_int == 200
     entry = last_audit(world, "staff.update")
     assert entry.before == {"name": "", "role": "support"}
     assert entry.after == {"name": "Temp", "role": "manager"}
@@ -604,7 +607,7 @@ QUERY_BUDGET = {
     "/api-keys": 2,
     "/webhooks": 2,
     "/webhooks/deliveries": 2,
-    "/profile": 1,
+    "/profile": 3,  # the member's sessions and their two-factor state
     "/payments": 2,
 }
 

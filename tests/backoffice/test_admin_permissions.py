@@ -50,6 +50,8 @@ ACTIONS = [
     ("POST", "staff.new", "/staff/new", "staff.manage", {}),
     ("GET", "staff.edit", "/staff/{staff}", "staff.manage", None),
     ("POST", "staff.edit", f"/staff/{NO}", "staff.manage", {}),
+    ("POST", "staff.require_two_factor", "/staff/two-factor", "staff.manage", {}),
+    ("POST", "staff.two_factor_reset", f"/staff/{NO}/two-factor/reset", "staff.manage", {}),
     ("GET", "store.settings", "/settings", "settings.manage", None),
     ("POST", "store.settings", "/settings", "settings.manage", {}),
     ("GET", "store.statuses", "/settings/statuses", "settings.manage", None),
@@ -75,6 +77,11 @@ ACTIONS = [
     ("GET", "staff.profile", "/profile", "profile", None),
     ("POST", "staff.profile", "/profile", "profile", {"new_password": "short"}),
     ("POST", "staff.language", "/profile/language", "profile", {"locale": "xx"}),
+    ("GET", "staff.two_factor", "/profile/two-factor", "profile", None),
+    ("POST", "staff.two_factor", "/profile/two-factor", "profile", {"code": ""}),
+    ("POST", "staff.two_factor_off", "/profile/two-factor/off", "profile", {"password": ""}),
+    # Ends the member's other sessions: this client's own stays.
+    ("POST", "staff.sessions_end", "/profile/sessions/end-others", "profile", {}),
 ]
 
 
