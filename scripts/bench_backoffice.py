@@ -144,10 +144,11 @@ def fill(cur, database: str, orders: int) -> None:
         f"500 + seq * 37 % 5000, 50, 1, NOW(), NOW() FROM seq_1_to_{PRODUCTS}"
     )
     cur.execute(
-        "INSERT INTO customers (id, email, name, phone, created_at) SELECT seq, "
+        "INSERT INTO customers (id, email, name, phone, created_at, updated_at) SELECT seq, "
         f"CONCAT('customer', seq, '@example.com'), CONCAT(ELT(1 + seq % {len(FIRST)}, "
         f"{_sql_list(FIRST)}), ' ', ELT(1 + seq DIV {len(FIRST)} % {len(LAST)}, "
-        f"{_sql_list(LAST)})), '+380 44 000 0000', NOW() - INTERVAL 400 DAY "
+        f"{_sql_list(LAST)})), '+380 44 000 0000', NOW() - INTERVAL 400 DAY, "
+        "NOW() - INTERVAL 400 DAY "
         f"FROM seq_1_to_{customers}"
     )
     # Ids follow creation time (newest = highest id), 5 minutes apart.

@@ -216,6 +216,10 @@ REFUSALS = {
         "${gateway} cannot make this refund: make it in the provider's dashboard, "
         "then record it here as a refund made elsewhere."
     ),
+    "gateway_not_installed": _(
+        "The payment method ${gateway} is no longer installed on this server: "
+        "use the provider's dashboard, or ask the operator to reinstall it."
+    ),
     "provider_refund_failed": _("The refund did not go through: ${error}"),
     "payment_exceeds_due": _("At most ${due} is left to pay."),
     "reason_required": _("Say why and how the money was returned."),

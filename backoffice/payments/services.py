@@ -157,6 +157,13 @@ class ProviderCannotRefund(RefundRefused):
     code = "provider_cannot_refund"
 
 
+class GatewayNotInstalled(ProviderCannotRefund):
+    """The payment's gateway is no longer installed here (or its plugin is broken):
+    the refund can still be made in the provider's dashboard and recorded here."""
+
+    code = "gateway_not_installed"
+
+
 class ProviderRefundFailed(RefundRefused):
     code = "provider_refund_failed"
 
@@ -201,7 +208,7 @@ def refund_order(
         gateway = settings.gateways.get(payment.gateway)
     except (UnknownGateway, GatewayLoadError):
         # Uninstalled (or a broken plugin): the refund can still be recorded by hand.
-        raise ProviderCannotRefund(
+        raise GatewayNotInstalled(
             f"{payment.gateway} is no longer installed on this server", gateway=payment.gateway
         ) from None
     partial = amount.amount < payment.amount_minor

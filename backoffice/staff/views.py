@@ -116,13 +116,16 @@ def profile(request):
 def profile_page(request, form: dict, errors: dict) -> dict:
     """The profile form, the member's sessions and whether two-factor sign-in is on."""
     user = request.staff_user
+    current = request.staff_session.id_hash
+    sessions = staff_sessions.sessions_of(
+        request.db, user.id, request.registry.staff_session_limits
+    )
     return {
         "form": form,
         "errors": errors,
-        "sessions": staff_sessions.sessions_of(
-            request.db, user.id, request.registry.staff_session_limits
-        ),
-        "current_session": request.staff_session.id_hash,
+        # This browser first, then the most recently used (a stable sort).
+        "sessions": sorted(sessions, key=lambda s: s.id_hash != current),
+        "current_session": current,
         "two_factor_on": request.two_factor.is_on(user.id),
     }
 

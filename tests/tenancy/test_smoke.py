@@ -12,8 +12,8 @@ def test_store_user_reads_and_writes_only_its_database(control, make_store):
         assert databases == {"information_schema", tenant.database_name}
         conn.execute(
             text(
-                "INSERT INTO customers (email, name, phone, created_at) "
-                "VALUES ('a@b.c', 'A', '', NOW())"
+                "INSERT INTO customers (email, name, phone, created_at, updated_at) "
+                "VALUES ('a@b.c', 'A', '', NOW(), NOW())"
             )
         )
         assert conn.scalar(text("SELECT COUNT(*) FROM staff_users")) == 1

@@ -107,7 +107,10 @@ def fill(engine, *, orders: int = 40) -> None:
             ],
         )
         conn.execute(
-            text("INSERT INTO customers (email, name, phone, created_at) VALUES (:e, :n, '', :t)"),
+            text(
+                "INSERT INTO customers (email, name, phone, created_at, updated_at) "
+                "VALUES (:e, :n, '', :t, :t)"
+            ),
             [{"e": f"c{i}@example.com", "n": f"Клиент {i} ✓", "t": now} for i in range(5)]
             + [{"e": "odd@example.com", "n": HOSTILE, "t": now}],
         )

@@ -212,8 +212,8 @@ def test_server_built_lines_equal_the_codec(bk, new_store, readers):
     with engine.begin() as conn:  # a gap in the keys: the walk jumps it
         conn.execute(
             text(
-                "INSERT INTO customers (id, email, name, phone, created_at) "
-                "VALUES (1000000, 'far@example.com', 'Far', '', :t)"
+                "INSERT INTO customers (id, email, name, phone, created_at, updated_at) "
+                "VALUES (1000000, 'far@example.com', 'Far', '', :t, :t)"
             ),
             {"t": "2026-03-01 12:30:45"},
         )

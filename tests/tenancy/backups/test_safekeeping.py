@@ -202,7 +202,7 @@ def test_restore_from_the_offsite_copy_with_the_local_file_gone(safe, safe_setti
     engine.dispose()
     os.unlink(record.path)
 
-    result = run(safe_settings, "tenants", "restore", store.slug, "--backup", record.id)
+    result = run(safe_settings, "tenants", "restore", store.slug, "--backup", record.id, "--yes")
 
     assert result.exit_code == 0, result.output
     assert "downloaded from off-site storage" in result.output
@@ -217,7 +217,14 @@ def test_restore_from_the_offsite_copy_with_the_local_file_gone(safe, safe_setti
     # --from-offsite fetches even over a local file (here: a corrupted one).
     Path(record.path).write_bytes(b"garbage")
     again = run(
-        safe_settings, "tenants", "restore", store.slug, "--backup", record.id, "--from-offsite"
+        safe_settings,
+        "tenants",
+        "restore",
+        store.slug,
+        "--backup",
+        record.id,
+        "--from-offsite",
+        "--yes",
     )
     assert again.exit_code == 0, again.output
 
