@@ -3,13 +3,15 @@ and the public-safe status of one order for reseller sites (read)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from pyramid.view import view_config
+from pyramid_retry import is_last_attempt
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from backoffice.models import Order, OrderEvent
+from backoffice.web.input import InputError, parse_datetime
 from backoffice.webhooks.events import ORDER_CREATED, ORDER_STATUS_CHANGED, emit_for_order
 from storefront.api import paging, represent
 from storefront.api.auth import require_key
@@ -37,7 +39,12 @@ def create_order(request):
         wanted.append((key.prefix, idem))
     if payload.get("external_reference"):
         wanted.append((REFERENCE_SCOPE, payload["external_reference"]))
-    claims = claim_all(request.db, wanted, canonical_hash("POST /orders", payload))
+    claims = claim_all(
+        request.db,
+        wanted,
+        canonical_hash("POST /orders", payload),
+        last_attempt=is_last_attempt(request),
+    )
     if claims.replay is not None:
         stored = claims.replay
         claims.complete(stored.status_code, stored.response_body.encode(), stored.order_id)
@@ -55,12 +62,12 @@ def _datetime_param(params, name: str) -> datetime | None:
     raw = params.get(name)
     if raw is None:
         return None
-    try:
-        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        raise bad_request(f"{name} must be an ISO 8601 date-time", {"parameter": name}) from None
     # Stored naive in UTC: an offset given by the client is converted, none means UTC.
-    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+    try:
+        return parse_datetime(raw)
+    except InputError as exc:
+        message = f"{name} must be an ISO 8601 date-time ({exc})"
+        raise bad_request(message, {"parameter": name}) from None
 
 
 @view_config(route_name="api.orders", request_method="GET", **API_VIEW)
