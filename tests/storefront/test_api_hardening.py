@@ -54,7 +54,9 @@ def test_twenty_identical_requests_at_once_make_one_order(served, control, shop)
     for round_, extra in enumerate([{}, {"external_reference": "RACE-20"}]):
         headers = shop.headers(**{"Idempotency-Key": f"twenty-{round_}"})
         body = order_body(**extra)
-        answers = at_once(20, lambda: requests.post(url, json=body, headers=headers, timeout=90))
+        answers = at_once(
+            20, lambda b=body, h=headers: requests.post(url, json=b, headers=h, timeout=90)
+        )
         assert all(isinstance(a, requests.Response) for a in answers), answers
         statuses = sorted(a.status_code for a in answers)
         assert all(s in (201, 409) for s in statuses), [(a.status_code, a.text) for a in answers]
@@ -144,7 +146,9 @@ def test_sane_dates_still_filter(app, shop):
     app.post_json("/api/v1/orders", order_body(), headers=shop.headers(), status=201)
     res = app.get("/api/v1/orders?created_after=2000-01-01T00:00:00Z", headers=shop.headers())
     assert len(res.json["data"]) == 1
-    res = app.get("/api/v1/orders?created_before=2000-01-01T00:00:00%2B05:00", headers=shop.headers())
+    res = app.get(
+        "/api/v1/orders?created_before=2000-01-01T00:00:00%2B05:00", headers=shop.headers()
+    )
     assert res.json["data"] == []
 
 
