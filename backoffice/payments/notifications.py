@@ -211,7 +211,7 @@ def process(
                 mark(engine, notification_id, "error", _describe(exc))
             raise
         # The savepoint undid this notification's changes: "error" is committed alone.
-        log.error("payment notification %s could not be applied", notification_id, exc_info=exc)
+        log.warning("payment notification %s could not be applied: %s", notification_id, exc)
         db.execute(_status(notification_id, "error", _describe(exc)))
         error = VerificationError(f"cannot apply the notification ({type(exc).__name__})")
         ack = gateway.acknowledge_error(incoming, error)
