@@ -13,9 +13,10 @@ from backoffice.i18n import _
 from backoffice.web.input import InputError, parse_decimal, parse_int
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-# Amounts typed into forms: plain decimals ("1e5" is no price), far below what a
-# 64-bit column holds once they become minor units.
-MAX_AMOUNT = Decimal(10**12)
+# Amounts typed into forms: plain decimals ("1e5" is no price) of at most 15
+# digits before the point, far below what a 64-bit column holds once they become
+# minor units; callers refuse smaller limits with their own message.
+MAX_AMOUNT = Decimal(10**15)
 
 
 class Form:

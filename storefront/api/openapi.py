@@ -9,10 +9,13 @@ ERROR_STATUSES = {
     "401": "No API key, an unknown key, or a revoked key.",
     "403": "The key belongs to another store, or lacks the scope.",
     "404": "No such object in this store.",
-    "409": "Conflict: out of stock, or the external_reference exists with other content.",
+    "409": "Conflict: out of stock, the external_reference exists with other content, or "
+    "an identical request is still in progress (in_progress; see Retry-After).",
+    "413": "The body is larger than 64 KiB.",
     "422": "Valid JSON that cannot be processed (validation, unknown SKU, transition, "
     "Idempotency-Key reused with another body).",
     "429": "Rate limit of the key exhausted; see Retry-After.",
+    "503": "The database stayed locked after the retries; see Retry-After.",
 }
 RATE_HEADERS = {
     name: {"description": text, "schema": {"type": "integer"}}
@@ -59,7 +62,7 @@ ORDER_LINKS = {
 def _errors(*statuses: str) -> dict:
     return {
         status: {"$ref": f"#/components/responses/E{status}"}
-        for status in ("401", "403", "429", *statuses)
+        for status in ("401", "403", "429", "503", *statuses)
     }
 
 
@@ -167,7 +170,7 @@ def paths() -> dict:
                             RATE_HEADERS,
                         )
                     },
-                    _errors("400", "409", "422"),
+                    _errors("400", "409", "413", "422"),
                     [
                         {
                             "name": "Idempotency-Key",
@@ -222,7 +225,7 @@ def paths() -> dict:
                 "Move the order along the store's status flow.",
                 "write",
                 {"200": _json("Order", "The order in its new status.", RATE_HEADERS)},
-                _errors("400", "404", "422"),
+                _errors("400", "404", "413", "422"),
                 [_path_id()],
                 body="StatusChange",
             )
@@ -233,7 +236,7 @@ def paths() -> dict:
                 "Add a note to the order's timeline.",
                 "write",
                 {"201": _json("OrderEvent", "The note.", RATE_HEADERS)},
-                _errors("400", "404", "422"),
+                _errors("400", "404", "413", "422"),
                 [_path_id()],
                 body="NoteCreate",
             )
@@ -265,7 +268,7 @@ def paths() -> dict:
                 "cart. Nothing is reserved: stock is checked when the shopper orders.",
                 "write",
                 {"201": _json("Cart", "The signed cart and its checkout URL.", RATE_HEADERS)},
-                _errors("400", "422"),
+                _errors("400", "413", "422"),
                 body="CartCreate",
             )
         },
