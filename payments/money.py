@@ -23,6 +23,9 @@ _EXPONENTS: dict[str, int] = {
     "UYW": 4,
 }
 DEFAULT_EXPONENT = 2
+# The largest amount in minor units (10 trillion dollars): every money column
+# is a signed 64-bit integer, and sums of a few such amounts must fit too.
+MAX_MINOR = 10**15
 _CURRENCY_RE = re.compile(r"[A-Z]{3}")
 
 
@@ -45,6 +48,8 @@ class Money:
         # bool is an int subclass; True cents is always a bug.
         if type(self.amount) is not int:
             raise TypeError(f"amount must be int minor units, got {self.amount!r}")
+        if not -MAX_MINOR <= self.amount <= MAX_MINOR:
+            raise ValueError(f"amount out of range: {str(self.amount)[:40]}")
         if not isinstance(self.currency, str) or not _CURRENCY_RE.fullmatch(self.currency):
             raise ValueError(f"currency must be ISO 4217 upper case: {self.currency!r}")
 
@@ -63,7 +68,9 @@ class Money:
             raise ValueError(f"not a decimal amount: {value!r}") from None
         if not number.is_finite():
             raise ValueError(f"not a finite amount: {value!r}")
-        if number.adjusted() >= 30:  # "1e999999" would overflow scaleb below
+        # "1e999999" would overflow scaleb below; "1e29" would overflow every
+        # money column (signed 64-bit minor units): 10^15 minor units is plenty.
+        if number.adjusted() >= 30 or abs(number.scaleb(exponent(currency))) > MAX_MINOR:
             raise ValueError(f"not a plausible amount: {str(value)[:40]!r}")
         minor = number.scaleb(exponent(currency))
         if minor != minor.to_integral_value():

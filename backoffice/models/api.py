@@ -10,14 +10,14 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from backoffice.models.base import Id, TenantBase, utcnow
+from backoffice.models.base import Id, TenantBase, Token, utcnow
 
 
 class ApiKey(TenantBase):
     __tablename__ = "api_keys"
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
-    prefix: Mapped[str] = mapped_column(String(32), unique=True)
+    prefix: Mapped[str] = mapped_column(Token(32), unique=True)
     name: Mapped[str] = mapped_column(String(100))
     scopes: Mapped[str] = mapped_column(String(64), default="read")
     created_by: Mapped[str] = mapped_column(String(254), default="")
@@ -41,8 +41,8 @@ class IdempotencyRecord(TenantBase):
     __table_args__ = (UniqueConstraint("scope", "key"),)
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
-    scope: Mapped[str] = mapped_column(String(40))  # the API key prefix, or "reference"
-    key: Mapped[str] = mapped_column(String(200))
+    scope: Mapped[str] = mapped_column(Token(40))  # the API key prefix, or "reference"
+    key: Mapped[str] = mapped_column(Token(200))
     request_hash: Mapped[str] = mapped_column(String(64))
     status_code: Mapped[int | None] = mapped_column(Integer)
     response_body: Mapped[str | None] = mapped_column(Text)
@@ -87,7 +87,7 @@ class WebhookDelivery(TenantBase):
     endpoint_id: Mapped[int] = mapped_column(
         ForeignKey("webhook_endpoints.id", ondelete="CASCADE"), index=True
     )
-    event_id: Mapped[str] = mapped_column(String(40))
+    event_id: Mapped[str] = mapped_column(Token(40))
     event_type: Mapped[str] = mapped_column(String(40))
     body: Mapped[str] = mapped_column(Text)
     state: Mapped[str] = mapped_column(String(16), default="pending")

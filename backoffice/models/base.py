@@ -2,7 +2,8 @@
 
 from datetime import UTC, datetime
 
-from sqlalchemy import BigInteger, Integer, MetaData
+from sqlalchemy import BigInteger, Integer, MetaData, String
+from sqlalchemy.dialects.mysql import VARCHAR
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
@@ -19,6 +20,16 @@ metadata = MetaData(naming_convention=NAMING_CONVENTION)
 Id = BigInteger().with_variant(Integer(), "sqlite")
 # Money is integer minor units (cents, kopecks) next to the order's currency.
 Minor = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def Token(length: int):
+    """Text compared byte for byte: tokens, keys, references from outside.
+
+    MariaDB's default collation ignores case (and trailing spaces), so
+    ``WHERE status_token = 'ABC'`` would find ``abc``; a binary collation makes
+    equality and uniqueness exact. SQLite compares bytes already.
+    """
+    return String(length).with_variant(VARCHAR(length, collation="utf8mb4_bin"), "mysql", "mariadb")
 
 
 def utcnow() -> datetime:

@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backoffice.models.base import Id, TenantBase, utcnow
+from backoffice.models.base import Id, TenantBase, Token, utcnow
 
 
 class Checkout(TenantBase):
@@ -19,7 +19,7 @@ class Checkout(TenantBase):
     __table_args__ = (Index("ix_checkouts_state_updated_at", "state", "updated_at"),)
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    token_hash: Mapped[str] = mapped_column(Token(64), unique=True)
     state: Mapped[str] = mapped_column(String(16), default="open")
     source: Mapped[str] = mapped_column(String(16), default="link")
     locale: Mapped[str] = mapped_column(String(8), default="en")

@@ -3,7 +3,7 @@ from datetime import datetime
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from backoffice.models.base import Id, Minor, TenantBase, utcnow
+from backoffice.models.base import Id, Minor, TenantBase, Token, utcnow
 
 
 class Order(TenantBase):
@@ -25,8 +25,8 @@ class Order(TenantBase):
     shipping_minor: Mapped[int] = mapped_column(Minor, default=0)
     total_minor: Mapped[int] = mapped_column(Minor, default=0)
     source: Mapped[str] = mapped_column(String(16), default="backoffice")
-    external_reference: Mapped[str | None] = mapped_column(String(100), unique=True)
-    status_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    external_reference: Mapped[str | None] = mapped_column(Token(100), unique=True)
+    status_token: Mapped[str | None] = mapped_column(Token(64), unique=True)
     locale: Mapped[str] = mapped_column(String(8), default="en")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     # Indexed for the store API's ``updated_after``.

@@ -3,7 +3,7 @@ from datetime import datetime
 from sqlalchemy import JSON, DateTime, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backoffice.models.base import Id, Minor, TenantBase, utcnow
+from backoffice.models.base import Id, Minor, TenantBase, Token, utcnow
 
 
 class Payment(TenantBase):
@@ -15,7 +15,7 @@ class Payment(TenantBase):
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
     gateway: Mapped[str] = mapped_column(String(64))
-    provider_reference: Mapped[str] = mapped_column(String(128))
+    provider_reference: Mapped[str] = mapped_column(Token(128))
     kind: Mapped[str] = mapped_column(String(32))
     # backoffice.payments.enums: LedgerEntryKind (kind) and PaymentState (status);
     # the models import no feature package, so the default is the enum's text.

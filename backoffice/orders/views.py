@@ -19,6 +19,7 @@ from backoffice.orders.statuses import PAYMENT_LABELS, Labels, payment_label
 from backoffice.payments.ledger import COUNTED, PAID, paid_total, refunded_total
 from backoffice.payments.services import gateway_refunds
 from backoffice.speedups import order_detail_json
+from backoffice.web.input import parse_int, safe_local_path
 
 T = "backoffice:templates/admin/orders/"
 NOTE_LIMIT = 5000
@@ -153,7 +154,7 @@ def order_bulk(request):
     translate = request.localizer.translate
     back = request.route_url("orders.list") + _query_string(request.POST.get("back", ""))
     try:
-        ids = sorted({int(v) for v in request.POST.getall("order")})
+        ids = sorted({parse_int(v, minimum=1) for v in request.POST.getall("order")})
     except ValueError:
         raise HTTPBadRequest(translate(_("The selection is not valid."))) from None
     target = request.POST.get("status", "")
@@ -200,7 +201,10 @@ def order_bulk(request):
 def _query_string(raw: str) -> str:
     """The list's own query string, carried through the bulk form; nothing else."""
     raw = raw.lstrip("?")
-    return "?" + raw if raw and all(c not in raw for c in "\r\n/\\") else ""
+    if not raw or "/" in raw:
+        return ""
+    path = safe_local_path("/?" + raw)
+    return path[1:] if path is not None else ""
 
 
 def _payments_route(request, name: str, order_id: int) -> str | None:

@@ -221,9 +221,10 @@ def _locked_order_of(db: Session, event: GatewayEvent) -> Order | None:
 
 def _as_id(reference: str | None) -> int | None:
     # Our order reference is the order's id: numeric, so it suits Robokassa's InvId too.
-    if reference is None or not reference.isdigit() or len(reference) > 18:
+    # ASCII digits only: "²" passes isdigit() and int() refuses it.
+    if reference is None or not (reference.isascii() and reference.isdigit()):
         return None
-    return int(reference)
+    return int(reference) if len(reference) <= 18 else None
 
 
 def _row(

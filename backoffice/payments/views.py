@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import hmac
 
-from pyramid.httpexceptions import HTTPBadRequest, HTTPNotFound
+from pyramid.httpexceptions import HTTPBadRequest, HTTPNotFound, HTTPRequestEntityTooLarge
 from pyramid.response import Response
 from pyramid.view import view_config
+from sqlalchemy.orm import Session
 
 from backoffice.i18n import _
 from backoffice.models import Order
 from backoffice.orders.enums import PaymentStatus
+from backoffice.payments.configs import GatewaySettings
 from backoffice.payments.notifications import (
-    MAX_BODY,
     RawNotification,
+    RejectedLimit,
+    notification_limit,
     process,
-    reject_unknown,
 )
-from payments.errors import UnknownGateway
+from backoffice.web.input import BodyTooLarge, JSONInputError, loads, read_body
+from payments.errors import PaymentError, UnknownGateway
 from payments.interfaces import Acknowledgement
 
 T = "backoffice:payments/templates/"
@@ -29,11 +32,19 @@ def remote_addr(request) -> str:
     return request.remote_addr or ""
 
 
-def raw_notification(request, gateway: str) -> RawNotification:
+def raw_notification(request, gateway: str, max_bytes: int) -> RawNotification:
     # The raw bytes, before any form or JSON parsing: signatures cover them verbatim.
-    body = request.body_file_seekable.read(MAX_BODY + 1)
-    if len(body) > MAX_BODY:
-        raise HTTPBadRequest("notification too large")
+    try:
+        body = read_body(request, max_bytes)
+    except BodyTooLarge:
+        raise HTTPRequestEntityTooLarge("notification too large") from None
+    if body.lstrip()[:1] in (b"{", b"["):
+        # Gateways parse JSON themselves (``payments`` imports nothing of ours): a
+        # body they would choke on (nested 100,000 deep, NaN, 1e400) stops here.
+        try:
+            loads(body, max_bytes=max_bytes)
+        except JSONInputError as exc:
+            raise HTTPBadRequest(f"malformed notification: {exc}") from None
     return RawNotification(
         gateway=gateway,
         method=request.method,
@@ -57,14 +68,44 @@ def acknowledgement_response(ack: Acknowledgement) -> Response:
 def notify(request):
     """Server-to-server: the provider authenticates by signature (or IP + re-fetch)."""
     name = request.matchdict["gateway"]
-    raw = raw_notification(request, name)
     try:
-        gateway = request.payment_settings.gateways.get(name)
+        gateway = request.registry.payment_gateways.get(name)
     except UnknownGateway:
-        reject_unknown(request.db.get_bind(), raw, f"unknown gateway {name!r}")
         raise HTTPNotFound() from None
-    outcome = process(request.db, request.payment_settings, gateway, raw)
+    # Before reading the body: nothing is stored for a gateway this store has not set up.
+    config = gateway_config(request, gateway)
+    raw = raw_notification(request, name, notification_limit(gateway))
+    outcome = process(
+        request.db,
+        config,
+        gateway,
+        raw,
+        rejected_limit=rejected_limit(request.registry),
+        memo=request.environ,
+    )
     return acknowledgement_response(outcome.acknowledgement)
+
+
+def gateway_config(request, gateway) -> dict | PaymentError:
+    """The store's settings of ``gateway`` (or why they cannot be used), read on a
+    short session: the request's own holds no connection while the notification
+    is verified and then stored with a connection of its own."""
+    keyring, gateways = request.registry.control.keyring, request.registry.payment_gateways
+    with Session(bind=request.db.get_bind()) as short:
+        settings = GatewaySettings(short, keyring, request.tenant.id, gateways)
+        if not gateway.capabilities.notifications or settings.row(gateway.name) is None:
+            raise HTTPNotFound()
+        try:
+            return settings.config_for(gateway.name)
+        except PaymentError as exc:
+            return exc
+
+
+def rejected_limit(registry) -> RejectedLimit:
+    limit = getattr(registry, "rejected_notifications", None)
+    if limit is None:
+        limit = registry.rejected_notifications = RejectedLimit()
+    return limit
 
 
 @view_config(route_name="payments.return", request_method="GET", renderer=T + "return.jinja2")

@@ -15,14 +15,17 @@ from backoffice.security.policy import begin_second_step, needs_two_factor
 from backoffice.security.roles import ROLE_LABELS
 from backoffice.staff import services
 from backoffice.staff.forms import profile_form, staff_form
+from backoffice.web.input import safe_local_path
 
 T = "backoffice:templates/admin/staff/"
 
 
 def safe_next(request, value: str | None) -> str:
-    """Only paths inside this store: never another host (open redirect)."""
-    if value and value.startswith("/admin") and "//" not in value and "\\" not in value:
-        return request.application_url + value
+    """Only paths inside this store: never another host (open redirect), never a
+    character that breaks the ``Location`` header (``safe_local_path``)."""
+    path = safe_local_path(value, prefix="/admin")
+    if path is not None:
+        return request.application_url + path
     return request.route_url("dashboard.home")
 
 

@@ -7,11 +7,16 @@ Errors are translation strings; templates show them next to their field with
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from backoffice.i18n import _
+from backoffice.web.input import InputError, parse_decimal, parse_int
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Amounts typed into forms: plain decimals ("1e5" is no price) of at most 15
+# digits before the point, far below what a 64-bit column holds once they become
+# minor units; callers refuse smaller limits with their own message.
+MAX_AMOUNT = Decimal(10**15)
 
 
 class Form:
@@ -52,10 +57,11 @@ class Form:
         return value
 
     def integer(self, name: str, *, minimum: int | None = None, default: int = 0) -> int:
+        # ASCII digits, at most 18 (int() also reads "٣" and 5,000-digit strings).
         raw = (self.params.get(name) or "").strip()
         try:
-            value = int(raw) if raw else default
-        except ValueError:
+            value = parse_int(raw) if raw else default
+        except InputError:
             self.error(name, _("Enter a whole number."))
             value = default
         if minimum is not None and value < minimum:
@@ -71,12 +77,10 @@ class Form:
                 self.error(name, _("This field is required."))
         else:
             try:
-                value = Decimal(raw)
-                if not value.is_finite() or value < 0:
-                    raise InvalidOperation
+                value = parse_decimal(raw, places=6, maximum=MAX_AMOUNT)
                 if -value.as_tuple().exponent > places:
                     self.error(name, _("At most ${n} decimal places.", mapping={"n": places}))
-            except InvalidOperation:
+            except InputError:
                 self.error(name, _("Enter an amount such as 12.50."))
                 value = None
         self.data[name] = value

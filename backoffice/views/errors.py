@@ -8,6 +8,7 @@ import re
 from pyramid.httpexceptions import HTTPException
 from pyramid.renderers import render_to_response
 from pyramid.view import exception_view_config, notfound_view_config
+from pyramid_retry import is_last_attempt, mark_error_retryable
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
@@ -55,6 +56,9 @@ STALE_ENGINE_ERRORS = {1044, 1045, 1049, 1927, 2002, 2003, 2006, 2013, 4031, 415
 # The server is full (1226: the store user's MAX_USER_CONNECTIONS): try again,
 # but the engine itself is fine.
 BUSY_SERVER_ERRORS = {1040, 1203, 1226}
+# Deadlock found, lock wait timeout exceeded: InnoDB rolled the statement or the
+# whole transaction back; the request runs again (pyramid_retry, retry.attempts).
+RETRYABLE_ERRORS = {1213, 1205}
 API_PATH_RE = re.compile(r"^(/s/[^/]+)?/(api/|metrics)")
 
 
@@ -155,6 +159,11 @@ def pool_timeout(exc, request):
 @exception_view_config(DBAPIError)
 def database_error(exc, request):
     code = getattr(exc.orig, "args", [None])[0]
+    if code in RETRYABLE_ERRORS:
+        mark_error_retryable(exc)
+        last = is_last_attempt(request)
+        log.warning("database lock conflict (%s)%s", code, "" if last else ", retrying")
+        return error_response(request, 503, retry_after=1)
     if code in BUSY_SERVER_ERRORS:
         log.warning("database server busy (%s)", code)
         return error_response(request, 503, retry_after=2)
@@ -168,6 +177,12 @@ def database_error(exc, request):
         return error_response(request, 503, retry_after=1)
     log.error("database error", exc_info=exc)
     return error_response(request, 500)
+
+
+@exception_view_config(UnicodeDecodeError)
+def undecodable(exc, request):
+    # A form body or cookie that is not UTF-8: the client's error, not ours.
+    return error_response(request, 400)
 
 
 @exception_view_config(Exception)

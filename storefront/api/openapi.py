@@ -10,11 +10,14 @@ ERROR_STATUSES = {
     "403": "The key belongs to another store, or lacks the scope.",
     "404": "No such object in this store.",
     "409": "Conflict: out of stock, the external_reference exists with other content, "
-    "the SKU / e-mail address is another product's / customer's, or nothing is left to refund.",
+    "the SKU / e-mail address is another product's / customer's, nothing is left to refund, "
+    "or an identical request is still in progress (in_progress; see Retry-After).",
+    "413": "The body is larger than 64 KiB.",
     "422": "Valid JSON that cannot be processed (validation, unknown SKU, transition, "
     "Idempotency-Key reused with another body, a refund larger than what is left).",
     "502": "The payment provider refused or failed the refund; nothing was recorded.",
     "429": "Rate limit of the key exhausted; see Retry-After.",
+    "503": "The database stayed locked after the retries; see Retry-After.",
 }
 RATE_HEADERS = {
     name: {"description": text, "schema": {"type": "integer"}}
@@ -61,7 +64,7 @@ ORDER_LINKS = {
 def _errors(*statuses: str) -> dict:
     return {
         status: {"$ref": f"#/components/responses/E{status}"}
-        for status in ("401", "403", "429", *statuses)
+        for status in ("401", "403", "429", "503", *statuses)
     }
 
 
@@ -176,7 +179,7 @@ def paths() -> dict:
                             RATE_HEADERS,
                         )
                     },
-                    _errors("400", "409", "422"),
+                    _errors("400", "409", "413", "422"),
                     [
                         {
                             "name": "Idempotency-Key",
@@ -232,7 +235,7 @@ def paths() -> dict:
                 "Move the order along the store's status flow.",
                 "write",
                 {"200": _json("Order", "The order in its new status.", RATE_HEADERS)},
-                _errors("400", "404", "422"),
+                _errors("400", "404", "413", "422"),
                 [_path_id()],
                 body="StatusChange",
             )
@@ -243,7 +246,7 @@ def paths() -> dict:
                 "Add a note to the order's timeline.",
                 "write",
                 {"201": _json("OrderEvent", "The note.", RATE_HEADERS)},
-                _errors("400", "404", "422"),
+                _errors("400", "404", "413", "422"),
                 [_path_id()],
                 body="NoteCreate",
             )
@@ -310,7 +313,7 @@ def paths() -> dict:
                 "cart. Nothing is reserved: stock is checked when the shopper orders.",
                 "write",
                 {"201": _json("Cart", "The signed cart and its checkout URL.", RATE_HEADERS)},
-                _errors("400", "422"),
+                _errors("400", "413", "422"),
                 body="CartCreate",
             )
         },

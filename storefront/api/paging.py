@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 
+from backoffice.web.input import InputError, parse_int
 from storefront.api.errors import bad_request
 
 DEFAULT_LIMIT, MAX_LIMIT = 20, 100
@@ -20,10 +21,10 @@ def decode_cursor(cursor: str | None) -> int | None:
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         kind, _, value = text.partition(":")
-        if kind != "id" or not value.isdigit() or len(value) > 19:
+        if kind != "id":
             raise ValueError(text)
-        return int(value)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
+        return parse_int(value, minimum=0)
+    except (ValueError, binascii.Error):
         raise bad_request("invalid cursor", {"parameter": "cursor"}) from None
 
 
@@ -31,9 +32,11 @@ def limit_of(params) -> int:
     raw = params.get("limit")
     if raw is None:
         return DEFAULT_LIMIT
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
-        raise bad_request(f"limit must be an integer from 1 to {MAX_LIMIT}", {"parameter": "limit"})
-    return int(raw)
+    try:
+        return parse_int(raw, minimum=1, maximum=MAX_LIMIT)
+    except InputError:
+        message = f"limit must be an integer from 1 to {MAX_LIMIT}"
+        raise bad_request(message, {"parameter": "limit"}) from None
 
 
 def page(statement, id_column, params, session, represent):

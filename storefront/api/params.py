@@ -8,8 +8,9 @@ drops what it already has by id) rather than missing a change made later in it.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
+from backoffice.web.input import InputError, parse_datetime
 from storefront.api.errors import bad_request
 
 EXAMPLE = "2026-01-31T12:00:00Z"
@@ -19,13 +20,13 @@ def datetime_param(params, name: str) -> datetime | None:
     raw = params.get(name)
     if raw is None:
         return None
+    # Stored naive in UTC: an offset given by the client is converted, none means UTC;
+    # one parser for every date from outside (ASCII, years 1000-9999, no overflow).
     try:
-        value = datetime.fromisoformat(raw.strip().replace("Z", "+00:00").replace("z", "+00:00"))
-        # Stored naive in UTC: an offset given by the client is converted, none means UTC.
-        return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
-    except (ValueError, OverflowError):
+        return parse_datetime(raw)
+    except InputError as exc:
         raise bad_request(
-            f"{name} must be an ISO 8601 date-time such as {EXAMPLE} (no offset means UTC)",
+            f"{name} must be an ISO 8601 date-time such as {EXAMPLE} (no offset means UTC): {exc}",
             {"parameter": name, "value": raw[:100]},
         ) from None
 

@@ -17,6 +17,8 @@ import hmac
 import json
 from dataclasses import dataclass
 
+from tenancy import jsontext
+
 MAX_LINES = 50
 MAX_QUANTITY = 999
 MAX_TOKEN_LENGTH = 4096
@@ -71,7 +73,7 @@ def verify_cart(key: bytes, tenant_id: int, token: str, now: float) -> CartToken
     if not hmac.compare_digest(expected.encode(), mac.encode("ascii", "replace")):
         raise CartTokenError("bad signature")
     try:
-        payload = json.loads(_unb64(body))
+        payload = jsontext.loads(_unb64(body), max_bytes=MAX_TOKEN_LENGTH)
     except (binascii.Error, ValueError):
         raise CartTokenError("undecodable payload") from None
     if not isinstance(payload, dict) or payload.get("v") != VERSION:

@@ -31,12 +31,14 @@ from typing import BinaryIO
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from tenancy import jsontext
 from tenancy.keyring import KeyRing, KeyRingError
 
 MAGIC = b"BOBK1\n"
 FORMAT = 1
 CHUNK_SIZE = 1 << 20
 MAX_CHUNK = 64 << 20
+MAX_HEADER = 64 << 10  # a few hundred bytes in practice
 PIECE = 1 << 20
 _LEN = struct.Struct(">I")
 
@@ -134,9 +136,9 @@ def _parse_header(raw: bytes) -> dict:
     """The header is read before anything is authenticated: any JSON may stand
     there, so its shape is checked before a field is used."""
     try:
-        header = json.loads(raw)
-    except ValueError:
-        raise BackupError("backup header is damaged (not JSON)") from None
+        header = jsontext.loads(raw, max_bytes=MAX_HEADER)
+    except jsontext.JSONInputError as exc:
+        raise BackupError(f"backup header is damaged ({exc})") from None
     if not isinstance(header, dict):
         raise BackupError("backup header is damaged (not an object)")
     for field in HEADER_FIELDS:

@@ -184,7 +184,11 @@ def test_sku_must_be_unique_on_create_and_on_edit(world, owner_m):
         ("price", "abc", "Enter an amount such as 12.50."),
         ("price", "-1", "Enter an amount such as 12.50."),
         ("price", "1.234", "At most 2 decimal places."),
-        ("price", "1e999999", "The price is too large."),
+        ("price", "9" * 15, "The price is too large."),
+        # Exponents are no amounts (issue 18): "1e29" would be 10^31 cents.
+        ("price", "1e999999", "Enter an amount such as 12.50."),
+        ("price", "1e5", "Enter an amount such as 12.50."),
+        ("stock", "\u0663", "Enter a whole number."),  # int() reads "٣" as 3
         ("price", "NaN", "Enter an amount such as 12.50."),
         ("stock", "-3", "Must be at least 0."),
         ("stock", "many", "Enter a whole number."),

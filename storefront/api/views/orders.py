@@ -6,6 +6,7 @@ sites (read). Orders are changed by the order domain (``backoffice.orders.servic
 from __future__ import annotations
 
 from pyramid.view import view_config
+from pyramid_retry import is_last_attempt
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -41,7 +42,12 @@ def create_order(request):
         wanted.append((key.prefix, idem))
     if payload.get("external_reference"):
         wanted.append((REFERENCE_SCOPE, payload["external_reference"]))
-    claims = claim_all(request.db, wanted, canonical_hash("POST /orders", payload))
+    claims = claim_all(
+        request.db,
+        wanted,
+        canonical_hash("POST /orders", payload),
+        last_attempt=is_last_attempt(request),
+    )
     if claims.replay is not None:
         stored = claims.replay
         claims.complete(stored.status_code, stored.response_body.encode(), stored.order_id)
