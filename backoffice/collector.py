@@ -24,6 +24,8 @@ from __future__ import annotations
 import gc
 import itertools
 
+from pyramid.interfaces import IExecutionPolicy
+
 # Allocations (net, of objects the collector tracks) before Python collects
 # by itself; the default is 700, which a 50-row page passes mid-request.
 AUTOMATIC_THRESHOLD = 10_000
@@ -32,11 +34,15 @@ FULL_EVERY = 1_000
 
 
 class CollectingPolicy:
-    """Pyramid execution policy: Pyramid's default, then a collection."""
+    """Pyramid execution policy: the app's own (``inner``: by default Pyramid's),
+    then a collection."""
 
-    def __init__(self, *, middle_every: int = MIDDLE_EVERY, full_every: int = FULL_EVERY):
+    def __init__(
+        self, inner=None, *, middle_every: int = MIDDLE_EVERY, full_every: int = FULL_EVERY
+    ):
         if middle_every < 1 or full_every < middle_every:
             raise ValueError("need 1 <= middle_every <= full_every")
+        self.inner = inner or _serve
         self.middle_every = middle_every
         self.full_every = full_every
         self._requests = itertools.count(1)  # next() is atomic: waitress' threads share it
@@ -49,7 +55,7 @@ class CollectingPolicy:
 
     def __call__(self, environ, router):
         try:
-            return _serve(environ, router)
+            return self.inner(environ, router)
         finally:
             # The request is garbage now, most of it still young.
             gc.collect(self.generation(next(self._requests)))
@@ -62,7 +68,11 @@ def _serve(environ, router):
 
 
 def collect_between_requests(config) -> None:
-    """Install the policy and raise the automatic threshold (process-wide)."""
-    config.set_execution_policy(CollectingPolicy())
+    """Install the policy around the one the app set (the input guard and
+    deadlock retries, ``backoffice.web.input``) and raise the automatic
+    threshold (process-wide)."""
+    config.commit()
+    inner = config.registry.queryUtility(IExecutionPolicy)
+    config.set_execution_policy(CollectingPolicy(inner))
     _, middle, oldest = gc.get_threshold()
     gc.set_threshold(AUTOMATIC_THRESHOLD, middle, oldest)

@@ -9,12 +9,12 @@ import weakref
 import pytest
 from pyramid.config import Configurator
 from pyramid.response import Response
-from pyramid.router import default_execution_policy
 from webtest import TestApp
 
 import backoffice
 from backoffice.collector import AUTOMATIC_THRESHOLD, CollectingPolicy
 from backoffice.config import make_app, serving_app
+from backoffice.web.input import GuardedExecutionPolicy
 
 
 @pytest.fixture
@@ -59,18 +59,23 @@ def test_paste_entry_point_serves_the_frozen_app(sqlite_control, unfrozen):
 def test_serving_app_collects_between_requests(sqlite_control, unfrozen):
     app = serving_app(sqlite_control.settings, control=sqlite_control)
     assert isinstance(app.execution_policy, CollectingPolicy)
+    # ... around the app's own: the input guard and the deadlock retries stay.
+    assert isinstance(app.execution_policy.inner, GuardedExecutionPolicy)
     assert gc.get_threshold()[0] == AUTOMATIC_THRESHOLD
+    # As served: an undecodable path is a 400 from the guard, not a 500.
+    undecodable = TestApp(app).get("/s/%FF%FE/admin/", expect_errors=True)
+    assert undecodable.status_int == 400
 
 
 def test_collecting_between_requests_is_a_setting(sqlite_control, unfrozen):
     threshold = gc.get_threshold()
     settings = {**sqlite_control.settings, "backoffice.gc_between_requests": "false"}
     app = serving_app(settings, control=sqlite_control)
-    assert app.execution_policy is default_execution_policy
+    assert isinstance(app.execution_policy, GuardedExecutionPolicy)
     assert gc.get_threshold() == threshold
-    assert (
-        make_app(sqlite_control.settings, control=sqlite_control).execution_policy
-        is default_execution_policy
+    assert isinstance(
+        make_app(sqlite_control.settings, control=sqlite_control).execution_policy,
+        GuardedExecutionPolicy,
     )
 
 
