@@ -32,6 +32,7 @@ import threading
 import time
 from collections import Counter
 
+from benchlib import fill_orders
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
@@ -62,45 +63,6 @@ INSERT_LINE = text(
     "INSERT INTO order_lines (order_id, product_id, sku, name, quantity, unit_price_minor, "
     "total_minor) VALUES (:order_id, 1, 'TEA-1', 'Writer line', 1, 100, 100)"
 )
-
-
-def fill(engine, orders: int) -> None:
-    """*orders* orders with 3 lines and one event each, made by the server (seq_1_to_N)."""
-    with engine.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO products (sku, name, description, price_minor, stock, "
-                "is_active, created_at, updated_at) VALUES "
-                "('TEA-1', 'Чай', 'Assam', 1290, 5, 1, NOW(), NOW())"
-            )
-        )
-        conn.execute(
-            text(
-                "INSERT INTO orders (id, number, status, payment_status, customer_name, "
-                "customer_email, customer_phone, shipping_address, currency, subtotal_minor, "
-                "shipping_minor, total_minor, source, locale, created_at, updated_at) "
-                "SELECT seq, CONCAT('N-', LPAD(seq, 7, '0')), 'paid', 'paid', "
-                "CONCAT('Олена Коваленко ', seq), CONCAT('c', seq, '@example.com'), "
-                "'+380 44 000 0000', 'вул. Хрещатик, 1, Київ', 'UAH', 3870 + seq % 100, 0, "
-                "3870 + seq % 100, 'checkout', 'uk', NOW() - INTERVAL seq MINUTE, NOW() "
-                f"FROM seq_1_to_{orders}"
-            )
-        )
-        conn.execute(
-            text(
-                "INSERT INTO order_lines (order_id, product_id, sku, name, quantity, "
-                "unit_price_minor, total_minor) SELECT o.seq, 1, 'TEA-1', "
-                "'Assam breakfast tea, 250 g', l.seq, 1290, 1290 * l.seq "
-                f"FROM seq_1_to_{orders} o, seq_1_to_3 l"
-            )
-        )
-        conn.execute(
-            text(
-                "INSERT INTO order_events (order_id, kind, actor, from_status, to_status, "
-                "message, data, created_at) SELECT seq, 'created', 'system', NULL, 'new', '', "
-                f'\'{{"ip": "127.0.0.1"}}\', NOW() FROM seq_1_to_{orders}'
-            )
-        )
 
 
 class Writer(threading.Thread):
@@ -306,7 +268,7 @@ def run(control: ControlPlane, orders: int, target: str) -> int:
     )
     ddl = control.backend(tenant.server).ddl_engine(tenant.database_name)
     started = time.perf_counter()
-    fill(ddl, orders)
+    fill_orders(ddl, orders)
     ddl.dispose()
     print(
         f"store: {orders} orders, {orders * 3} lines, {orders} events "
